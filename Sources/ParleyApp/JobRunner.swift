@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import ParleyCore
+import ParleyStore
+import ServiceLifecycle
+
+/// Claims due jobs from the job table and runs them, one at a time, until graceful shutdown.
+/// Several instances may run one each: the queue never gives a job to two of them at once.
+struct JobRunner: Service {
+    /// A job's work; throwing schedules a retry with backoff.
+    typealias Handler = @Sendable (Job) async throws -> Void
+
+    let jobs: JobQueue
+    let handlers: [String: Handler]
+    /// Opens once migrations have run; nothing is claimed before.
+    let ready: StartupGate
+    let pollInterval: Duration
+    let worker: String
+    let logger: Logger
+
+    init(jobs: JobQueue, handlers: [String: Handler], ready: StartupGate, pollInterval: Duration = .seconds(1), logger: Logger) {
+        self.jobs = jobs
+        self.ready = ready
+        self.handlers = handlers
+        self.pollInterval = pollInterval
+        self.worker = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(6))"
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            guard await self.ready.wait() else { return }
+            while !Task.isCancelled {
+                await self.runDueJobs()
+                do { try await Task.sleep(for: self.pollInterval) } catch { return }
+            }
+        }
+    }
+
+    /// Claims and runs what is due now; returns how many jobs ran.
+    @discardableResult
+    func runDueJobs() async -> Int {
+        let claimed: [Job]
+        do {
+            claimed = try await self.jobs.claim(limit: 10, worker: self.worker)
+        } catch {
+            if !Task.isCancelled { self.logger.warning("Could not claim jobs", metadata: ["parley.error": "\(error)"]) }
+            return 0
+        }
+        for job in claimed {
+            var logger = self.logger
+            logger[metadataKey: "parley.job.id"] = "\(job.id)"
+            logger[metadataKey: "parley.job.kind"] = "\(job.kind)"
+            do {
+                guard let handler = self.handlers[job.kind] else { throw UnknownJobKind(kind: job.kind) }
+                try await handler(job)
+                try await self.jobs.complete(job, worker: self.worker)
+            } catch where Task.isCancelled {
+                // Shutting down mid-job is not the job's failure: its lease lapses and a worker
+                // (here after a restart, or in another instance) runs it again.
+                logger.info("Job interrupted by shutdown; it will run again when its lease ends")
+                return claimed.count
+            } catch {
+                logger.warning("Job failed", metadata: ["parley.error": "\(error)", "parley.job.attempt": "\(job.attempts)"])
+                try? await self.jobs.fail(job, worker: self.worker, error: "\(error)")
+            }
+        }
+        return claimed.count
+    }
+}
+
+/// A job whose kind no handler knows (written by a newer version, say); it is retried with backoff.
+struct UnknownJobKind: Error, CustomStringConvertible {
+    var kind: String
+    var description: String { "no handler for job kind '\(self.kind)'" }
+}
+
+/// The recurring maintenance job: removes expired sessions and stale sign-in throttles, then
+/// schedules itself again.
+enum Maintenance {
+    static let kind = "maintenance.cleanup"
+    static let interval: TimeInterval = 3600
+
+    static func schedule(_ stores: Stores, after delay: TimeInterval = 0) async throws {
+        try await stores.jobs.enqueue(
+            kind: self.kind, runAt: Date().addingTimeInterval(delay), uniqueKey: self.kind)
+    }
+
+    static func handler(_ stores: Stores) -> JobRunner.Handler {
+        { _ in
+            try await stores.sessions.deleteExpired()
+            try await stores.loginThrottles.deleteStale()
+        }
+    }
+}
+
+/// A one-time signal from start-up to the services that must not begin before it (the schema
+/// must exist before jobs are claimed).
+struct StartupGate: Sendable {
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (self.stream, self.continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func open() {
+        self.continuation.yield()
+        self.continuation.finish()
+    }
+
+    /// True once open; false if the waiting task was cancelled first.
+    func wait() async -> Bool {
+        for await _ in self.stream { return true }
+        return false
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+public import Logging
+public import ParleyStore
+
+/// Everything an operator can set, read from `PARLEY_*` environment variables and the flags of
+/// the same names, and checked at start with an error that names the key.
+public struct ParleyConfiguration: Sendable {
+    /// The address to listen on (`PARLEY_HOST`).
+    public var host: String = "127.0.0.1"
+    /// The port to listen on (`PARLEY_PORT`).
+    public var port: Int = 8080
+    /// The public URL people reach Parley at (`PARLEY_BASE_URL`); links and the widget snippet use it.
+    public var baseURL: String = "http://localhost:8080"
+    /// Where files live (`PARLEY_DATA_DIR`).
+    public var dataDirectory: String = "./parley-data"
+    /// The database (`PARLEY_DATABASE_URL`); SQLite in the data directory by default.
+    public var databaseURL: DatabaseURL = .sqlite(path: "./parley-data/parley.sqlite")
+    /// `PARLEY_LOG_LEVEL`.
+    public var logLevel: Logger.Level = .info
+    /// `PARLEY_LOG_FORMAT`: `text` for people, `json` for log collectors.
+    public var logFormat: LogFormat = .text
+    /// First start's owner email (`PARLEY_ADMIN_EMAIL`).
+    public var adminEmail: String?
+    /// First start's owner password (`PARLEY_ADMIN_PASSWORD`); generated and printed once when unset.
+    public var adminPassword: String?
+    /// Run pending migrations when `serve` starts (`PARLEY_AUTO_MIGRATE`).
+    public var autoMigrate: Bool = true
+    /// The bcrypt cost for passwords (`PARLEY_BCRYPT_COST`, 4 to 31).
+    public var bcryptCost: UInt8 = 12
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        /// One readable line each.
+        case text
+        /// One JSON object each.
+        case json
+    }
+
+    /// A key with a value that can't be used.
+    public struct Error: Swift.Error, CustomStringConvertible, Equatable {
+        public var key: String
+        public var message: String
+        public var description: String { "\(self.key): \(self.message)" }
+    }
+
+    /// Every key, its flag and what it means: the README's table comes from the same list.
+    public static let keys: [(key: String, flag: String, meaning: String)] = [
+        ("PARLEY_HOST", "--host", "Address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)"),
+        ("PARLEY_PORT", "--port", "Port to listen on (default 8080)"),
+        ("PARLEY_BASE_URL", "--base-url", "Public URL, used in links and the widget snippet (default http://localhost:PORT)"),
+        ("PARLEY_DATA_DIR", "--data-dir", "Data directory (default ./parley-data)"),
+        ("PARLEY_DATABASE_URL", "--database-url", "sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB (default sqlite://DATA_DIR/parley.sqlite)"),
+        ("PARLEY_LOG_LEVEL", "--log-level", "trace, debug, info, notice, warning, error or critical (default info)"),
+        ("PARLEY_LOG_FORMAT", "--log-format", "text or json (default text)"),
+        ("PARLEY_ADMIN_EMAIL", "", "First start: the owner's email (default admin@example.com)"),
+        ("PARLEY_ADMIN_PASSWORD", "", "First start: the owner's password (default: generated and printed once)"),
+        ("PARLEY_AUTO_MIGRATE", "", "Run pending migrations when serve starts: true or false (default true)"),
+        ("PARLEY_BCRYPT_COST", "", "bcrypt cost for passwords, 4 to 31 (default 12)"),
+    ]
+
+    public init() {}
+
+    /// Reads the configuration: a flag wins over the environment, which wins over the default.
+    public static func load(environment: [String: String], flags: [String: String] = [:]) throws(Error) -> ParleyConfiguration {
+        var configuration = ParleyConfiguration()
+        func value(_ key: String) -> String? {
+            let raw = flags[key] ?? environment[key]
+            guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        if let host = value("PARLEY_HOST") { configuration.host = host }
+        if let port = value("PARLEY_PORT") {
+            guard let number = Int(port), (1...65535).contains(number) else {
+                throw Error(key: "PARLEY_PORT", message: "must be a port number from 1 to 65535, got '\(port)'")
+            }
+            configuration.port = number
+        }
+        if let base = value("PARLEY_BASE_URL") {
+            let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+            guard let url = URLComponents(string: trimmed), let scheme = url.scheme, scheme == "http" || scheme == "https",
+                url.host?.isEmpty == false, url.query == nil
+            else {
+                throw Error(key: "PARLEY_BASE_URL", message: "must be an http(s) URL like https://support.example.com, got '\(base)'")
+            }
+            configuration.baseURL = trimmed
+        } else {
+            let host = ["0.0.0.0", "127.0.0.1", "::", "::1"].contains(configuration.host) ? "localhost" : configuration.host
+            configuration.baseURL = "http://\(host):\(configuration.port)"
+        }
+        if let directory = value("PARLEY_DATA_DIR") { configuration.dataDirectory = directory }
+        if let url = value("PARLEY_DATABASE_URL") {
+            do {
+                configuration.databaseURL = try DatabaseURL(parsing: url)
+            } catch {
+                throw Error(key: "PARLEY_DATABASE_URL", message: error.description)
+            }
+        } else {
+            configuration.databaseURL = .sqlite(path: "\(configuration.dataDirectory)/parley.sqlite")
+        }
+        if let level = value("PARLEY_LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw Error(key: "PARLEY_LOG_LEVEL", message: "must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
+            }
+            configuration.logLevel = parsed
+        }
+        if let format = value("PARLEY_LOG_FORMAT") {
+            guard let parsed = LogFormat(rawValue: format.lowercased()) else {
+                throw Error(key: "PARLEY_LOG_FORMAT", message: "must be text or json, got '\(format)'")
+            }
+            configuration.logFormat = parsed
+        }
+        if let email = value("PARLEY_ADMIN_EMAIL") { configuration.adminEmail = email }
+        if let password = value("PARLEY_ADMIN_PASSWORD") { configuration.adminPassword = password }
+        if let migrate = value("PARLEY_AUTO_MIGRATE") {
+            guard let flag = Bool(migrate.lowercased()) else {
+                throw Error(key: "PARLEY_AUTO_MIGRATE", message: "must be true or false, got '\(migrate)'")
+            }
+            configuration.autoMigrate = flag
+        }
+        if let cost = value("PARLEY_BCRYPT_COST") {
+            guard let number = UInt8(cost), (4...31).contains(number) else {
+                throw Error(key: "PARLEY_BCRYPT_COST", message: "must be a whole number from 4 to 31, got '\(cost)'")
+            }
+            configuration.bcryptCost = number
+        }
+        return configuration
+    }
+}

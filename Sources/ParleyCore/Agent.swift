@@ -1,0 +1,81 @@
+public import Foundation
+
+/// A member of an organization's team who signs in to the dashboard.
+public struct Agent: Sendable, Hashable, Codable {
+    public typealias ID = TypedID<Agent>
+
+    public var id: ID
+    public var organizationID: Organization.ID
+    public var email: String
+    public var name: String
+    public var role: AgentRole
+    public var isActive: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: ID, organizationID: Organization.ID, email: String, name: String, role: AgentRole,
+        isActive: Bool, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.organizationID = organizationID
+        self.email = email
+        self.name = name
+        self.role = role
+        self.isActive = isActive
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What an agent (or an API key) may do in its organization.
+public enum AgentRole: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    /// Everything, including managing other owners. An organization always keeps one active owner.
+    case owner
+    /// Manages the team (but not owners), sites, API keys and settings.
+    case admin
+    /// Answers conversations and tickets.
+    case agent
+
+    private var rank: Int {
+        switch self {
+        case .owner: 3
+        case .admin: 2
+        case .agent: 1
+        }
+    }
+
+    public static func < (lhs: AgentRole, rhs: AgentRole) -> Bool { lhs.rank < rhs.rank }
+
+    /// Whether this role grants `permission`.
+    public func allows(_ permission: Permission) -> Bool {
+        switch permission {
+        case .readTeam, .answerConversations: true
+        case .manageTeam, .manageSites, .manageAPIKeys, .manageSettings: self >= .admin
+        case .manageOwners: self == .owner
+        }
+    }
+
+    /// Whether a holder of this role may give `other` to someone (an admin can't make owners).
+    public func mayGrant(_ other: AgentRole) -> Bool {
+        other == .owner ? self == .owner : self >= .admin
+    }
+}
+
+/// The permissions that routes and stores check. Roles map to them in `AgentRole.allows(_:)`.
+public enum Permission: String, Sendable, Hashable, CaseIterable {
+    /// See the team (to assign work).
+    case readTeam
+    /// Read and answer conversations and tickets.
+    case answerConversations
+    /// Create, update and deactivate agents and admins.
+    case manageTeam
+    /// Create, update and deactivate owners, or make someone an owner.
+    case manageOwners
+    /// Create and update sites and their widget settings.
+    case manageSites
+    /// Create and revoke API keys.
+    case manageAPIKeys
+    /// Change the organization's settings.
+    case manageSettings
+}

@@ -1,0 +1,113 @@
+import Hummingbird
+import Foundation
+import ParleyCore
+public import ParleyStore
+
+/// Sign-in, sign-out and the caller's own account: `/api/v1/auth/*` and `/api/v1/me`.
+public struct AuthController: Sendable {
+    let stores: Stores
+    /// Whether cookies carry `Secure` (the public URL is https).
+    let secureCookies: Bool
+
+    public init(stores: Stores, secureCookies: Bool) {
+        self.stores = stores
+        self.secureCookies = secureCookies
+    }
+
+    struct LoginRequest: Decodable {
+        var email: String
+        var password: String
+    }
+
+    struct PasswordChange: Decodable {
+        var currentPassword: String
+        var newPassword: String
+    }
+
+    func addPublicRoutes(to group: RouterGroup<ParleyRequestContext>) {
+        group.post("auth/login", use: self.login)
+    }
+
+    func addRoutes(to group: RouterGroup<AgentContext>) {
+        group.post("auth/logout", use: self.logout)
+        group.get("me", use: self.me)
+        group.post("me/password", use: self.changePassword)
+    }
+
+    /// Checks email and password (throttled per email and per IP), then starts a session: an
+    /// HttpOnly SameSite cookie and a CSRF token to echo on unsafe requests.
+    func login(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let credentials = try await request.decodeJSON(as: LoginRequest.self, context: context)
+        let email = credentials.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        var keys = ["email:\(email)"]
+        if let ip = context.clientIP { keys.append("ip:\(ip)") }
+        if let wait = try await self.stores.loginThrottles.retryAfter(keys) { throw DomainError.rateLimited(retryAfter: wait) }
+        guard let agent = try await self.stores.agents.authenticate(email: email, password: credentials.password) else {
+            try await self.stores.loginThrottles.recordFailure(keys)
+            context.logger.notice("Sign-in failed", metadata: ["parley.ip": "\(context.clientIP ?? "-")"])
+            throw APIError(.unauthorized, code: "invalid_credentials", message: "The email or password is not right.")
+        }
+        try await self.stores.loginThrottles.clear(keys)
+        let session = try await self.stores.sessions.create(for: agent)
+        let organization = try await self.stores.organizations.find(agent.organizationID)
+        context.logger.info("Signed in", metadata: ["parley.agent.id": "\(agent.id)"])
+        var response = try MeResponse(
+            agent: AgentResponse(agent), apiKey: nil, organization: OrganizationResponse(organization),
+            role: agent.role.rawValue, permissions: Self.permissions(of: agent.role), csrfToken: session.csrfToken
+        ).response(from: request, context: context)
+        response.setCookie(
+            Cookie(
+                name: AuthenticationMiddleware.sessionCookie, value: session.token,
+                maxAge: Int(AgentSessionStore.idleLifetime), path: "/", secure: self.secureCookies, httpOnly: true,
+                sameSite: .lax
+            ))
+        return response
+    }
+
+    /// Ends this session (a no-op for an API key) and clears the cookie.
+    func logout(_ request: Request, context: AgentContext) async throws -> Response {
+        if case .session(let hash, _) = context.principal.credential {
+            try await self.stores.sessions.revoke(tokenHash: hash)
+        }
+        var response = Response(status: .noContent)
+        response.setCookie(
+            Cookie(
+                name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: self.secureCookies,
+                httpOnly: true, sameSite: .lax
+            ))
+        return response
+    }
+
+    func me(_ request: Request, context: AgentContext) async throws -> MeResponse {
+        let principal = context.principal
+        let organization = try await self.stores.organizations.find(principal.organizationID)
+        var csrf: String?
+        var key: APIKeyResponse?
+        switch principal.credential {
+        case .session(_, let token): csrf = token
+        case .apiKey(let apiKey): key = APIKeyResponse(apiKey)
+        }
+        return MeResponse(
+            agent: principal.agent.map(AgentResponse.init), apiKey: key, organization: OrganizationResponse(organization),
+            role: principal.role.rawValue, permissions: Self.permissions(of: principal.role), csrfToken: csrf
+        )
+    }
+
+    /// Changes the caller's password; every other session of theirs ends.
+    func changePassword(_ request: Request, context: AgentContext) async throws -> Response {
+        guard let agent = context.principal.agent, case .session(let hash, _) = context.principal.credential else {
+            throw DomainError.forbidden("An API key has no password to change.")
+        }
+        let change = try await request.decodeJSON(as: PasswordChange.self, context: context)
+        try await self.stores.agents.changePassword(
+            of: agent.id, in: agent.organizationID, current: change.currentPassword, new: change.newPassword,
+            keepingSession: hash
+        )
+        context.logger.info("Password changed", metadata: ["parley.agent.id": "\(agent.id)"])
+        return Response(status: .noContent)
+    }
+
+    static func permissions(of role: AgentRole) -> [String] {
+        Permission.allCases.filter { role.allows($0) }.map(\.rawValue)
+    }
+}

@@ -1,0 +1,159 @@
+public import Logging
+import Foundation
+import SQLKit
+
+/// One numbered, append-only schema change. Never edit a migration that has shipped: add one.
+struct Migration: Sendable {
+    var number: Int
+    var name: String
+    /// The statements, per engine; most are the same on both.
+    var statements: @Sendable (DatabaseDialect) -> [String]
+}
+
+/// Runs pending migrations in order, each in its own transaction, recording them in
+/// `parley_migrations`. Several instances starting at once take turns (an advisory lock on
+/// PostgreSQL, the single writer on SQLite), so each migration runs exactly once.
+public enum Migrator {
+    /// Applies every pending migration; returns the numbers applied.
+    @discardableResult
+    public static func migrate(_ engine: any DatabaseEngine, logger: Logger) async throws -> [Int] {
+        if let postgres = engine as? PostgresEngine, let schema = postgres.schema {
+            try await engine.transaction { db in
+                try await db.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+            }
+        }
+        try await engine.transaction { db in
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS parley_migrations (number BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            ).run()
+        }
+        var applied: [Int] = []
+        for migration in Self.all {
+            let didApply = try await engine.transaction { db in
+                if db.parleyDialect == .postgres {
+                    try await db.raw("SELECT pg_advisory_xact_lock(4242001)").run()
+                }
+                let done = try await db.raw("SELECT number FROM parley_migrations WHERE number = \(bind: migration.number)")
+                    .first()
+                if done != nil { return false }
+                for statement in migration.statements(db.parleyDialect) {
+                    try await db.raw("\(unsafeRaw: statement)").run()
+                }
+                try await db.raw(
+                    "INSERT INTO parley_migrations (number, name, applied_at) VALUES (\(bind: migration.number), \(bind: migration.name), \(bind: Date().millis))"
+                ).run()
+                return true
+            }
+            if didApply {
+                logger.info("Applied migration", metadata: ["parley.migration": "\(migration.number) \(migration.name)"])
+                applied.append(migration.number)
+            }
+        }
+        return applied
+    }
+
+    /// The numbers of the migrations this build knows, in order.
+    public static var known: [Int] { Self.all.map(\.number) }
+
+    static let all: [Migration] = [
+        Migration(number: 1, name: "organizations, sites, agents, sessions, api keys") { _ in
+            [
+                """
+                CREATE TABLE organizations (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE sites (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    name TEXT NOT NULL,
+                    public_key TEXT NOT NULL UNIQUE,
+                    identity_secret TEXT NOT NULL,
+                    strict_identity BOOLEAN NOT NULL DEFAULT FALSE,
+                    allowed_origins TEXT NOT NULL,
+                    widget TEXT NOT NULL,
+                    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX sites_org_created ON sites (organization_id, created_at, id)",
+                """
+                CREATE TABLE agents (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    email TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX agents_org_created ON agents (organization_id, created_at, id)",
+                """
+                CREATE TABLE agent_sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    agent_id TEXT NOT NULL REFERENCES agents(id),
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    csrf_token TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    last_seen_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX agent_sessions_agent ON agent_sessions (agent_id)",
+                "CREATE INDEX agent_sessions_expiry ON agent_sessions (expires_at)",
+                """
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    name TEXT NOT NULL,
+                    prefix TEXT NOT NULL,
+                    key_hash TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    created_by TEXT REFERENCES agents(id),
+                    created_at BIGINT NOT NULL,
+                    last_used_at BIGINT,
+                    revoked_at BIGINT
+                )
+                """,
+                "CREATE INDEX api_keys_org_created ON api_keys (organization_id, created_at, id)",
+                """
+                CREATE TABLE login_throttles (
+                    throttle_key TEXT PRIMARY KEY,
+                    failures BIGINT NOT NULL,
+                    window_start BIGINT NOT NULL,
+                    locked_until BIGINT
+                )
+                """,
+            ]
+        },
+        Migration(number: 2, name: "job queue") { _ in
+            [
+                """
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    run_at BIGINT NOT NULL,
+                    attempts BIGINT NOT NULL DEFAULT 0,
+                    max_attempts BIGINT NOT NULL,
+                    locked_by TEXT,
+                    locked_until BIGINT,
+                    last_error TEXT,
+                    unique_key TEXT UNIQUE,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX jobs_ready ON jobs (status, run_at)",
+            ]
+        },
+    ]
+}

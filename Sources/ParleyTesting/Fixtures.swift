@@ -1,0 +1,41 @@
+import Foundation
+public import ParleyCore
+public import ParleyStore
+
+/// An organization made for a test, with the owner's password to sign in with.
+public struct OrganizationFixture: Sendable {
+    public var organization: Organization
+    public var owner: Agent
+    public var site: Site
+    public var password: String
+}
+
+extension Stores {
+    /// The password every fixture account has.
+    public static let fixturePassword = "correct horse battery"
+
+    /// Creates an organization with an owner (`owner@<slug>.test`) and a site.
+    public func makeOrganization(_ name: String = "Acme") async throws -> OrganizationFixture {
+        let slug = name.lowercased().filter(\.isLetter) + Secrets.randomString(4).lowercased()
+        let created = try await self.createOrganization(
+            .init(
+                name: name,
+                owner: .init(email: "owner@\(slug).test", name: "\(name) Owner", role: .owner, password: Self.fixturePassword),
+                site: .init(name: "\(name) website", allowedOrigins: ["https://\(slug).test"])
+            ))
+        return OrganizationFixture(
+            organization: created.organization, owner: created.owner, site: created.site!, password: Self.fixturePassword)
+    }
+
+    /// Adds an agent with `role` to an organization.
+    public func makeAgent(
+        in organization: Organization.ID, role: AgentRole = .agent, email: String? = nil
+    ) async throws -> Agent {
+        try await self.agents.create(
+            .init(
+                email: email ?? "\(role.rawValue)-\(Secrets.randomString(6).lowercased())@example.test", name: "",
+                role: role, password: Self.fixturePassword),
+            in: organization, by: nil
+        )
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+public import HummingbirdTesting
+import Hummingbird
+public import HTTPTypes
+import Logging
+public import ParleyApp
+public import ParleyStore
+
+/// Runs `body` against Parley built on a fresh database of `database`, through the router (no
+/// sockets). The stores given to `body` share the app's database, for seeding and checking.
+public func withTestApp<T: Sendable>(
+    _ database: TestDatabase, setup: TestingSetup = .router, configure: @Sendable (inout ParleyConfiguration) -> Void = { _ in },
+    _ body: @Sendable (any TestClientProtocol, Stores) async throws -> T
+) async throws -> T {
+    try await database.withEngine { engine in
+        var configuration = ParleyConfiguration()
+        configuration.bcryptCost = 4
+        configuration.port = 0
+        configuration.baseURL = "http://parley.test"
+        configure(&configuration)
+        let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
+        var logger = Logger(label: "parley.test")
+        logger.logLevel = .warning
+        let app = try await buildApplication(configuration, logger: logger, database: engine, output: { _ in })
+        return try await app.test(setup) { client in try await body(client, stores) }
+    }
+}
+
+/// A signed-in dashboard session: the cookie and the CSRF token to send.
+public struct TestSession: Sendable {
+    public var cookie: String
+    public var csrfToken: String
+
+    /// Headers for a request in this session (the CSRF token on every request is harmless).
+    public var headers: HTTPFields {
+        [.cookie: "parley_session=\(self.cookie)", HTTPField.Name("X-CSRF-Token")!: self.csrfToken]
+    }
+}
+
+/// A failed expectation about a response, with its body.
+public struct UnexpectedResponse: Error, CustomStringConvertible {
+    public var description: String
+}
+
+extension TestClientProtocol {
+    /// Sends `json` (any JSON-serialisable value) with `Content-Type: application/json`.
+    public func send(
+        _ method: HTTPRequest.Method, _ uri: String, json: Any? = nil, headers: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers = headers
+        var body: ByteBuffer?
+        if let json {
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed]))
+            if headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        }
+        return try await self.execute(uri: uri, method: method, headers: headers, body: body)
+    }
+
+    /// Signs in and returns the session; throws unless the sign-in succeeded.
+    public func signIn(_ email: String, password: String = Stores.fixturePassword) async throws -> TestSession {
+        let response = try await self.send(.post, "/api/v1/auth/login", json: ["email": email, "password": password])
+        guard response.status == .ok, let setCookie = response.headers[.setCookie],
+            let token = setCookie.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last,
+            let csrf = try response.json()["csrfToken"] as? String
+        else { throw UnexpectedResponse(description: "sign-in failed: \(response.status) \(String(buffer: response.body))") }
+        return TestSession(cookie: String(token), csrfToken: csrf)
+    }
+}
+
+extension TestResponse {
+    /// The body as a JSON object.
+    public func json() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(buffer: self.body)) as? [String: Any] else {
+            throw UnexpectedResponse(description: "not a JSON object: \(String(buffer: self.body))")
+        }
+        return object
+    }
+
+    /// `error.code` of an error body.
+    public func errorCode() throws -> String? { (try self.json()["error"] as? [String: Any])?["code"] as? String }
+
+    /// `error.field` of an error body.
+    public func errorField() throws -> String? { (try self.json()["error"] as? [String: Any])?["field"] as? String }
+
+    public var text: String { String(buffer: self.body) }
+}

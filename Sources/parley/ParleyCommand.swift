@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ParleyApp
+import ParleyCore
+import ParleyStore
+
+@main
+struct ParleyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parley",
+        abstract: "Parley: AI-first customer support in one binary.",
+        subcommands: [Serve.self, Migrate.self, Org.self, User.self, Site.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// The flags every command shares; each overrides its `PARLEY_*` environment variable.
+struct ConfigurationOptions: ParsableArguments {
+    @Option(help: "Address to listen on (PARLEY_HOST).") var host: String?
+    @Option(help: "Port to listen on (PARLEY_PORT).") var port: String?
+    @Option(help: "Public URL (PARLEY_BASE_URL).") var baseURL: String?
+    @Option(help: "Database URL: sqlite://PATH or postgres://... (PARLEY_DATABASE_URL).") var databaseURL: String?
+    @Option(help: "Data directory (PARLEY_DATA_DIR).") var dataDir: String?
+    @Option(help: "Log level (PARLEY_LOG_LEVEL).") var logLevel: String?
+    @Option(help: "Log format: text or json (PARLEY_LOG_FORMAT).") var logFormat: String?
+
+    /// The validated configuration, or an error naming the bad key.
+    func load() throws -> ParleyConfiguration {
+        var flags: [String: String] = [:]
+        flags["PARLEY_HOST"] = self.host
+        flags["PARLEY_PORT"] = self.port
+        flags["PARLEY_BASE_URL"] = self.baseURL
+        flags["PARLEY_DATABASE_URL"] = self.databaseURL
+        flags["PARLEY_DATA_DIR"] = self.dataDir
+        flags["PARLEY_LOG_LEVEL"] = self.logLevel
+        flags["PARLEY_LOG_FORMAT"] = self.logFormat
+        do {
+            return try ParleyConfiguration.load(environment: ProcessInfo.processInfo.environment, flags: flags)
+        } catch {
+            throw ValidationError("Configuration: \(error.description)")
+        }
+    }
+
+    /// Runs `body` against the configured database, migrated first.
+    func withStores<T: Sendable>(_ body: @Sendable (Stores) async throws -> T) async throws -> T {
+        let configuration = try self.load()
+        configuration.bootstrapLogging()
+        let logger = Logger(label: "parley")
+        return try await Databases.with(configuration.databaseURL, logger: logger) { engine in
+            try await Migrator.migrate(engine, logger: logger)
+            return try await body(Stores(engine: engine, hasher: PasswordHasher(cost: configuration.bcryptCost)))
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (the default command).")
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = try self.options.load()
+        configuration.bootstrapLogging()
+        let app = try await buildApplication(configuration)
+        try await app.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = try self.options.load()
+        configuration.bootstrapLogging()
+        let logger = Logger(label: "parley")
+        let applied = try await Databases.with(configuration.databaseURL, logger: logger) { engine in
+            try await Migrator.migrate(engine, logger: logger)
+        }
+        print(applied.isEmpty ? "The database is up to date." : "Applied migrations \(applied.map(String.init).joined(separator: ", ")).")
+    }
+}
+
+struct Org: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage organizations (for hosts of several).", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an organization with its owner and a first site.")
+        @OptionGroup var options: ConfigurationOptions
+        @Option(help: "The organization's name.") var name: String
+        @Option(help: "The owner's email.") var ownerEmail: String
+        @Option(help: "The owner's password (generated and printed when left out).") var ownerPassword: String?
+
+        func run() async throws {
+            let password = self.ownerPassword ?? Secrets.password()
+            let name = self.name
+            let email = self.ownerEmail
+            let configuration = try self.options.load()
+            let created = try await self.options.withStores { stores in
+                try await stores.createOrganization(
+                    .init(name: name, owner: .init(email: email, name: "Owner", role: .owner, password: password),
+                          site: .init(name: "Website")))
+            }
+            print("Created organization \(created.organization.name) (\(created.organization.id))")
+            print("  Owner:    \(created.owner.email)")
+            if self.ownerPassword == nil { print("  Password: \(password)   (generated; shown only this once)") }
+            if let site = created.site {
+                print("  Site key: \(site.publicKey)")
+                print("  Widget:   <script src=\"\(configuration.baseURL)/widget.js\" data-site=\"\(site.publicKey)\" async></script>")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List organizations.")
+        @OptionGroup var options: ConfigurationOptions
+
+        func run() async throws {
+            let organizations = try await self.options.withStores { try await $0.organizations.all() }
+            for organization in organizations { print("\(organization.id)  \(organization.name)") }
+        }
+    }
+}
+
+struct User: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage agent accounts.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an agent to an organization.")
+        @OptionGroup var options: ConfigurationOptions
+        @Option(help: "The organization's id or exact name.") var org: String
+        @Option(help: "The agent's email.") var email: String
+        @Option(help: "owner, admin or agent.") var role: String = "agent"
+        @Option(help: "The display name (defaults to the email's local part).") var name: String?
+        @Option(help: "The password (generated and printed when left out).") var password: String?
+
+        func validate() throws {
+            guard AgentRole(rawValue: self.role) != nil else { throw ValidationError("--role must be owner, admin or agent") }
+        }
+
+        func run() async throws {
+            let password = self.password ?? Secrets.password()
+            let (org, email, name, role) = (self.org, self.email, self.name ?? "", AgentRole(rawValue: self.role)!)
+            let agent = try await self.options.withStores { stores in
+                let organization = try await stores.organizations.find(idOrName: org)
+                return try await stores.agents.create(
+                    .init(email: email, name: name, role: role, password: password), in: organization.id, by: nil)
+            }
+            print("Created \(agent.role.rawValue) \(agent.email) (\(agent.id))")
+            if self.password == nil { print("  Password: \(password)   (generated; shown only this once)") }
+        }
+    }
+}
+
+struct Site: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage sites (widgets).", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a site to an organization.")
+        @OptionGroup var options: ConfigurationOptions
+        @Option(help: "The organization's id or exact name.") var org: String
+        @Option(help: "The site's name.") var name: String
+        @Option(help: "An origin allowed to embed the widget (repeatable); none allows any.") var origin: [String] = []
+
+        func run() async throws {
+            let configuration = try self.options.load()
+            let (org, name, origins) = (self.org, self.name, self.origin)
+            let site = try await self.options.withStores { stores in
+                let organization = try await stores.organizations.find(idOrName: org)
+                return try await stores.sites.create(.init(name: name, allowedOrigins: origins), in: organization.id)
+            }
+            print("Created site \(site.name) (\(site.id))")
+            print("  Site key: \(site.publicKey)")
+            print("  Widget:   <script src=\"\(configuration.baseURL)/widget.js\" data-site=\"\(site.publicKey)\" async></script>")
+        }
+    }
+}

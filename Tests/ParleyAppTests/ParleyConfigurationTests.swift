@@ -1,0 +1,54 @@
+import ParleyApp
+import ParleyStore
+import Testing
+
+@Suite struct ParleyConfigurationTests {
+    @Test func noConfigurationMeansTheEmbeddedDefault() throws {
+        let configuration = try ParleyConfiguration.load(environment: [:])
+        #expect(configuration.port == 8080)
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.databaseURL == .sqlite(path: "./parley-data/parley.sqlite"))
+        #expect(configuration.baseURL == "http://localhost:8080")
+        #expect(configuration.logFormat == .text)
+    }
+
+    @Test func flagsWinOverTheEnvironment() throws {
+        let configuration = try ParleyConfiguration.load(
+            environment: ["PARLEY_PORT": "9000", "PARLEY_DATA_DIR": "/var/lib/parley"], flags: ["PARLEY_PORT": "9100"])
+        #expect(configuration.port == 9100)
+        #expect(configuration.databaseURL == .sqlite(path: "/var/lib/parley/parley.sqlite"))
+        #expect(configuration.baseURL == "http://localhost:9100")
+    }
+
+    @Test func postgresURLsAreParsed() throws {
+        let configuration = try ParleyConfiguration.load(
+            environment: ["PARLEY_DATABASE_URL": "postgres://parley:s3cret@db.internal:6432/support?sslmode=require"])
+        guard case .postgres(let location) = configuration.databaseURL else {
+            Issue.record("not postgres")
+            return
+        }
+        #expect(location.host == "db.internal")
+        #expect(location.port == 6432)
+        #expect(location.username == "parley")
+        #expect(location.password == "s3cret")
+        #expect(location.database == "support")
+        #expect(location.tls == .require)
+        #expect(!configuration.databaseURL.description.contains("s3cret"))
+    }
+
+    @Test(arguments: [
+        ("PARLEY_PORT", "http"), ("PARLEY_PORT", "70000"), ("PARLEY_BASE_URL", "support.example.com"),
+        ("PARLEY_DATABASE_URL", "mysql://x"), ("PARLEY_DATABASE_URL", "postgres://nohost"),
+        ("PARLEY_DATABASE_URL", "postgres://u@h/db?sslmode=sometimes"), ("PARLEY_LOG_LEVEL", "loud"),
+        ("PARLEY_LOG_FORMAT", "xml"), ("PARLEY_AUTO_MIGRATE", "maybe"), ("PARLEY_BCRYPT_COST", "3"),
+    ])
+    func aBadValueIsAnErrorNamingItsKey(key: String, value: String) {
+        do {
+            _ = try ParleyConfiguration.load(environment: [key: value])
+            Issue.record("expected an error for \(key)=\(value)")
+        } catch {
+            #expect(error.key == key)
+            #expect(error.description.hasPrefix("\(key): "))
+        }
+    }
+}

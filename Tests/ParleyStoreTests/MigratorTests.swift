@@ -1,0 +1,36 @@
+import Logging
+import ParleyStore
+import ParleyTesting
+import SQLKit
+import Testing
+
+@Suite struct MigratorTests {
+    @Test(arguments: TestDatabase.all)
+    func migratingTwiceAppliesNothingTheSecondTime(database: TestDatabase) async throws {
+        try await database.withEngine { engine in
+            // withEngine migrated once already.
+            let again = try await Migrator.migrate(engine, logger: Logger(label: "test"))
+            #expect(again.isEmpty)
+            let count = try await engine.read { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM parley_migrations").first()!.decode(column: "n", as: Int.self)
+            }
+            #expect(count == Migrator.known.count)
+        }
+    }
+
+    @Test func aFileDatabaseUsesWALAndFullSync() async throws {
+        let path = "/tmp/parley-test-\(Secrets.randomString(8)).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        try await TestDatabase.sqlite.withEngine(file: path) { engine in
+            let (mode, sync) = try await engine.transaction { db in
+                let mode = try await db.raw("PRAGMA journal_mode").first()!.decode(column: "journal_mode", as: String.self)
+                let sync = try await db.raw("PRAGMA synchronous").first()!.decode(column: "synchronous", as: Int.self)
+                return (mode, sync)
+            }
+            #expect(mode == "wal")
+            #expect(sync == 2)  // FULL
+        }
+    }
+}
+
+import Foundation
