@@ -86,6 +86,7 @@ let package = Package(
             name: "ParleyRealtime",
             dependencies: [
                 "ParleyCore", "ParleyStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -163,10 +164,11 @@ let package = Package(
         .testTarget(
             name: "ParleyAppTests",
             dependencies: [
-                "ParleyApp", "ParleyCore", "ParleyStore", "ParleyHTTP", "ParleyTesting",
+                "ParleyApp", "ParleyCore", "ParleyStore", "ParleyHTTP", "ParleyRealtime", "ParleyTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,16 +1,21 @@
+import Foundation
 public import Hummingbird
+import HummingbirdWebSocket
 public import Logging
 import ParleyCore
 import ParleyHTTP
+import ParleyRealtime
 public import ParleyStore
 import ServiceLifecycle
 
 /// Builds Parley as a Hummingbird application: the database engine (opened from the
-/// configuration, or the one given), the stores, the routes and the background services.
+/// configuration, or the one given), the stores, the event bus, the conversation writer, the
+/// routes and the WebSocket gateway, and the background jobs.
 ///
-/// Pending migrations and first start run before the server accepts connections. Pass an
-/// engine to embed Parley beside an engine you run yourself (tests do); then it is not added as a
-/// service here.
+/// Services start in dependency order (database, event bus, writer, jobs, HTTP) and stop in
+/// reverse. Pending migrations and first start run before the server accepts connections. Pass
+/// an engine to embed Parley beside an engine you run yourself (tests do); it is then not added
+/// as a service here.
 public func buildApplication(
     _ configuration: ParleyConfiguration,
     logger: Logger = Logger(label: "parley"),
@@ -25,18 +30,41 @@ public func buildApplication(
     }
     let stores = Stores(engine: engine, hasher: PasswordHasher(cost: configuration.bcryptCost))
     let registry = ParleyMetrics.bootstrap()
+    let instance = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(8))"
+
+    let hub = RealtimeHub(logger: logger)
+    let bus: any EventBus
+    if let postgres = engine as? PostgresEngine {
+        bus = PostgresEventBus(hub: hub, engine: postgres, chats: stores.chats, origin: instance, logger: logger)
+    } else {
+        bus = LocalEventBus(hub: hub)
+    }
+    let writer = ChatWriter(engine: engine, origin: instance, logger: logger) { events in bus.publish(events) }
+    let tokens = VisitorTokens()
     let router = try buildRouter(
-        HTTPDependencies(stores: stores, baseURL: configuration.baseURL, metrics: { registry.emitToString() }))
+        HTTPDependencies(
+            stores: stores, baseURL: configuration.baseURL, metrics: { registry.emitToString() }, hub: hub, bus: bus,
+            writer: writer, tokens: tokens, trustedProxies: configuration.trustedProxies,
+            messageLimiter: RateLimiter(limit: configuration.chatRateLimit, per: 60),
+            publicLimiter: RateLimiter(limit: configuration.publicRateLimit, per: 60)))
+
     let started = StartupGate()
     let jobRunner = JobRunner(
-        jobs: stores.jobs, handlers: [Maintenance.kind: Maintenance.handler(stores)], ready: started,
-        logger: logger)
+        jobs: stores.jobs,
+        handlers: [
+            Maintenance.kind: Maintenance.handler(stores),
+            IdleConversations.kind: IdleConversations.handler(stores, writer: writer, timeout: configuration.chatIdleTimeout),
+        ],
+        ready: started, logger: logger)
 
     var services: [any Service] = []
     if database == nil { services.append(engine) }
-    services.append(jobRunner)
+    services += [bus, writer, jobRunner]
     var app = Application(
         router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(ws: .init(maxFrameSize: RealtimeGateway.maximumFrameSize, autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Parley"),
         services: services,
         logger: logger
@@ -45,8 +73,10 @@ public func buildApplication(
         if configuration.autoMigrate {
             try await Migrator.migrate(engine, logger: logger)
         }
+        tokens.install(secret: try await stores.chats.serverKey("visitor-token") { Secrets.token() + Secrets.token() })
         try await FirstStart.run(stores: stores, configuration: configuration, output: output)
         try await Maintenance.schedule(stores)
+        try await IdleConversations.schedule(stores)
         started.open()
         logger.info(
             "Parley is listening",

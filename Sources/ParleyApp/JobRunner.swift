@@ -90,6 +90,7 @@ enum Maintenance {
         { _ in
             try await stores.sessions.deleteExpired()
             try await stores.loginThrottles.deleteStale()
+            try await self.schedule(stores, after: self.interval)
         }
     }
 }
@@ -113,5 +114,29 @@ struct StartupGate: Sendable {
     func wait() async -> Bool {
         for await _ in self.stream { return true }
         return false
+    }
+}
+
+/// The recurring job that closes conversations idle longer than the timeout, through the
+/// writer (so subscribers hear of it), then schedules itself again a minute later.
+enum IdleConversations {
+    static let kind = "chat.close-idle"
+
+    static func schedule(_ stores: Stores, after delay: TimeInterval = 60) async throws {
+        try await stores.jobs.enqueue(kind: self.kind, runAt: Date().addingTimeInterval(delay), uniqueKey: self.kind)
+    }
+
+    static func handler(_ stores: Stores, writer: ChatWriter, timeout: TimeInterval) -> JobRunner.Handler {
+        { _ in
+            let idle = try await stores.chats.idleSessions(before: Date().addingTimeInterval(-timeout), limit: 500)
+            for (session, organization) in idle {
+                do {
+                    _ = try await writer.submit(.init(sessionID: session, organizationID: organization, actor: .system, command: .close(.idle)))
+                } catch is InvalidTransition {
+                    continue  // closed meanwhile
+                }
+            }
+            try await self.schedule(stores, after: 60)
+        }
     }
 }

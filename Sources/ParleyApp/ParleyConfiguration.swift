@@ -1,6 +1,7 @@
-import Foundation
+public import Foundation
 public import Logging
 public import ParleyStore
+public import ParleyHTTP
 
 /// Everything an operator can set, read from `PARLEY_*` environment variables and the flags of
 /// the same names, and checked at start with an error that names the key.
@@ -27,6 +28,14 @@ public struct ParleyConfiguration: Sendable {
     public var autoMigrate: Bool = true
     /// The bcrypt cost for passwords (`PARLEY_BCRYPT_COST`, 4 to 31).
     public var bcryptCost: UInt8 = 12
+    /// Proxies whose `X-Forwarded-For` is believed (`PARLEY_TRUSTED_PROXIES`, IPs and CIDR ranges).
+    public var trustedProxies: TrustedProxies = .none
+    /// Conversations idle this long are closed (`PARLEY_CHAT_IDLE_MINUTES`).
+    public var chatIdleTimeout: TimeInterval = 30 * 60
+    /// Visitor messages per minute per IP (`PARLEY_CHAT_RATE_LIMIT`).
+    public var chatRateLimit: Int = 20
+    /// Public (visitor) requests per minute per IP (`PARLEY_PUBLIC_RATE_LIMIT`).
+    public var publicRateLimit: Int = 300
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable, CaseIterable {
@@ -56,6 +65,10 @@ public struct ParleyConfiguration: Sendable {
         ("PARLEY_ADMIN_PASSWORD", "", "First start: the owner's password (default: generated and printed once)"),
         ("PARLEY_AUTO_MIGRATE", "", "Run pending migrations when serve starts: true or false (default true)"),
         ("PARLEY_BCRYPT_COST", "", "bcrypt cost for passwords, 4 to 31 (default 12)"),
+        ("PARLEY_TRUSTED_PROXIES", "", "IPs/CIDR ranges of proxies whose X-Forwarded-For is believed (default none)"),
+        ("PARLEY_CHAT_IDLE_MINUTES", "", "Close conversations idle this many minutes (default 30)"),
+        ("PARLEY_CHAT_RATE_LIMIT", "", "Visitor messages per minute per IP (default 20)"),
+        ("PARLEY_PUBLIC_RATE_LIMIT", "", "Public (visitor) requests per minute per IP (default 300)"),
     ]
 
     public init() {}
@@ -122,6 +135,27 @@ public struct ParleyConfiguration: Sendable {
                 throw Error(key: "PARLEY_BCRYPT_COST", message: "must be a whole number from 4 to 31, got '\(cost)'")
             }
             configuration.bcryptCost = number
+        }
+        if let proxies = value("PARLEY_TRUSTED_PROXIES") {
+            do {
+                configuration.trustedProxies = try TrustedProxies(parsing: proxies)
+            } catch {
+                throw Error(key: "PARLEY_TRUSTED_PROXIES", message: "\(error)")
+            }
+        }
+        if let minutes = value("PARLEY_CHAT_IDLE_MINUTES") {
+            guard let number = Int(minutes), (1...10_080).contains(number) else {
+                throw Error(key: "PARLEY_CHAT_IDLE_MINUTES", message: "must be a whole number of minutes from 1 to 10080, got '\(minutes)'")
+            }
+            configuration.chatIdleTimeout = TimeInterval(number * 60)
+        }
+        for (key, path) in [("PARLEY_CHAT_RATE_LIMIT", \ParleyConfiguration.chatRateLimit), ("PARLEY_PUBLIC_RATE_LIMIT", \.publicRateLimit)] {
+            if let text = value(key) {
+                guard let number = Int(text), (1...1_000_000).contains(number) else {
+                    throw Error(key: key, message: "must be a whole number of requests per minute, got '\(text)'")
+                }
+                configuration[keyPath: path] = number
+            }
         }
         return configuration
     }

@@ -1,20 +1,20 @@
 public import Foundation
 
-/// A position in a list ordered by (createdAt, id), newest first. Opaque to clients.
+/// A position in a list ordered by (a time, id), newest first. Opaque to clients.
 public struct PageCursor: Sendable, Hashable {
-    /// Milliseconds since 1970 of the last item returned.
-    public var createdAtMillis: Int64
+    /// The sort key (milliseconds since 1970 of the creation or last activity) of the last item returned.
+    public var sortKey: Int64
     /// The id of the last item returned, to break ties.
     public var id: String
 
-    public init(createdAtMillis: Int64, id: String) {
-        self.createdAtMillis = createdAtMillis
+    public init(sortKey: Int64, id: String) {
+        self.sortKey = sortKey
         self.id = id
     }
 
     /// The opaque text form (base64url of `millis:id`).
     public var token: String {
-        Data("\(self.createdAtMillis):\(self.id)".utf8).base64EncodedString()
+        Data("\(self.sortKey):\(self.id)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
@@ -27,7 +27,7 @@ public struct PageCursor: Sendable, Hashable {
             let colon = text.firstIndex(of: ":"), let millis = Int64(text[..<colon]),
             !text[text.index(after: colon)...].isEmpty
         else { throw ValidationError(field: "cursor", message: "cursor is not a cursor this server returned.") }
-        self.createdAtMillis = millis
+        self.sortKey = millis
         self.id = String(text[text.index(after: colon)...])
     }
 }

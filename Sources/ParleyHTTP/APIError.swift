@@ -2,6 +2,7 @@ public import Hummingbird
 import Foundation
 import Logging
 import ParleyCore
+import ParleyStore
 
 /// An error with its HTTP status and a stable machine-readable code.
 public struct APIError: Error, Sendable {
@@ -43,6 +44,10 @@ public struct APIError: Error, Sendable {
                     headers: [.retryAfter: String(seconds)]
                 )
             }
+        case let error as InvalidTransition:
+            return APIError(.conflict, code: "invalid_transition", message: error.message)
+        case is ChatWriter.ShuttingDown:
+            return APIError(.serviceUnavailable, code: "shutting_down", message: "The server is restarting; try again in a moment.", headers: [.retryAfter: "2"])
         case let error as HTTPError:
             let (code, message): (String, String) =
                 switch error.status {

@@ -1,6 +1,7 @@
 public import Hummingbird
 import Logging
 import ParleyCore
+public import ParleyRealtime
 public import ParleyStore
 
 /// What the routes need from the rest of the application.
@@ -10,11 +11,31 @@ public struct HTTPDependencies: Sendable {
     public var baseURL: String
     /// Renders the Prometheus text exposition.
     public var metrics: @Sendable () -> String
+    public var hub: RealtimeHub
+    public var bus: any EventBus
+    public var writer: ChatWriter
+    public var tokens: VisitorTokens
+    public var trustedProxies: TrustedProxies
+    /// Visitor messages per IP (REST and WebSocket `send` alike).
+    public var messageLimiter: RateLimiter
+    /// Every public (visitor) request per IP.
+    public var publicLimiter: RateLimiter
 
-    public init(stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String) {
+    public init(
+        stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
+        writer: ChatWriter, tokens: VisitorTokens, trustedProxies: TrustedProxies = .none,
+        messageLimiter: RateLimiter = RateLimiter(limit: 20, per: 60), publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60)
+    ) {
         self.stores = stores
         self.baseURL = baseURL
         self.metrics = metrics
+        self.hub = hub
+        self.bus = bus
+        self.writer = writer
+        self.tokens = tokens
+        self.trustedProxies = trustedProxies
+        self.messageLimiter = messageLimiter
+        self.publicLimiter = publicLimiter
     }
 }
 
@@ -24,15 +45,32 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     let router = Router(context: ParleyRequestContext.self)
     router.addMiddleware {
         ErrorMiddleware()
+        ClientIPMiddleware(trustedProxies: dependencies.trustedProxies)
+        CORSMiddleware(
+            allowOrigin: .originBased, allowHeaders: [.accept, .authorization, .contentType, .origin],
+            allowMethods: [.get, .post, .patch, .delete, .options], allowCredentials: false, maxAge: .seconds(3600))
         LogRequestsMiddleware(.debug)
         MetricsMiddleware()
     }
     OperationsController(stores: stores, metrics: dependencies.metrics).addRoutes(to: router)
+    RealtimeGateway(
+        hub: dependencies.hub, bus: dependencies.bus, stores: stores, chats: stores.chats, writer: dependencies.writer,
+        tokens: dependencies.tokens, baseURL: dependencies.baseURL, messageLimiter: dependencies.messageLimiter,
+        trustedProxies: dependencies.trustedProxies
+    ).addRoutes(to: router)
 
     let api = router.group("api/v1")
     try OpenAPIController().addRoutes(to: api)
     let auth = AuthController(stores: stores, secureCookies: dependencies.baseURL.hasPrefix("https://"))
     auth.addPublicRoutes(to: api)
+
+    let visitors = VisitorController(
+        sites: stores.sites, chats: stores.chats, writer: dependencies.writer, bus: dependencies.bus, tokens: dependencies.tokens,
+        baseURL: dependencies.baseURL, messageLimiter: dependencies.messageLimiter)
+    let visitorRoutes = api.group().add(middleware: RateLimitMiddleware(dependencies.publicLimiter))
+    visitors.addPublicRoutes(to: visitorRoutes)
+    visitors.addRoutes(
+        to: visitorRoutes.add(middleware: VisitorAuthenticationMiddleware(tokens: dependencies.tokens)).group(context: VisitorContext.self))
 
     let signedIn = api.group()
         .add(middleware: AuthenticationMiddleware(stores: stores))
@@ -40,6 +78,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     auth.addRoutes(to: signedIn)
 
     let admin = signedIn.group("admin")
+    ChatController(chats: stores.chats, agents: stores.agents, writer: dependencies.writer, bus: dependencies.bus)
+        .addRoutes(to: admin)
     AgentController(agents: stores.agents).addRoutes(to: admin.group("agents"))
     SiteController(sites: stores.sites, baseURL: dependencies.baseURL)
         .addRoutes(to: admin.group("sites").add(middleware: RequirePermission(.manageSites)))

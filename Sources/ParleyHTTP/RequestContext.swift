@@ -1,4 +1,5 @@
 public import Hummingbird
+public import HummingbirdWebSocket
 import Logging
 public import NIOCore
 public import ParleyCore
@@ -29,23 +30,44 @@ public struct Principal: Sendable {
 }
 
 /// The context of every request: where it came from, and who is calling once authenticated.
-public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext {
+public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    public let webSocket: WebSocketHandlerReference<ParleyRequestContext>
     /// Set by `AuthenticationMiddleware` on the routes that need it.
     public var principal: Principal?
+    /// Set by `VisitorAuthenticationMiddleware` on the visitor routes.
+    public var visitor: VisitorTokens.Claims?
+    /// The client's IP address: the peer's, or the forwarded one when the peer is a trusted proxy.
+    public var clientIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.webSocket = .init()
         self.principal = nil
+        self.visitor = nil
+        self.clientIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// Request bodies are JSON documents of a few kilobytes; anything over this is refused (413).
     public var maxUploadSize: Int { 1024 * 1024 }
+}
 
-    /// The client's IP address as text, when known.
-    public var clientIP: String? { self.remoteAddress?.ipAddress }
+/// The context of a visitor route: the verified claims of the visitor's token.
+public struct VisitorContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let visitor: VisitorTokens.Claims
+    public let clientIP: String?
+
+    public init(context: ParleyRequestContext) throws {
+        guard let visitor = context.visitor else { throw DomainError.unauthenticated("Start a conversation first.") }
+        self.coreContext = context.coreContext
+        self.visitor = visitor
+        self.clientIP = context.clientIP
+    }
+
+    public var maxUploadSize: Int { 64 * 1024 }
 }
 
 /// The context of a route that needs an authenticated caller; building it fails with 401 otherwise.

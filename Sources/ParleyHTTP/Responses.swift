@@ -122,3 +122,8 @@ public struct MeResponse: ResponseEncodable, Sendable {
 public struct StatusResponse: ResponseEncodable, Sendable {
     public var status: String
 }
+
+import ParleyRealtime
+
+extension SessionView: ResponseEncodable {}
+extension MessageView: ResponseEncodable {}

@@ -95,7 +95,7 @@ public struct AgentStore: Sendable {
             ).all()
         }
         return Page(fetched: try rows.map(Self.decode), limit: page.limit) {
-            PageCursor(createdAtMillis: $0.createdAt.millis, id: $0.id.description)
+            PageCursor(sortKey: $0.createdAt.millis, id: $0.id.description)
         }
     }
 

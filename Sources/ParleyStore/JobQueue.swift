@@ -10,8 +10,8 @@ public struct JobQueue: Sendable {
     let engine: any DatabaseEngine
     let now: @Sendable () -> Date
 
-    /// Adds a job. With a `uniqueKey`, a job with the same key that is still pending or running
-    /// makes this a no-op (returns nil): recurring work is enqueued once.
+    /// Adds a job. With a `uniqueKey`, a job with the same key that is still pending makes this a
+    /// no-op (returns nil): recurring work is queued once, and a running job may queue its successor.
     @discardableResult
     public func enqueue(
         kind: String, payload: String = "{}", runAt: Date? = nil, maxAttempts: Int = 5, uniqueKey: String? = nil
@@ -20,11 +20,11 @@ public struct JobQueue: Sendable {
         let now = self.now()
         return try await self.engine.transaction { db in
             if let uniqueKey {
-                try await db.raw(
-                    "DELETE FROM jobs WHERE unique_key = \(bind: uniqueKey) AND status IN ('done', 'failed')"
-                ).run()
-                let existing = try await db.raw("SELECT id FROM jobs WHERE unique_key = \(bind: uniqueKey)").first()
-                if existing != nil { return nil }
+                let pending = try await db.raw(
+                    "SELECT id FROM jobs WHERE unique_key = \(bind: uniqueKey) AND status = 'pending'"
+                ).first()
+                if pending != nil { return nil }
+                try await db.raw("UPDATE jobs SET unique_key = NULL WHERE unique_key = \(bind: uniqueKey)").run()
             }
             try await db.raw(
                 """

@@ -155,5 +155,75 @@ public enum Migrator {
                 "CREATE INDEX jobs_ready ON jobs (status, run_at)",
             ]
         },
+        Migration(number: 3, name: "visitors, conversations, messages, server keys") { _ in
+            [
+                """
+                CREATE TABLE server_keys (
+                    name TEXT PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE visitors (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    site_id TEXT NOT NULL REFERENCES sites(id),
+                    anonymous_id TEXT NOT NULL,
+                    external_id TEXT,
+                    name TEXT,
+                    email TEXT,
+                    traits TEXT NOT NULL,
+                    current_page TEXT,
+                    first_seen_at BIGINT NOT NULL,
+                    last_seen_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX visitors_anonymous ON visitors (site_id, anonymous_id)",
+                "CREATE UNIQUE INDEX visitors_external ON visitors (site_id, external_id)",
+                "CREATE INDEX visitors_seen ON visitors (organization_id, last_seen_at)",
+                """
+                CREATE TABLE chat_sessions (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    site_id TEXT NOT NULL REFERENCES sites(id),
+                    visitor_id TEXT NOT NULL REFERENCES visitors(id),
+                    status TEXT NOT NULL,
+                    assigned_agent_id TEXT REFERENCES agents(id),
+                    last_seq BIGINT NOT NULL,
+                    last_visitor_seq BIGINT NOT NULL,
+                    visitor_read_seq BIGINT NOT NULL,
+                    agent_read_seq BIGINT NOT NULL,
+                    last_message_preview TEXT,
+                    last_message_role TEXT,
+                    last_message_at BIGINT,
+                    activity_at BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    closed_at BIGINT,
+                    archived_at BIGINT
+                )
+                """,
+                "CREATE INDEX chat_sessions_org_activity ON chat_sessions (organization_id, activity_at, id)",
+                "CREATE INDEX chat_sessions_visitor ON chat_sessions (visitor_id, created_at)",
+                "CREATE INDEX chat_sessions_idle ON chat_sessions (status, activity_at)",
+                """
+                CREATE TABLE chat_messages (
+                    id TEXT PRIMARY KEY,
+                    session_id TEXT NOT NULL REFERENCES chat_sessions(id),
+                    organization_id TEXT NOT NULL,
+                    seq BIGINT NOT NULL,
+                    role TEXT NOT NULL,
+                    author_agent_id TEXT,
+                    body TEXT NOT NULL,
+                    client_id TEXT,
+                    metadata TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    UNIQUE (session_id, seq)
+                )
+                """,
+                "CREATE UNIQUE INDEX chat_messages_client ON chat_messages (session_id, client_id)",
+            ]
+        },
     ]
 }

@@ -104,7 +104,7 @@ public struct SiteStore: Sendable {
             ).all()
         }
         return Page(fetched: try rows.map(Self.decode), limit: page.limit) {
-            PageCursor(createdAtMillis: $0.createdAt.millis, id: $0.id.description)
+            PageCursor(sortKey: $0.createdAt.millis, id: $0.id.description)
         }
     }
 
@@ -167,7 +167,7 @@ enum Keyset {
     static func after(_ cursor: PageCursor?) -> SQLQueryString {
         guard let cursor else { return "" }
         return """
-            AND (created_at < \(bind: cursor.createdAtMillis) OR (created_at = \(bind: cursor.createdAtMillis) AND id < \(bind: cursor.id)))
+            AND (created_at < \(bind: cursor.sortKey) OR (created_at = \(bind: cursor.sortKey) AND id < \(bind: cursor.id)))
             """
     }
 }

@@ -12,6 +12,7 @@ public struct Stores: Sendable {
     public let apiKeys: APIKeyStore
     public let loginThrottles: LoginThrottleStore
     public let jobs: JobQueue
+    public let chats: ChatStore
 
     public init(engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), now: @escaping @Sendable () -> Date = Date.init) {
         self.engine = engine
@@ -22,6 +23,7 @@ public struct Stores: Sendable {
         self.apiKeys = APIKeyStore(engine: engine, now: now)
         self.loginThrottles = LoginThrottleStore(engine: engine, now: now)
         self.jobs = JobQueue(engine: engine, now: now)
+        self.chats = ChatStore(engine: engine, now: now)
     }
 
     /// Answers when the database does (for `/readyz`).

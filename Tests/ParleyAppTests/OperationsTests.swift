@@ -7,6 +7,7 @@ import Logging
 import ParleyApp
 import ParleyCore
 import ParleyHTTP
+import ParleyRealtime
 import ParleyStore
 import ParleyTesting
 import Testing
@@ -55,7 +56,13 @@ import Testing
 
     @Test func theOpenAPIDocumentDescribesEveryRoute() async throws {
         try await TestDatabase.sqlite.withEngine { engine in
-            let router = try buildRouter(HTTPDependencies(stores: Stores(engine: engine), baseURL: "http://x", metrics: { "" }))
+            let hub = RealtimeHub(logger: Logger(label: "test"))
+            let bus = LocalEventBus(hub: hub)
+            let writer = ChatWriter(engine: engine, origin: "test", logger: Logger(label: "test")) { bus.publish($0) }
+            let router = try buildRouter(
+                HTTPDependencies(
+                    stores: Stores(engine: engine), baseURL: "http://x", metrics: { "" }, hub: hub, bus: bus, writer: writer,
+                    tokens: VisitorTokens(secret: "test")))
             let url = Self.documentURL()
             let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
             #expect((document["openapi"] as? String)?.hasPrefix("3.1") == true)

@@ -38,7 +38,7 @@ import Testing
 
 @Suite struct PageTests {
     @Test func cursorsRoundTrip() throws {
-        let cursor = PageCursor(createdAtMillis: 1_700_000_000_123, id: "0b6c1d2e-0000-4000-8000-000000000000")
+        let cursor = PageCursor(sortKey: 1_700_000_000_123, id: "0b6c1d2e-0000-4000-8000-000000000000")
         #expect(try PageCursor(token: cursor.token) == cursor)
         #expect(!cursor.token.contains("="))
     }
@@ -54,10 +54,10 @@ import Testing
     }
 
     @Test func anExtraRowMeansAnotherPage() {
-        let page = Page(fetched: [1, 2, 3], limit: 2) { PageCursor(createdAtMillis: Int64($0), id: "\($0)") }
+        let page = Page(fetched: [1, 2, 3], limit: 2) { PageCursor(sortKey: Int64($0), id: "\($0)") }
         #expect(page.items == [1, 2])
         #expect(page.nextCursor?.id == "2")
-        let last = Page(fetched: [1, 2], limit: 2) { PageCursor(createdAtMillis: Int64($0), id: "\($0)") }
+        let last = Page(fetched: [1, 2], limit: 2) { PageCursor(sortKey: Int64($0), id: "\($0)") }
         #expect(last.nextCursor == nil)
     }
 

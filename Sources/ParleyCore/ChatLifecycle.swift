@@ -1,0 +1,160 @@
+public import Foundation
+
+/// What someone asks of a conversation. Every change to a conversation is one of these.
+public enum ChatCommand: Sendable, Hashable {
+    /// The visitor writes; a closed conversation opens again, an archived one is restored.
+    case visitorMessage(body: String, clientID: String?)
+    /// An agent writes; this takes the conversation over from the AI (and assigns it, if unassigned).
+    case agentMessage(agent: Agent.ID, agentName: String, body: String, clientID: String?)
+    /// Parley says something (e.g. why a conversation closed).
+    case systemMessage(body: String)
+    /// Gives the conversation to an agent, or to nobody.
+    case assign(Agent.ID?)
+    /// Ends the conversation.
+    case close(CloseReason)
+    /// Hides a conversation from the active lists.
+    case archive
+    /// Brings an archived conversation back.
+    case restore
+}
+
+/// Why a conversation ended; each says so to the visitor differently.
+public enum CloseReason: String, Sendable, Hashable, Codable {
+    /// An agent closed it.
+    case agent
+    /// The visitor ended it.
+    case visitor
+    /// Nobody wrote for longer than the idle timeout.
+    case idle
+}
+
+/// A command that the conversation's state does not allow (409 at the edge).
+public struct InvalidTransition: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var description: String { self.message }
+}
+
+/// What applying a command produced, for the store to persist and the bus to publish.
+public struct ChatOutcome: Sendable {
+    public var session: ChatSession
+    /// New messages, with their `seq` already assigned, in order.
+    public var messages: [ChatMessage]
+    /// Whether the conversation's state (not only its messages) changed.
+    public var sessionChanged: Bool
+    /// When the command was a repeat of an earlier message (same client id): that message.
+    public var duplicateOf: ChatMessage?
+
+    public init(session: ChatSession, messages: [ChatMessage], sessionChanged: Bool, duplicateOf: ChatMessage?) {
+        self.session = session
+        self.messages = messages
+        self.sessionChanged = sessionChanged
+        self.duplicateOf = duplicateOf
+    }
+}
+
+/// The lifecycle of a conversation: pure, every change goes through `apply`.
+///
+/// | command | from | to |
+/// | --- | --- | --- |
+/// | visitor message | any (closed reopens as `ai_active`; archived is restored) | same, or `ai_active` |
+/// | agent message | any | `agent_active`, assigned to the agent if unassigned |
+/// | assign | any but closed | same |
+/// | close | any but closed | `closed` |
+/// | archive | not archived | archived |
+/// | restore | archived | not archived |
+public enum ChatLifecycle {
+    /// How much of a message the lists show.
+    public static let previewLength = 140
+
+    /// Applies `command` to `session` at `now`. New messages take `session.lastSeq + 1, + 2…`.
+    public static func apply(
+        _ command: ChatCommand, to session: ChatSession, now: Date, newID: () -> ChatMessage.ID = { .init() }
+    ) throws(InvalidTransition) -> ChatOutcome {
+        var session = session
+        var messages: [ChatMessage] = []
+        var changed = false
+
+        func append(_ role: MessageRole, _ body: String, agent: Agent.ID? = nil, clientID: String? = nil) {
+            session.lastSeq += 1
+            let message = ChatMessage(
+                id: newID(), sessionID: session.id, organizationID: session.organizationID, seq: session.lastSeq,
+                role: role, authorAgentID: agent, body: body, clientID: clientID, createdAt: now)
+            messages.append(message)
+            session.lastMessagePreview = String(body.prefix(Self.previewLength))
+            session.lastMessageRole = role
+            session.lastMessageAt = now
+        }
+
+        switch command {
+        case .visitorMessage(let body, let clientID):
+            if session.status == .closed {
+                session.status = .aiActive
+                session.closedAt = nil
+                changed = true
+            }
+            if session.archivedAt != nil {
+                session.archivedAt = nil
+                changed = true
+            }
+            append(.user, body, clientID: clientID)
+            session.lastVisitorSeq = session.lastSeq
+            session.visitorReadSeq = session.lastSeq
+
+        case .agentMessage(let agent, let agentName, let body, let clientID):
+            if session.status != .agentActive {
+                append(.system, "\(agentName) joined the conversation")
+                session.status = .agentActive
+                session.closedAt = nil
+                changed = true
+            }
+            if session.assignedAgentID == nil {
+                session.assignedAgentID = agent
+                changed = true
+            }
+            if session.archivedAt != nil {
+                session.archivedAt = nil
+                changed = true
+            }
+            append(.agent, body, agent: agent, clientID: clientID)
+            session.agentReadSeq = session.lastSeq
+
+        case .systemMessage(let body):
+            append(.system, body)
+
+        case .assign(let agent):
+            guard session.status != .closed else {
+                throw InvalidTransition(message: "This conversation is closed; it can't be assigned.")
+            }
+            guard session.assignedAgentID != agent else { break }
+            session.assignedAgentID = agent
+            changed = true
+
+        case .close(let reason):
+            guard session.status != .closed else {
+                throw InvalidTransition(message: "This conversation is already closed.")
+            }
+            let text: String
+            switch reason {
+            case .agent: text = "The conversation was closed"
+            case .visitor: text = "The visitor ended the conversation"
+            case .idle: text = "The conversation was closed after a period of inactivity"
+            }
+            append(.system, text)
+            session.status = .closed
+            session.closedAt = now
+            changed = true
+
+        case .archive:
+            guard session.archivedAt == nil else { throw InvalidTransition(message: "This conversation is already archived.") }
+            session.archivedAt = now
+            changed = true
+
+        case .restore:
+            guard session.archivedAt != nil else { throw InvalidTransition(message: "This conversation is not archived.") }
+            session.archivedAt = nil
+            changed = true
+        }
+        if changed || !messages.isEmpty { session.updatedAt = now }
+        return ChatOutcome(session: session, messages: messages, sessionChanged: changed, duplicateOf: nil)
+    }
+}

@@ -1,0 +1,224 @@
+public import Hummingbird
+import Foundation
+import ParleyCore
+public import ParleyRealtime
+public import ParleyStore
+
+/// Conversations for agents: `/api/v1/admin/chats` and `/api/v1/admin/visitors/live`.
+public struct ChatController: Sendable {
+    let chats: ChatStore
+    let agents: AgentStore
+    let writer: ChatWriter
+    let bus: any EventBus
+
+    public init(chats: ChatStore, agents: AgentStore, writer: ChatWriter, bus: any EventBus) {
+        self.chats = chats
+        self.agents = agents
+        self.writer = writer
+        self.bus = bus
+    }
+
+    struct ReplyRequest: Decodable {
+        var body: String
+        var clientId: String?
+    }
+
+    struct AssignRequest: Decodable { var agentId: String? }
+    struct ReadRequest: Decodable { var seq: Int64? }
+
+    /// A conversation in a list: its state, its visitor and its last message.
+    struct Summary: ResponseEncodable {
+        var session: SessionView
+        var visitor: VisitorView
+    }
+
+    /// The visitor card.
+    struct VisitorView: Codable, Sendable {
+        var id: String
+        var anonymousId: String
+        var externalId: String?
+        var name: String?
+        var email: String?
+        var traits: [String: String]
+        var currentPage: String?
+        var firstSeenAt: Date
+        var lastSeenAt: Date
+
+        init(_ visitor: Visitor) {
+            self.id = visitor.id.description
+            self.anonymousId = visitor.anonymousID
+            self.externalId = visitor.externalID
+            self.name = visitor.name
+            self.email = visitor.email
+            self.traits = visitor.traits
+            self.currentPage = visitor.currentPage
+            self.firstSeenAt = visitor.firstSeenAt
+            self.lastSeenAt = visitor.lastSeenAt
+        }
+    }
+
+    struct Detail: ResponseEncodable {
+        var session: SessionView
+        var visitor: VisitorView
+        var messages: [MessageView]
+    }
+
+    struct MessagesResponse: ResponseEncodable {
+        var data: [MessageView]
+        var lastSeq: Int64
+    }
+
+    struct ReplyResponse: ResponseEncodable {
+        var message: MessageView
+        var session: SessionView
+    }
+
+    struct LiveVisitors: ResponseEncodable { var data: [VisitorView] }
+
+    func addRoutes(to group: RouterGroup<AgentContext>) {
+        group.get("chats", use: self.list)
+        group.get("chats/counts", use: self.counts)
+        group.get("chats/:chat", use: self.show)
+        group.get("chats/:chat/messages", use: self.messages)
+        group.post("chats/:chat/reply", use: self.reply)
+        group.post("chats/:chat/assign", use: self.assign)
+        group.post("chats/:chat/close", use: self.close)
+        group.post("chats/:chat/archive", use: self.archive)
+        group.post("chats/:chat/restore", use: self.restore)
+        group.post("chats/:chat/read", use: self.read)
+        group.get("visitors/live", use: self.liveVisitors)
+    }
+
+    /// `?status=ai_active,escalated&assigned=me|unassigned&archived=true&escalated=true&from=&to=&cursor=&limit=`
+    func list(_ request: Request, context: AgentContext) async throws -> PageResponse<Summary> {
+        try context.principal.require(.answerConversations)
+        let query = request.uri.queryParameters
+        var filter = ChatStore.Filter()
+        if let statuses = query["status"].map(String.init), !statuses.isEmpty {
+            filter.statuses = try statuses.split(separator: ",").map { name in
+                guard let status = ChatStatus(rawValue: String(name)) else {
+                    throw ValidationError(field: "status", message: "status must be ai_active, agent_active, escalated or closed.")
+                }
+                return status
+            }
+        }
+        if query["escalated"] == "true" { filter.statuses = [.escalated] }
+        switch query["assigned"].map(String.init) {
+        case nil, "": break
+        case "me":
+            guard let agent = context.principal.agent else { throw ValidationError(field: "assigned", message: "An API key has no conversations of its own.") }
+            filter.assignedTo = agent.id
+        case "unassigned": filter.unassigned = true
+        case let other?:
+            guard let agent = Agent.ID(other) else { throw ValidationError(field: "assigned", message: "assigned must be me, unassigned or an agent id.") }
+            filter.assignedTo = agent
+        }
+        filter.archived = query["archived"] == "true"
+        filter.activeFrom = try Self.date(query["from"].map(String.init), field: "from")
+        filter.activeUntil = try Self.date(query["to"].map(String.init), field: "to")
+        let page = try PageRequest(cursor: query["cursor"].map(String.init), limit: query["limit"].map(String.init))
+        let sessions = try await self.chats.list(in: context.organizationID, filter: filter, page: page)
+        var visitors: [Visitor.ID: Visitor] = [:]
+        for visitor in try await self.chats.visitors(Set(sessions.items.map(\.visitorID)), in: context.organizationID) {
+            visitors[visitor.id] = visitor
+        }
+        return PageResponse(sessions) { session in
+            Summary(session: SessionView(session, forAgents: true), visitor: VisitorView(visitors[session.visitorID]!))
+        }
+    }
+
+    func counts(_ request: Request, context: AgentContext) async throws -> [String: Int] {
+        try context.principal.require(.answerConversations)
+        return try await self.chats.counts(in: context.organizationID)
+    }
+
+    func show(_ request: Request, context: AgentContext) async throws -> Detail {
+        let session = try await self.session(context)
+        let visitor = try await self.chats.visitor(session.visitorID, in: context.organizationID)
+        let messages = try await self.chats.messages(in: session.id, after: max(0, session.lastSeq - 100), limit: 100)
+        return Detail(session: SessionView(session, forAgents: true), visitor: VisitorView(visitor), messages: messages.map(MessageView.init))
+    }
+
+    func messages(_ request: Request, context: AgentContext) async throws -> MessagesResponse {
+        let session = try await self.session(context)
+        let after = try VisitorController.int64(request, "after") ?? 0
+        let page = try PageRequest(cursor: nil, limit: request.uri.queryParameters["limit"].map(String.init))
+        let messages = try await self.chats.messages(in: session.id, after: after, limit: page.limit)
+        return MessagesResponse(data: messages.map(MessageView.init), lastSeq: session.lastSeq)
+    }
+
+    /// Replies as the agent; this takes the conversation over from the AI.
+    func reply(_ request: Request, context: AgentContext) async throws -> EditedResponse<ReplyResponse> {
+        guard let agent = context.principal.agent else {
+            throw DomainError.forbidden("Replies are written by agents; use an agent's session.")
+        }
+        let input = try await request.decodeJSON(as: ReplyRequest.self, context: context)
+        let body = try Validate.messageBody(input.body)
+        let clientID = try input.clientId.map { try Validate.clientID($0) }
+        let outcome = try await self.run(context, .agentMessage(agent: agent.id, agentName: agent.name, body: body, clientID: clientID))
+        if let earlier = outcome.duplicateOf {
+            return EditedResponse(status: .ok, response: ReplyResponse(message: MessageView(earlier), session: SessionView(outcome.session, forAgents: true)))
+        }
+        return EditedResponse(
+            status: .created, response: ReplyResponse(message: MessageView(outcome.messages.last!), session: SessionView(outcome.session, forAgents: true)))
+    }
+
+    func assign(_ request: Request, context: AgentContext) async throws -> SessionView {
+        let input = try await request.decodeJSON(as: AssignRequest.self, context: context)
+        var agentID: Agent.ID?
+        if let text = input.agentId {
+            guard let id = Agent.ID(text) else { throw ValidationError(field: "agentId", message: "agentId must be an agent's id or null.") }
+            let agent = try await self.agents.find(id, in: context.organizationID)
+            guard agent.isActive else { throw ValidationError(field: "agentId", message: "That agent is deactivated.") }
+            agentID = id
+        }
+        return SessionView(try await self.run(context, .assign(agentID)).session, forAgents: true)
+    }
+
+    func close(_ request: Request, context: AgentContext) async throws -> SessionView {
+        SessionView(try await self.run(context, .close(.agent)).session, forAgents: true)
+    }
+
+    func archive(_ request: Request, context: AgentContext) async throws -> SessionView {
+        SessionView(try await self.run(context, .archive).session, forAgents: true)
+    }
+
+    func restore(_ request: Request, context: AgentContext) async throws -> SessionView {
+        SessionView(try await self.run(context, .restore).session, forAgents: true)
+    }
+
+    /// Marks the conversation read for the team (up to `seq`, or all of it).
+    func read(_ request: Request, context: AgentContext) async throws -> SessionView {
+        let current = try await self.session(context)
+        let input = request.headers[.contentType] == nil ? ReadRequest(seq: nil) : try await request.decodeJSON(as: ReadRequest.self, context: context)
+        let session = try await self.chats.markRead(current.id, seq: input.seq ?? current.lastSeq, byVisitor: false, in: context.organizationID)
+        await self.bus.publish(.read(session: session.id, organization: session.organizationID, byVisitor: false, seq: session.agentReadSeq), from: nil)
+        return SessionView(session, forAgents: true)
+    }
+
+    /// Visitors seen in the last two minutes (the widget pings while open).
+    func liveVisitors(_ request: Request, context: AgentContext) async throws -> LiveVisitors {
+        try context.principal.require(.answerConversations)
+        let visitors = try await self.chats.visitorsSeen(since: Date().addingTimeInterval(-120), in: context.organizationID)
+        return LiveVisitors(data: visitors.map(VisitorView.init))
+    }
+
+    func session(_ context: AgentContext) async throws -> ChatSession {
+        try context.principal.require(.answerConversations)
+        let id = try context.id("chat", as: ChatSession.ID.self, entity: "conversation")
+        return try await self.chats.session(id, in: context.organizationID)
+    }
+
+    func run(_ context: AgentContext, _ command: ChatCommand) async throws -> ChatOutcome {
+        try context.principal.require(.answerConversations)
+        let id = try context.id("chat", as: ChatSession.ID.self, entity: "conversation")
+        return try await self.writer.submit(.init(sessionID: id, organizationID: context.organizationID, actor: .team, command: command))
+    }
+
+    static func date(_ text: String?, field: String) throws -> Date? {
+        guard let text, !text.isEmpty else { return nil }
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let day = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return day }
+        throw ValidationError(field: field, message: "\(field) must be a date like 2026-11-21 or 2026-11-21T10:00:00Z.")
+    }
+}

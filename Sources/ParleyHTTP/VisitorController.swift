@@ -1,0 +1,218 @@
+public import Hummingbird
+import Foundation
+import ParleyCore
+public import ParleyRealtime
+public import ParleyStore
+
+/// The widget's public API: `/api/v1/widget/config` and `/api/v1/chat/sessions/*`. A visitor
+/// starts or resumes a conversation with the site's public key and gets a signed token; every
+/// other call carries that token and may only touch the visitor's own conversations.
+public struct VisitorController: Sendable {
+    let sites: SiteStore
+    let chats: ChatStore
+    let writer: ChatWriter
+    let bus: any EventBus
+    let tokens: VisitorTokens
+    let baseOrigin: String
+    /// Messages per IP (20 a minute by default), shared with the WebSocket `send`.
+    let messageLimiter: RateLimiter
+
+    public init(
+        sites: SiteStore, chats: ChatStore, writer: ChatWriter, bus: any EventBus, tokens: VisitorTokens, baseURL: String,
+        messageLimiter: RateLimiter
+    ) {
+        self.sites = sites
+        self.chats = chats
+        self.writer = writer
+        self.bus = bus
+        self.tokens = tokens
+        self.baseOrigin = (try? Validate.origin(baseURL, field: "baseURL")) ?? baseURL
+        self.messageLimiter = messageLimiter
+    }
+
+    struct StartRequest: Decodable {
+        var site: String
+        var visitorId: String?
+        var user: VisitorIdentity?
+        var page: String?
+    }
+
+    struct NewMessage: Decodable {
+        var clientId: String
+        var body: String
+    }
+
+    struct EmailRequest: Decodable { var email: String }
+    struct ReadRequest: Decodable { var seq: Int64 }
+
+    struct ConfigResponse: ResponseEncodable {
+        var enabled: Bool
+        var reason: String?
+        var site: String
+        var title: String?
+        var color: String?
+        var welcomeMessage: String?
+        var launcherText: String?
+        var position: String?
+        var ai: Feature
+        /// Null until business hours are configured (the tickets issue); then whether it is open now.
+        var withinBusinessHours: Bool?
+
+        struct Feature: Encodable { var enabled: Bool }
+    }
+
+    struct StartResponse: ResponseEncodable {
+        var visitorId: String
+        var token: String
+        var identified: Bool
+        var session: SessionView
+        var messages: [MessageView]
+    }
+
+    struct MessagesResponse: ResponseEncodable {
+        var data: [MessageView]
+        var lastSeq: Int64
+        var status: String
+    }
+
+    struct EmailResponse: ResponseEncodable { var email: String }
+
+    func addPublicRoutes(to group: RouterGroup<ParleyRequestContext>) {
+        group.get("widget/config", use: self.config)
+        group.post("chat/sessions", use: self.start)
+    }
+
+    func addRoutes(to group: RouterGroup<VisitorContext>) {
+        group.get("chat/sessions/:session/messages", use: self.messages)
+        group.post("chat/sessions/:session/messages", use: self.send)
+        group.post("chat/sessions/:session/email", use: self.email)
+        group.post("chat/sessions/:session/close", use: self.close)
+        group.post("chat/sessions/:session/read", use: self.read)
+    }
+
+    /// What the widget needs to draw itself, or why it should not.
+    func config(_ request: Request, context: ParleyRequestContext) async throws -> ConfigResponse {
+        guard let key = request.uri.queryParameters["site"].map(String.init), !key.isEmpty else {
+            throw ValidationError(field: "site", message: "site (the site key) is required.")
+        }
+        guard let site = try? await self.sites.find(publicKey: key) else {
+            return ConfigResponse(enabled: false, reason: "unknown_site", site: key, ai: .init(enabled: false))
+        }
+        let reason: String? =
+            !site.isActive ? "site_inactive"
+            : !site.widget.enabled ? "widget_disabled"
+            : !self.originAllowed(request, site: site) ? "origin_not_allowed" : nil
+        let widget = site.widget
+        return ConfigResponse(
+            enabled: reason == nil, reason: reason, site: key, title: widget.title, color: widget.color,
+            welcomeMessage: widget.welcomeMessage, launcherText: widget.launcherText, position: widget.position.rawValue,
+            ai: .init(enabled: false), withinBusinessHours: nil)
+    }
+
+    /// Starts or resumes the visitor's conversation and hands out their token.
+    func start(_ request: Request, context: ParleyRequestContext) async throws -> StartResponse {
+        let input = try await request.decodeJSON(as: StartRequest.self, context: context)
+        guard let site = try? await self.sites.find(publicKey: input.site), site.isActive else {
+            throw DomainError.notFound(entity: "site")
+        }
+        guard site.widget.enabled else { throw DomainError.forbidden("The chat is turned off on this site.") }
+        guard self.originAllowed(request, site: site) else {
+            throw APIError(.forbidden, code: "origin_not_allowed", message: "This website may not use this chat.")
+        }
+        let anonymousID = try input.visitorId.map { try Validate.clientID($0, field: "visitorId") } ?? Secrets.randomString(24)
+        let identity = try Self.verify(input.user, site: site)
+        let page = try input.page.map { try Validate.text($0, field: "page", max: 2000, allowEmpty: true) }
+        let started = try await self.chats.start(site: site, anonymousID: anonymousID, identity: identity, page: page)
+        if started.isNew { self.bus.publish([.sessionCreated(started.session)]) }
+        return StartResponse(
+            visitorId: anonymousID,
+            token: self.tokens.sign(visitor: started.visitor.id, site: site.id, organization: site.organizationID, now: Date()),
+            identified: started.visitor.externalID != nil, session: SessionView(started.session, forAgents: false),
+            messages: started.recent.map(MessageView.init))
+    }
+
+    /// A trusted identity, or nil for an anonymous visitor. A wrong signature is always refused;
+    /// a missing one is refused in strict mode and otherwise keeps only the contact details.
+    static func verify(_ user: VisitorIdentity?, site: Site) throws -> VisitorIdentity? {
+        guard var user else { return nil }
+        user.id = try Validate.text(user.id, field: "user.id", max: 200)
+        if let email = user.email, !email.isEmpty { user.email = try Validate.email(email, field: "user.email") } else { user.email = nil }
+        if let name = user.name { user.name = try Validate.text(name, field: "user.name", max: 120, allowEmpty: true) }
+        if let hash = user.userHash {
+            guard VisitorTokens.isValid(userHash: hash, userID: user.id, secret: site.identitySecret) else {
+                throw APIError(.unauthorized, code: "identity_not_verified", message: "The user's signature (userHash) does not match.")
+            }
+            return user
+        }
+        if site.strictIdentity {
+            throw APIError(.unauthorized, code: "identity_not_verified", message: "This site requires a signed identity (userHash).")
+        }
+        return nil
+    }
+
+    func originAllowed(_ request: Request, site: Site) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }  // not a browser, or same-origin GET
+        if let normalized = try? Validate.origin(origin, field: "origin"), normalized == self.baseOrigin { return true }
+        return site.allows(origin: origin)
+    }
+
+    func messages(_ request: Request, context: VisitorContext) async throws -> MessagesResponse {
+        let session = try await self.ownSession(context)
+        let after = try Self.int64(request, "after") ?? 0
+        let page = try PageRequest(cursor: nil, limit: request.uri.queryParameters["limit"].map(String.init))
+        let messages = try await self.chats.messages(in: session.id, after: after, limit: page.limit)
+        return MessagesResponse(data: messages.map(MessageView.init), lastSeq: session.lastSeq, status: session.status.rawValue)
+    }
+
+    /// Sends a message; 201 the first time, 200 with the same message for a repeated `clientId`.
+    func send(_ request: Request, context: VisitorContext) async throws -> EditedResponse<MessageView> {
+        let input = try await request.decodeJSON(as: NewMessage.self, context: context)
+        let clientID = try Validate.clientID(input.clientId)
+        let body = try Validate.messageBody(input.body)
+        try self.messageLimiter.take("ip:\(context.clientIP ?? "unknown")")
+        let sessionID = try context.id("session", as: ChatSession.ID.self, entity: "conversation")
+        let outcome = try await self.writer.submit(
+            .init(sessionID: sessionID, organizationID: context.visitor.organization, actor: .visitor(context.visitor.visitor),
+                  command: .visitorMessage(body: body, clientID: clientID)))
+        if let earlier = outcome.duplicateOf { return EditedResponse(status: .ok, response: MessageView(earlier)) }
+        return EditedResponse(status: .created, response: MessageView(outcome.messages.last!))
+    }
+
+    /// Leaves an email for replies (anonymous visitors).
+    func email(_ request: Request, context: VisitorContext) async throws -> EmailResponse {
+        _ = try await self.ownSession(context)
+        let input = try await request.decodeJSON(as: EmailRequest.self, context: context)
+        let visitor = try await self.chats.setEmail(input.email, of: context.visitor.visitor, in: context.visitor.organization)
+        return EmailResponse(email: visitor.email ?? "")
+    }
+
+    func close(_ request: Request, context: VisitorContext) async throws -> SessionView {
+        let sessionID = try context.id("session", as: ChatSession.ID.self, entity: "conversation")
+        let outcome = try await self.writer.submit(
+            .init(sessionID: sessionID, organizationID: context.visitor.organization, actor: .visitor(context.visitor.visitor),
+                  command: .close(.visitor)))
+        return SessionView(outcome.session, forAgents: false)
+    }
+
+    func read(_ request: Request, context: VisitorContext) async throws -> SessionView {
+        let own = try await self.ownSession(context)
+        let input = try await request.decodeJSON(as: ReadRequest.self, context: context)
+        let session = try await self.chats.markRead(own.id, seq: input.seq, byVisitor: true, in: own.organizationID)
+        await self.bus.publish(
+            .read(session: session.id, organization: session.organizationID, byVisitor: true, seq: session.visitorReadSeq), from: nil)
+        return SessionView(session, forAgents: false)
+    }
+
+    func ownSession(_ context: VisitorContext) async throws -> ChatSession {
+        let id = try context.id("session", as: ChatSession.ID.self, entity: "conversation")
+        return try await self.chats.session(id, ofVisitor: context.visitor.visitor)
+    }
+
+    static func int64(_ request: Request, _ name: String) throws -> Int64? {
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init), !text.isEmpty else { return nil }
+        guard let value = Int64(text), value >= 0 else {
+            throw ValidationError(field: name, message: "\(name) must be a whole number, 0 or more.")
+        }
+        return value
+    }
+}

@@ -1,0 +1,125 @@
+public import Foundation
+public import Logging
+public import ParleyCore
+public import ParleyStore
+import PostgresNIO
+public import ServiceLifecycle
+
+/// Carries committed events and live signals to every instance's hub.
+public protocol EventBus: Service {
+    /// Events this instance committed (its writer's `onCommit`), in commit order.
+    func publish(_ events: [DomainEvent])
+    /// A live signal (typing, read, presence) from a connection of this instance.
+    func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async
+}
+
+/// One process: events go straight to the local hub (SQLite, or a single instance).
+public struct LocalEventBus: EventBus {
+    let hub: RealtimeHub
+
+    public init(hub: RealtimeHub) { self.hub = hub }
+
+    public func publish(_ events: [DomainEvent]) { self.hub.deliver(events) }
+
+    public func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async {
+        self.hub.deliver(signal, except: connection)
+    }
+
+    public func run() async throws { try? await gracefulShutdown() }
+}
+
+/// Several instances on one PostgreSQL: this instance's events go to its own hub at once; the
+/// writer's one NOTIFY per group commit tells the others, which load the new messages by seq
+/// range from the database (payloads stay small). Signals travel in their own NOTIFY.
+public final class PostgresEventBus: EventBus {
+    public static let signalChannel = "parley_signal"
+
+    let hub: RealtimeHub
+    let engine: PostgresEngine
+    let chats: ChatStore
+    let origin: String
+    let logger: Logger
+
+    public init(hub: RealtimeHub, engine: PostgresEngine, chats: ChatStore, origin: String, logger: Logger) {
+        self.hub = hub
+        self.engine = engine
+        self.chats = chats
+        self.origin = origin
+        self.logger = logger
+    }
+
+    public func publish(_ events: [DomainEvent]) { self.hub.deliver(events) }
+
+    struct SignalNotice: Codable {
+        var origin: String
+        var signal: Signal
+    }
+
+    public func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async {
+        self.hub.deliver(signal, except: connection)
+        do {
+            let payload = String(decoding: try JSONEncoder().encode(SignalNotice(origin: self.origin, signal: signal)), as: UTF8.self)
+            _ = try await self.engine.client.query("SELECT pg_notify(\(Self.signalChannel), \(payload))", logger: self.logger)
+        } catch {
+            self.logger.warning("Could not publish a signal", metadata: ["parley.error": "\(error)"])
+        }
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.listen(ChatWriter.noticeChannel) { try await self.receiveChat($0) } }
+                group.addTask { await self.listen(Self.signalChannel) { try await self.receiveSignal($0) } }
+            }
+        }
+    }
+
+    /// Listens on `channel` until cancelled, reconnecting with backoff.
+    private func listen(_ channel: String, _ handle: @Sendable (String) async throws -> Void) async {
+        var delay: Duration = .milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await self.engine.client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        delay = .milliseconds(100)
+                        for try await notification in notifications {
+                            do {
+                                try await handle(notification.payload)
+                            } catch {
+                                self.logger.warning("Could not handle a notification", metadata: ["parley.error": "\(error)"])
+                            }
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                self.logger.warning("LISTEN connection lost; reconnecting", metadata: ["parley.error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func receiveChat(_ payload: String) async throws {
+        let notice = try JSONDecoder().decode(ChatWriter.Notice.self, from: Data(payload.utf8))
+        guard notice.origin != self.origin else { return }
+        var ranges: [(ChatSession.ID, ClosedRange<Int64>)] = []
+        var events: [DomainEvent] = []
+        for change in notice.changes {
+            guard let session = ChatSession.ID(change.session), let organization = Organization.ID(change.organization) else { continue }
+            // Skip conversations nobody here watches (their inbox may still want the update).
+            let watched = self.hub.subscriberCount(.supportChat(session)) > 0 || self.hub.subscriberCount(.inbox(organization)) > 0
+            guard watched else { continue }
+            if let from = change.from, let to = change.to { ranges.append((session, from...to)) }
+            if change.stateChanged { events.append(.sessionUpdated(try await self.chats.session(session, in: organization))) }
+        }
+        let messages = try await self.chats.messages(ranges: ranges)
+        self.hub.deliver(messages.map(DomainEvent.messageCreated) + events)
+    }
+
+    private func receiveSignal(_ payload: String) async throws {
+        let notice = try JSONDecoder().decode(SignalNotice.self, from: Data(payload.utf8))
+        guard notice.origin != self.origin else { return }
+        self.hub.deliver(notice.signal)
+    }
+}

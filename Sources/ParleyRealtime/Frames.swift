@@ -1,0 +1,167 @@
+public import Foundation
+public import ParleyCore
+
+/// A frame from a client: `subscribe`, `unsubscribe`, `send`, `typing`, `read`, `ping`.
+public struct ClientFrame: Decodable, Sendable {
+    public var type: String
+    public var channel: String?
+    public var after: Int64?
+    public var clientId: String?
+    public var body: String?
+    public var on: Bool?
+    public var seq: Int64?
+}
+
+/// Ephemeral signals: delivered live, never stored, never replayed.
+public enum Signal: Sendable, Hashable, Codable {
+    /// Someone started or stopped typing in a conversation.
+    case typing(session: ChatSession.ID, organization: Organization.ID, role: MessageRole, name: String?, on: Bool)
+    /// Someone read a conversation up to `seq`.
+    case read(session: ChatSession.ID, organization: Organization.ID, byVisitor: Bool, seq: Int64)
+    /// An agent came online or went offline.
+    case presence(agent: Agent.ID, organization: Organization.ID, online: Bool)
+    /// A visitor opened or closed the widget's connection (live visitors).
+    case visitor(Visitor.ID, organization: Organization.ID, name: String?, email: String?, page: String?, online: Bool)
+
+    public var name: String {
+        switch self {
+        case .typing: "typing"
+        case .read: "read"
+        case .presence: "agent.presence"
+        case .visitor(_, _, _, _, _, let online): online ? "visitor.online" : "visitor.offline"
+        }
+    }
+
+    public var channels: [Channel] {
+        switch self {
+        case .typing(let session, _, _, _, _), .read(let session, _, _, _): [.supportChat(session)]
+        case .presence(_, let organization, _), .visitor(_, let organization, _, _, _, _): [.inbox(organization)]
+        }
+    }
+}
+
+/// Server frames, encoded once and shared by every receiver.
+public enum ServerFrame {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return encoder
+    }()
+
+    /// `{"type":"event","channel":…,"seq":…,"name":…,"data":…}`
+    public static func event<Payload: Encodable>(channel: Channel, seq: Int64?, name: String, data: Payload) -> String {
+        Self.encode(EventFrame(channel: channel.description, seq: seq, name: name, data: data))
+    }
+
+    public static func subscribed(channel: String, recovered: Bool, session: SessionView?) -> String {
+        struct Frame: Encodable {
+            var type = "subscribed"
+            var channel: String
+            var recovered: Bool
+            var session: SessionView?
+        }
+        return Self.encode(Frame(channel: channel, recovered: recovered, session: session))
+    }
+
+    public static func ack(clientId: String, message: MessageView, duplicate: Bool) -> String {
+        struct Frame: Encodable {
+            var type = "ack"
+            var clientId: String
+            var duplicate: Bool
+            var message: MessageView
+        }
+        return Self.encode(Frame(clientId: clientId, duplicate: duplicate, message: message))
+    }
+
+    public static func error(code: String, message: String, clientId: String? = nil, channel: String? = nil) -> String {
+        struct Frame: Encodable {
+            var type = "error"
+            var code: String
+            var message: String
+            var clientId: String?
+            var channel: String?
+        }
+        return Self.encode(Frame(code: code, message: message, clientId: clientId, channel: channel))
+    }
+
+    public static let pong = #"{"type":"pong"}"#
+
+    static func encode(_ value: some Encodable) -> String {
+        (try? String(decoding: Self.encoder.encode(value), as: UTF8.self)) ?? #"{"type":"error","code":"internal"}"#
+    }
+}
+
+/// A message as both sides see it on the wire.
+public struct MessageView: Codable, Sendable, Hashable {
+    public var id: String
+    public var sessionId: String
+    public var seq: Int64
+    public var role: String
+    public var authorAgentId: String?
+    public var body: String
+    public var clientId: String?
+    public var createdAt: Date
+    public var metadata: [String: String]
+
+    public init(_ message: ChatMessage) {
+        self.id = message.id.description
+        self.sessionId = message.sessionID.description
+        self.seq = message.seq
+        self.role = message.role.rawValue
+        self.authorAgentId = message.authorAgentID?.description
+        self.body = message.body
+        self.clientId = message.clientID
+        self.createdAt = message.createdAt
+        self.metadata = message.metadata
+    }
+}
+
+/// A conversation on the wire. Visitors get the public part only.
+public struct SessionView: Codable, Sendable, Hashable {
+    public var id: String
+    public var status: String
+    public var lastSeq: Int64
+    public var visitorReadSeq: Int64
+    public var agentReadSeq: Int64
+    public var siteId: String?
+    public var visitorId: String?
+    public var assignedAgentId: String?
+    public var lastMessagePreview: String?
+    public var lastMessageRole: String?
+    public var lastMessageAt: Date?
+    public var unread: Bool?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var closedAt: Date?
+    public var archivedAt: Date?
+
+    public init(_ session: ChatSession, forAgents: Bool) {
+        self.id = session.id.description
+        self.status = session.status.rawValue
+        self.lastSeq = session.lastSeq
+        self.visitorReadSeq = session.visitorReadSeq
+        self.agentReadSeq = session.agentReadSeq
+        self.createdAt = session.createdAt
+        self.updatedAt = session.updatedAt
+        self.closedAt = session.closedAt
+        if forAgents {
+            self.siteId = session.siteID.description
+            self.visitorId = session.visitorID.description
+            self.assignedAgentId = session.assignedAgentID?.description
+            self.lastMessagePreview = session.lastMessagePreview
+            self.lastMessageRole = session.lastMessageRole?.rawValue
+            self.lastMessageAt = session.lastMessageAt
+            self.unread = session.isUnreadForAgents
+            self.archivedAt = session.archivedAt
+        }
+    }
+}
+
+struct EventFrame<Payload: Encodable>: Encodable {
+    var type = "event"
+    var channel: String
+    var seq: Int64?
+    var name: String
+    var data: Payload
+}

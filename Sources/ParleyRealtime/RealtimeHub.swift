@@ -1,0 +1,261 @@
+import Foundation
+public import Logging
+public import ParleyCore
+import Synchronization
+
+/// One WebSocket connection's side of the hub: who it is, what it joined, and its outbox.
+///
+/// Frames wait in a bounded outbox that the connection's writer drains. A connection that falls
+/// more than `outboxLimit` frames behind is closed (`slow consumer`), never silently skipped: its
+/// client resumes with `after` and reads what it missed from the database.
+public final class RealtimeConnection: Sendable {
+    public typealias ID = Int
+
+    public static let outboxLimit = 4096
+
+    public let id: ID
+    public let principal: RealtimePrincipal
+    public let outbox: AsyncStream<String>
+    private let continuation: AsyncStream<String>.Continuation
+    private let state = Mutex(State())
+
+    /// Per channel: live or still replaying (then live frames wait), and the last message seq
+    /// sent, so that nothing shows twice.
+    struct ChannelState {
+        var buffered: [(seq: Int64?, isMessage: Bool, frame: String)]?
+        var lastMessageSeq: Int64
+    }
+
+    struct State {
+        var channels: [Channel: ChannelState] = [:]
+        var closed = false
+    }
+
+    init(id: ID, principal: RealtimePrincipal) {
+        self.id = id
+        self.principal = principal
+        (self.outbox, self.continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(Self.outboxLimit))
+    }
+
+    /// How many channels this connection has joined.
+    public var channelCount: Int { self.state.withLock { $0.channels.count } }
+
+    public func isJoined(_ channel: Channel) -> Bool { self.state.withLock { $0.channels[channel] != nil } }
+
+    /// Sends a frame that belongs to no channel (acks, errors, pongs).
+    public func send(_ frame: String) {
+        if case .dropped = self.continuation.yield(frame) { self.overflow() }
+    }
+
+    /// Ends the outbox; the writer stops after what is queued.
+    public func finish() {
+        self.state.withLock { $0.closed = true }
+        self.continuation.finish()
+    }
+
+    /// Set when the outbox overflowed; the gateway closes the socket.
+    public var isOverflowed: Bool { self.overflowed.withLock { $0 } }
+    private let overflowed = Mutex(false)
+
+    private func overflow() {
+        self.overflowed.withLock { $0 = true }
+        self.continuation.finish()
+    }
+
+    /// Starts buffering live frames for `channel` until `goLive` (so a replay can come first).
+    func beginJoin(_ channel: Channel, after: Int64) {
+        self.state.withLock { $0.channels[channel] = ChannelState(buffered: [], lastMessageSeq: after) }
+    }
+
+    /// Sends replayed messages, then what arrived meanwhile (skipping what the replay covered).
+    func goLive(_ channel: Channel, replay: [(seq: Int64, frame: String)], before first: String?) {
+        let frames: [String] = self.state.withLock { state in
+            guard var channelState = state.channels[channel] else { return [] }
+            var frames: [String] = first.map { [$0] } ?? []
+            for item in replay where item.seq > channelState.lastMessageSeq {
+                frames.append(item.frame)
+                channelState.lastMessageSeq = item.seq
+            }
+            for item in channelState.buffered ?? [] {
+                if item.isMessage, let seq = item.seq {
+                    guard seq > channelState.lastMessageSeq else { continue }
+                    channelState.lastMessageSeq = seq
+                }
+                frames.append(item.frame)
+            }
+            channelState.buffered = nil
+            state.channels[channel] = channelState
+            return frames
+        }
+        for frame in frames { self.send(frame) }
+    }
+
+    func leave(_ channel: Channel) {
+        _ = self.state.withLock { $0.channels.removeValue(forKey: channel) }
+    }
+
+    /// Offers a channel frame: buffered while joining, dropped if that message was sent already.
+    func offer(_ frame: String, channel: Channel, seq: Int64?, isMessage: Bool) {
+        let send: Bool = self.state.withLock { state in
+            guard var channelState = state.channels[channel] else { return false }
+            if channelState.buffered != nil {
+                channelState.buffered!.append((seq, isMessage, frame))
+                state.channels[channel] = channelState
+                return false
+            }
+            if isMessage, let seq {
+                guard seq > channelState.lastMessageSeq else { return false }
+                channelState.lastMessageSeq = seq
+                state.channels[channel] = channelState
+            }
+            return true
+        }
+        if send { self.send(frame) }
+    }
+}
+
+/// Routes committed events and live signals to the connections that joined their channels.
+/// Each frame is encoded once per audience (agents, visitors) and shared.
+public final class RealtimeHub: Sendable {
+    private let connections = Mutex<[Channel: [RealtimeConnection.ID: RealtimeConnection]]>([:])
+    private let nextID = Atomic<Int>(0)
+    private let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    /// A new connection for `principal`; call `disconnect` when its socket closes.
+    public func connect(_ principal: RealtimePrincipal) -> RealtimeConnection {
+        RealtimeConnection(id: self.nextID.wrappingAdd(1, ordering: .relaxed).newValue, principal: principal)
+    }
+
+    public func disconnect(_ connection: RealtimeConnection) {
+        self.connections.withLock { map in
+            for channel in map.keys where map[channel]?[connection.id] != nil {
+                map[channel]?[connection.id] = nil
+                if map[channel]?.isEmpty == true { map[channel] = nil }
+            }
+        }
+        connection.finish()
+    }
+
+    /// Joins `channel` in buffering mode: live frames wait until `goLive`.
+    public func beginJoin(_ connection: RealtimeConnection, channel: Channel, after: Int64) {
+        connection.beginJoin(channel, after: after)
+        self.connections.withLock { $0[channel, default: [:]][connection.id] = connection }
+    }
+
+    public func goLive(_ connection: RealtimeConnection, channel: Channel, replay: [ChatMessage], subscribedFrame: String) {
+        let frames = replay.map { message in
+            (seq: message.seq, frame: ServerFrame.event(
+                channel: channel, seq: message.seq, name: "message.created", data: MessageView(message)))
+        }
+        connection.goLive(channel, replay: frames, before: subscribedFrame)
+    }
+
+    public func leave(_ connection: RealtimeConnection, channel: Channel) {
+        connection.leave(channel)
+        self.connections.withLock { map in
+            map[channel]?[connection.id] = nil
+            if map[channel]?.isEmpty == true { map[channel] = nil }
+        }
+    }
+
+    /// How many connections have joined `channel`.
+    public func subscriberCount(_ channel: Channel) -> Int { self.connections.withLock { $0[channel]?.count ?? 0 } }
+
+    /// Delivers committed events, in the order given.
+    public func deliver(_ events: [DomainEvent]) {
+        for event in events {
+            for channel in event.channels {
+                guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }), !receivers.isEmpty else {
+                    continue
+                }
+                var agentFrame: String?
+                var visitorFrame: String?
+                let (seq, isMessage) = Self.position(of: event)
+                // Seq orders one conversation; the inbox mixes many, so only conversations dedupe by it.
+                let dedupe: Bool
+                if case .supportChat = channel { dedupe = isMessage } else { dedupe = false }
+                for connection in receivers where event.isVisible(to: connection.principal) {
+                    let forAgents: Bool
+                    if case .agent = connection.principal { forAgents = true } else { forAgents = false }
+                    let frame: String
+                    if forAgents {
+                        if agentFrame == nil { agentFrame = Self.frame(event, channel: channel, forAgents: true) }
+                        frame = agentFrame!
+                    } else {
+                        if visitorFrame == nil { visitorFrame = Self.frame(event, channel: channel, forAgents: false) }
+                        frame = visitorFrame!
+                    }
+                    connection.offer(frame, channel: channel, seq: seq, isMessage: dedupe)
+                }
+            }
+        }
+    }
+
+    /// Delivers a live signal to everyone on its channels but `except` (the sender).
+    public func deliver(_ signal: Signal, except: RealtimeConnection.ID? = nil) {
+        for channel in signal.channels {
+            guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }) else { continue }
+            let frame = ServerFrame.event(channel: channel, seq: nil, name: signal.name, data: SignalView(signal))
+            for connection in receivers where connection.id != except {
+                if case .visitor = connection.principal, case .inbox = channel { continue }
+                connection.offer(frame, channel: channel, seq: nil, isMessage: false)
+            }
+        }
+    }
+
+    static func position(of event: DomainEvent) -> (Int64?, Bool) {
+        switch event {
+        case .messageCreated(let message): (message.seq, true)
+        case .sessionCreated(let session), .sessionUpdated(let session): (session.lastSeq, false)
+        }
+    }
+
+    static func frame(_ event: DomainEvent, channel: Channel, forAgents: Bool) -> String {
+        switch event {
+        case .messageCreated(let message):
+            ServerFrame.event(channel: channel, seq: message.seq, name: event.name, data: MessageView(message))
+        case .sessionCreated(let session), .sessionUpdated(let session):
+            ServerFrame.event(channel: channel, seq: session.lastSeq, name: event.name, data: SessionView(session, forAgents: forAgents))
+        }
+    }
+}
+
+/// A signal's data on the wire.
+struct SignalView: Encodable {
+    var sessionId: String?
+    var agentId: String?
+    var visitorId: String?
+    var role: String?
+    var name: String?
+    var email: String?
+    var page: String?
+    var on: Bool?
+    var seq: Int64?
+    var byVisitor: Bool?
+    var online: Bool?
+
+    init(_ signal: Signal) {
+        switch signal {
+        case .typing(let session, _, let role, let name, let on):
+            self.sessionId = session.description
+            self.role = role.rawValue
+            self.name = name
+            self.on = on
+        case .read(let session, _, let byVisitor, let seq):
+            self.sessionId = session.description
+            self.byVisitor = byVisitor
+            self.seq = seq
+        case .presence(let agent, _, let online):
+            self.agentId = agent.description
+            self.online = online
+        case .visitor(let visitor, _, let name, let email, let page, let online):
+            self.visitorId = visitor.description
+            self.name = name
+            self.email = email
+            self.page = page
+            self.online = online
+        }
+    }
+}

@@ -1,0 +1,311 @@
+public import Foundation
+public import Logging
+public import ParleyCore
+import SQLKit
+public import ServiceLifecycle
+import Synchronization
+
+/// The one road by which conversations change: commands are queued, and a single loop applies
+/// them in groups, each group in one transaction (a group commit). In that transaction the
+/// conversation rows are locked, the core's lifecycle decides each command and assigns `seq`,
+/// messages and new states are written, and, on PostgreSQL, one NOTIFY tells the other instances.
+/// A command's caller hears back only after the commit; then the committed events go to
+/// `onCommit` in commit order.
+///
+/// A resend with a `clientID` already stored returns the stored message and writes nothing.
+public final class ChatWriter: Service, Sendable {
+    /// Who sends a command, for the store to check: a visitor may only touch their own conversation.
+    public enum Actor: Sendable, Hashable {
+        case visitor(Visitor.ID)
+        case team
+        case system
+    }
+
+    /// One command for one conversation.
+    public struct Request: Sendable {
+        public var sessionID: ChatSession.ID
+        public var organizationID: Organization.ID
+        public var actor: Actor
+        public var command: ChatCommand
+
+        public init(sessionID: ChatSession.ID, organizationID: Organization.ID, actor: Actor, command: ChatCommand) {
+            self.sessionID = sessionID
+            self.organizationID = organizationID
+            self.actor = actor
+            self.command = command
+        }
+    }
+
+    /// What other instances are told after a commit: which conversations changed and the seq
+    /// ranges of their new messages.
+    public struct Notice: Sendable, Codable, Equatable {
+        /// The instance that wrote (it delivered locally already).
+        public var origin: String
+        public var changes: [Change]
+
+        public struct Change: Sendable, Codable, Equatable {
+            public var session: String
+            public var organization: String
+            public var from: Int64?
+            public var to: Int64?
+            public var stateChanged: Bool
+        }
+    }
+
+    /// The PostgreSQL NOTIFY channel for notices.
+    public static let noticeChannel = "parley_chat"
+    /// The most commands one transaction takes.
+    public static let maximumGroup = 256
+
+    private let engine: any DatabaseEngine
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let origin: String
+    private let onCommit: @Sendable ([DomainEvent]) -> Void
+    private let queue = Mutex(Queue())
+
+    struct Pending: Sendable {
+        var request: Request
+        var reply: @Sendable (Result<ChatOutcome, any Error>) -> Void
+    }
+
+    /// Commands waiting for the next group, and the writer loop when it waits for one.
+    struct Queue: ~Copyable {
+        var pending: [Pending] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var finished = false
+    }
+
+    /// The refusal after shutdown began.
+    public struct ShuttingDown: Error, CustomStringConvertible {
+        public var description: String { "The server is shutting down; try again in a moment." }
+    }
+
+    public init(
+        engine: any DatabaseEngine, origin: String, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
+        onCommit: @escaping @Sendable ([DomainEvent]) -> Void
+    ) {
+        self.engine = engine
+        self.origin = origin
+        self.logger = logger
+        self.now = now
+        self.onCommit = onCommit
+    }
+
+    /// Applies `request` and returns what it did, once committed. Throws `DomainError.notFound`,
+    /// `InvalidTransition`, or a database error (nothing was written then).
+    public func submit(_ request: Request) async throws -> ChatOutcome {
+        try await withCheckedThrowingContinuation { reply in
+            self.enqueue(request) { reply.resume(with: $0) }
+        }
+    }
+
+    /// Queues `request` now (so a caller's requests keep their order without waiting for each
+    /// other) and calls `completion` once it is committed or refused.
+    public func enqueue(_ request: Request, completion: @escaping @Sendable (Result<ChatOutcome, any Error>) -> Void) {
+        let (refused, waiter) = self.queue.withLock { queue -> (Bool, CheckedContinuation<Void, Never>?) in
+            if queue.finished { return (true, nil) }
+            queue.pending.append(Pending(request: request, reply: completion))
+            defer { queue.waiter = nil }
+            return (false, queue.waiter)
+        }
+        if refused { completion(.failure(ShuttingDown())) }
+        waiter?.resume()
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while true {
+                let group = self.queue.withLock { queue -> [Pending]? in
+                    if queue.pending.isEmpty { return queue.finished ? nil : [] }
+                    let count = min(queue.pending.count, Self.maximumGroup)
+                    defer { queue.pending.removeFirst(count) }
+                    return Array(queue.pending.prefix(count))
+                }
+                guard let group else { return }
+                if group.isEmpty {
+                    await withCheckedContinuation { continuation in
+                        let resumeNow = self.queue.withLock { queue in
+                            if !queue.pending.isEmpty || queue.finished { return true }
+                            queue.waiter = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
+                    }
+                    continue
+                }
+                await self.commit(group)
+            }
+        } onGracefulShutdown: {
+            // Commands already queued are still written; new ones are refused.
+            let waiter = self.queue.withLock { queue in
+                queue.finished = true
+                defer { queue.waiter = nil }
+                return queue.waiter
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// Writes a group; a database error fails every command of it, but each is tried alone
+    /// first, so one bad command never sinks the others.
+    private func commit(_ group: [Pending]) async {
+        do {
+            let (outcomes, events) = try await self.engine.transaction { db in
+                try await self.apply(group.map(\.request), db: db)
+            }
+            // Publish before replying, so a sender's own events are on their way before its ack.
+            if !events.isEmpty { self.onCommit(events) }
+            for (pending, outcome) in zip(group, outcomes) { pending.reply(outcome) }
+        } catch {
+            guard group.count > 1 else {
+                group[0].reply(.failure(error))
+                return
+            }
+            self.logger.warning("Group commit failed; writing its commands one by one", metadata: ["parley.error": "\(error)"])
+            for pending in group { await self.commit([pending]) }
+        }
+    }
+
+    /// Decides and writes a group inside the transaction `db`.
+    private func apply(_ requests: [Request], db: any SQLDatabase) async throws -> ([Result<ChatOutcome, any Error>], [DomainEvent]) {
+        let now = self.now()
+        let ids = Array(Set(requests.map(\.sessionID.description))).sorted()
+        let idList = SQLQueryString(ids.map { "'\($0)'" }.joined(separator: ", "))
+        let lock: SQLQueryString = db.parleyDialect == .postgres ? " FOR UPDATE" : ""
+        var sessions: [ChatSession.ID: ChatSession] = [:]
+        for row in try await db.raw("SELECT * FROM chat_sessions WHERE id IN (" + idList + ") ORDER BY id" + lock).all() {
+            let session = try ChatStore.decodeSession(row)
+            sessions[session.id] = session
+        }
+        let original = sessions
+
+        // Earlier messages with the same client ids: a resend returns them.
+        var stored: [String: ChatMessage] = [:]
+        let clientIDs = Set(requests.compactMap { $0.command.clientID })
+        if !clientIDs.isEmpty {
+            let clientList = clientIDs.map { "\($0)" }
+            for chunk in stride(from: 0, to: clientList.count, by: 200).map({ Array(clientList[$0..<min($0 + 200, clientList.count)]) }) {
+                var query: SQLQueryString = "SELECT * FROM chat_messages WHERE session_id IN (" + idList + ") AND client_id IN ("
+                for (index, clientID) in chunk.enumerated() {
+                    query = query + (index == 0 ? "" : ", ") + "\(bind: clientID)"
+                }
+                for row in try await db.raw(query + ")").all() {
+                    let message = try ChatStore.decodeMessage(row)
+                    stored["\(message.sessionID)|\(message.clientID ?? "")"] = message
+                }
+            }
+        }
+
+        var results: [Result<ChatOutcome, any Error>] = []
+        var newMessages: [ChatMessage] = []
+        var changedState = Set<ChatSession.ID>()
+        var events: [DomainEvent] = []
+        for request in requests {
+            guard let session = sessions[request.sessionID], session.organizationID == request.organizationID,
+                request.actor.mayWrite(to: session)
+            else {
+                results.append(.failure(DomainError.notFound(entity: "conversation")))
+                continue
+            }
+            if let clientID = request.command.clientID, let earlier = stored["\(session.id)|\(clientID)"] {
+                results.append(.success(ChatOutcome(session: session, messages: [], sessionChanged: false, duplicateOf: earlier)))
+                continue
+            }
+            do {
+                let outcome = try ChatLifecycle.apply(request.command, to: session, now: now)
+                sessions[session.id] = outcome.session
+                newMessages += outcome.messages
+                for message in outcome.messages {
+                    if let clientID = message.clientID { stored["\(session.id)|\(clientID)"] = message }
+                    events.append(.messageCreated(message))
+                }
+                if outcome.sessionChanged || !outcome.messages.isEmpty {
+                    changedState.insert(session.id)
+                    events.append(.sessionUpdated(outcome.session))
+                }
+                results.append(.success(outcome))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+
+        try await Self.insert(newMessages, db: db)
+        for id in changedState.sorted(by: { $0.description < $1.description }) {
+            guard let session = sessions[id] else { continue }
+            try await Self.update(session, db: db)
+        }
+        if db.parleyDialect == .postgres, !changedState.isEmpty {
+            try await self.notify(sessions: changedState.compactMap { sessions[$0] }, original: original, db: db)
+        }
+        return (results, events)
+    }
+
+    /// One NOTIFY for the whole group (split only when the payload would pass PostgreSQL's limit).
+    private func notify(sessions: [ChatSession], original: [ChatSession.ID: ChatSession], db: any SQLDatabase) async throws {
+        let changes = sessions.map { session in
+            let before = original[session.id]?.lastSeq ?? 0
+            return Notice.Change(
+                session: session.id.description, organization: session.organizationID.description,
+                from: session.lastSeq > before ? before + 1 : nil, to: session.lastSeq > before ? session.lastSeq : nil,
+                stateChanged: true)
+        }
+        for chunk in stride(from: 0, to: changes.count, by: 40).map({ Array(changes[$0..<min($0 + 40, changes.count)]) }) {
+            let payload = try JSONColumn.encode(Notice(origin: self.origin, changes: chunk))
+            try await db.raw("SELECT pg_notify(\(bind: Self.noticeChannel), \(bind: payload))").run()
+        }
+    }
+
+    static func insert(_ messages: [ChatMessage], db: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: messages.count, by: 100) {
+            let chunk = messages[start..<min(start + 100, messages.count)]
+            var query: SQLQueryString = """
+                INSERT INTO chat_messages (id, session_id, organization_id, seq, role, author_agent_id, body, client_id,
+                    metadata, created_at) VALUES
+                """
+            for (index, message) in chunk.enumerated() {
+                query = query + (index == 0 ? " " : ", ") + """
+                    (\(bind: message.id.description), \(bind: message.sessionID.description),
+                    \(bind: message.organizationID.description), \(bind: message.seq), \(bind: message.role.rawValue),
+                    \(bind: message.authorAgentID?.description), \(bind: message.body), \(bind: message.clientID),
+                    \(bind: try JSONColumn.encode(message.metadata)), \(bind: message.createdAt.millis))
+                    """
+            }
+            try await db.raw(query).run()
+        }
+    }
+
+    static func update(_ session: ChatSession, db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE chat_sessions SET status = \(bind: session.status.rawValue),
+                assigned_agent_id = \(bind: session.assignedAgentID?.description), last_seq = \(bind: session.lastSeq),
+                last_visitor_seq = \(bind: session.lastVisitorSeq), visitor_read_seq = \(bind: session.visitorReadSeq),
+                agent_read_seq = \(bind: session.agentReadSeq), last_message_preview = \(bind: session.lastMessagePreview),
+                last_message_role = \(bind: session.lastMessageRole?.rawValue), last_message_at = \(bind: session.lastMessageAt?.millis),
+                activity_at = \(bind: (session.lastMessageAt ?? session.createdAt).millis), updated_at = \(bind: session.updatedAt.millis),
+                closed_at = \(bind: session.closedAt?.millis), archived_at = \(bind: session.archivedAt?.millis)
+            WHERE id = \(bind: session.id.description)
+            """
+        ).run()
+    }
+}
+
+extension ChatWriter.Actor {
+    func mayWrite(to session: ChatSession) -> Bool {
+        switch self {
+        case .visitor(let visitor): session.visitorID == visitor
+        case .team, .system: true
+        }
+    }
+}
+
+extension ChatCommand {
+    /// The sender's idempotency key, for commands that carry one.
+    var clientID: String? {
+        switch self {
+        case .visitorMessage(_, let clientID), .agentMessage(_, _, _, let clientID): clientID
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Writes Sources/ParleyHTTP/Resources/openapi.json, the OpenAPI 3.1 description of every route.
+
+Run it after adding a route; OperationsTests fails while a route is missing from the document.
+"""
+import json
+import os
+
+def ref(name): return {"$ref": f"#/components/schemas/{name}"}
+def err(*codes): return {c: {"$ref": f"#/components/responses/E{c}"} for c in codes}
+def body(schema, required=True): return {"required": required, "content": {"application/json": {"schema": schema}}}
+def ok(schema, code="200", desc="OK"): return {code: {"description": desc, "content": {"application/json": {"schema": schema}}}}
+def idp(*names): return [{"name": n, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}} for n in names]
+def query(name, schema, desc=""): return {"name": name, "in": "query", "schema": schema, "description": desc}
+
+PAGE = [query("cursor", {"type": "string"}, "nextCursor of the previous page"),
+        query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50})]
+AGENT = [{"session": []}, {"apiKey": []}]
+VISITOR = [{"visitorToken": []}]
+PUBLIC = []
+UNSAFE = err("400", "401", "403", "404", "413", "415", "422")
+
+def op(summary, tag, responses, security=AGENT, **kw):
+    o = {"summary": summary, "tags": [tag], "responses": responses, "security": security}
+    o.update(kw)
+    return o
+
+paths = {
+    "/healthz": {"get": op("Liveness: the process is up", "operations", ok(ref("Status")), PUBLIC)},
+    "/readyz": {"get": op("Readiness: the database answers", "operations",
+                          {**ok(ref("Status")), "503": {"description": "Database unavailable", "content": {"application/json": {"schema": ref("Status")}}}}, PUBLIC)},
+    "/metrics": {"get": op("Prometheus metrics", "operations", {"200": {"description": "Text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}, PUBLIC)},
+    "/api/v1/openapi.json": {"get": op("This document", "operations", {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}, PUBLIC)},
+    "/api/v1/realtime": {"get": op(
+        "The WebSocket endpoint (upgrade). Authenticate with ?token=<visitor token>, the session cookie, or an API key as Bearer. "
+        "Client frames: subscribe {channel, after}, unsubscribe, send {channel, clientId, body}, typing {channel, on}, read {channel, seq}, ping. "
+        "Server frames: event {channel, seq, name, data}, subscribed {channel, recovered, session}, ack {clientId, message, duplicate}, error {code, message}, pong.",
+        "realtime", {"101": {"description": "Switching protocols"}, **err("401", "403")}, [{"visitorToken": []}, {"session": []}, {"apiKey": []}],
+        parameters=[query("token", {"type": "string"}, "A visitor token (browsers cannot set headers on WebSockets)")])},
+
+    "/api/v1/auth/login": {"post": op("Sign in with email and password; sets the session cookie", "auth",
+                                      {**ok(ref("Me")), **err("400", "401", "413", "415", "422", "429")}, PUBLIC, requestBody=body(ref("LoginRequest")))},
+    "/api/v1/auth/logout": {"post": op("Sign out: ends this session and clears the cookie", "auth", {"204": {"description": "Signed out"}, **err("401", "403")})},
+    "/api/v1/me": {"get": op("The caller: agent or API key, organization, role, permissions, CSRF token", "auth", {**ok(ref("Me")), **err("401")})},
+    "/api/v1/me/password": {"post": op("Change your password; your other sessions end", "auth", {"204": {"description": "Changed"}, **UNSAFE}, requestBody=body(ref("PasswordChange")))},
+
+    "/api/v1/widget/config": {"get": op("What the widget needs to draw itself, or why it should not (unknown_site, site_inactive, widget_disabled, origin_not_allowed)",
+                                        "widget", {**ok(ref("WidgetConfig")), **err("422", "429")}, PUBLIC, parameters=[query("site", {"type": "string"}, "The site key")])},
+    "/api/v1/chat/sessions": {"post": op("Start or resume the visitor's conversation; returns a visitor token and recent messages", "widget",
+                                         {**ok(ref("StartedSession")), **UNSAFE, **err("429")}, PUBLIC, requestBody=body(ref("StartSession")))},
+    "/api/v1/chat/sessions/{session}/messages": {
+        "get": op("Messages after a seq (history, and the polling fallback)", "widget", {**ok(ref("VisitorMessages")), **err("401", "404", "422", "429")}, VISITOR,
+                  parameters=idp("session") + [query("after", {"type": "integer", "minimum": 0}), query("limit", {"type": "integer", "minimum": 1, "maximum": 200})]),
+        "post": op("Send a message: 201 the first time, 200 with the same message for a repeated clientId", "widget",
+                   {**ok(ref("Message"), "201", "Stored"), **ok(ref("Message"), "200", "A resend: the message stored the first time"), **UNSAFE, **err("409", "429")},
+                   VISITOR, parameters=idp("session"), requestBody=body(ref("NewMessage")))},
+    "/api/v1/chat/sessions/{session}/email": {"post": op("Leave an email for replies", "widget", {**ok(ref("EmailLeft")), **UNSAFE}, VISITOR,
+                                                         parameters=idp("session"), requestBody=body({"type": "object", "required": ["email"], "properties": {"email": {"type": "string", "format": "email"}}}))},
+    "/api/v1/chat/sessions/{session}/close": {"post": op("End the conversation", "widget", {**ok(ref("Session")), **err("401", "404", "409")}, VISITOR, parameters=idp("session"))},
+    "/api/v1/chat/sessions/{session}/read": {"post": op("Mark read up to a seq", "widget", {**ok(ref("Session")), **UNSAFE}, VISITOR, parameters=idp("session"),
+                                                        requestBody=body({"type": "object", "required": ["seq"], "properties": {"seq": {"type": "integer"}}}))},
+
+    "/api/v1/admin/chats": {"get": op("Conversations by last activity, newest first", "conversations", {**ok(ref("ChatPage")), **err("401", "403", "422")},
+                                      parameters=PAGE + [query("status", {"type": "string"}, "Comma-separated: ai_active, agent_active, escalated, closed"),
+                                                         query("assigned", {"type": "string"}, "me, unassigned or an agent id"),
+                                                         query("archived", {"type": "boolean"}), query("escalated", {"type": "boolean"}),
+                                                         query("from", {"type": "string", "format": "date"}), query("to", {"type": "string", "format": "date"})])},
+    "/api/v1/admin/chats/counts": {"get": op("How many conversations are in each status (and archived)", "conversations",
+                                             {**ok({"type": "object", "additionalProperties": {"type": "integer"}}), **err("401", "403")})},
+    "/api/v1/admin/chats/{chat}": {"get": op("A conversation with its last 100 messages and the visitor card", "conversations", {**ok(ref("ChatDetail")), **err("401", "403", "404")}, parameters=idp("chat"))},
+    "/api/v1/admin/chats/{chat}/messages": {"get": op("Messages after a seq", "conversations", {**ok(ref("VisitorMessages")), **err("401", "403", "404", "422")},
+                                                      parameters=idp("chat") + [query("after", {"type": "integer"}), query("limit", {"type": "integer"})])},
+    "/api/v1/admin/chats/{chat}/reply": {"post": op("Reply as the agent; takes the conversation over from the AI", "conversations",
+                                                    {**ok(ref("Reply"), "201", "Stored"), **ok(ref("Reply"), "200", "A resend"), **UNSAFE, **err("409")},
+                                                    parameters=idp("chat"), requestBody=body({"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 10000}, "clientId": {"type": "string"}}}))},
+    "/api/v1/admin/chats/{chat}/assign": {"post": op("Assign to an agent (or null)", "conversations", {**ok(ref("Session")), **UNSAFE, **err("409")}, parameters=idp("chat"),
+                                                     requestBody=body({"type": "object", "properties": {"agentId": {"type": ["string", "null"], "format": "uuid"}}}))},
+    "/api/v1/admin/chats/{chat}/close": {"post": op("Close", "conversations", {**ok(ref("Session")), **err("401", "403", "404", "409")}, parameters=idp("chat"))},
+    "/api/v1/admin/chats/{chat}/archive": {"post": op("Archive (a new visitor message restores it)", "conversations", {**ok(ref("Session")), **err("401", "403", "404", "409")}, parameters=idp("chat"))},
+    "/api/v1/admin/chats/{chat}/restore": {"post": op("Restore from the archive", "conversations", {**ok(ref("Session")), **err("401", "403", "404", "409")}, parameters=idp("chat"))},
+    "/api/v1/admin/chats/{chat}/read": {"post": op("Mark viewed by the team (up to seq, or all)", "conversations", {**ok(ref("Session")), **UNSAFE}, parameters=idp("chat"),
+                                                   requestBody=body({"type": "object", "properties": {"seq": {"type": "integer"}}}, required=False))},
+    "/api/v1/admin/visitors/live": {"get": op("Visitors seen in the last two minutes", "conversations", {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("Visitor")}}}), **err("401", "403")})},
+
+    "/api/v1/admin/agents": {
+        "get": op("List the team (any role)", "agents", {**ok(ref("AgentPage")), **err("401", "422")}, parameters=PAGE),
+        "post": op("Add an agent (admins; owners to add owners)", "agents", {**ok(ref("Agent"), "201", "Created"), **UNSAFE, **err("409")}, requestBody=body(ref("NewAgent")))},
+    "/api/v1/admin/agents/{agent}": {
+        "get": op("One agent", "agents", {**ok(ref("Agent")), **err("401", "404")}, parameters=idp("agent")),
+        "patch": op("Change name, role, active state or password (ends their sessions)", "agents", {**ok(ref("Agent")), **UNSAFE, **err("409")}, parameters=idp("agent"), requestBody=body(ref("AgentChange"))),
+        "delete": op("Deactivate an agent (never deletes)", "agents", {**ok(ref("Agent")), **err("401", "403", "404", "409")}, parameters=idp("agent"))},
+    "/api/v1/admin/sites": {
+        "get": op("List sites (admins)", "sites", {**ok(ref("SitePage")), **err("401", "403", "422")}, parameters=PAGE),
+        "post": op("Create a site (admins)", "sites", {**ok(ref("Site"), "201", "Created"), **UNSAFE}, requestBody=body(ref("NewSite")))},
+    "/api/v1/admin/sites/{site}": {
+        "get": op("One site", "sites", {**ok(ref("Site")), **err("401", "403", "404")}, parameters=idp("site")),
+        "patch": op("Update a site; widget fields sent replace, others stay", "sites", {**ok(ref("Site")), **UNSAFE}, parameters=idp("site"), requestBody=body(ref("SiteChange")))},
+    "/api/v1/admin/sites/{site}/rotate-secret": {"post": op("Replace the identity (userHash) secret", "sites", {**ok(ref("Site")), **err("401", "403", "404")}, parameters=idp("site"))},
+    "/api/v1/admin/api-keys": {
+        "get": op("List API keys (admins; never their secrets)", "api-keys", {**ok(ref("APIKeyPage")), **err("401", "403", "422")}, parameters=PAGE),
+        "post": op("Create an API key; the secret is in this response only", "api-keys", {**ok(ref("CreatedAPIKey"), "201", "Created"), **UNSAFE}, requestBody=body(ref("NewAPIKey")))},
+    "/api/v1/admin/api-keys/{key}": {"delete": op("Revoke an API key", "api-keys", {**ok(ref("APIKey")), **err("401", "403", "404")}, parameters=idp("key"))},
+}
+
+role = {"type": "string", "enum": ["owner", "admin", "agent"]}
+ts = {"type": "string", "format": "date-time"}
+nts = {"type": ["string", "null"], "format": "date-time"}
+uuid = {"type": "string", "format": "uuid"}
+widget = {"type": "object", "properties": {
+    "title": {"type": "string", "maxLength": 80}, "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+    "welcomeMessage": {"type": "string", "maxLength": 1000}, "launcherText": {"type": "string", "maxLength": 40},
+    "position": {"type": "string", "enum": ["left", "right"]}, "supportEmail": {"type": ["string", "null"], "format": "email"}, "enabled": {"type": "boolean"}}}
+def page(n): return {"type": "object", "required": ["data", "nextCursor"], "properties": {"data": {"type": "array", "items": ref(n)}, "nextCursor": {"type": ["string", "null"]}}}
+schemas = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}}},
+    "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+    "LoginRequest": {"type": "object", "required": ["email", "password"], "properties": {"email": {"type": "string"}, "password": {"type": "string"}}},
+    "PasswordChange": {"type": "object", "required": ["currentPassword", "newPassword"], "properties": {"currentPassword": {"type": "string"}, "newPassword": {"type": "string", "minLength": 10}}},
+    "Agent": {"type": "object", "required": ["id", "email", "name", "role", "isActive", "createdAt", "updatedAt"], "properties": {
+        "id": uuid, "email": {"type": "string"}, "name": {"type": "string"}, "role": role, "isActive": {"type": "boolean"}, "createdAt": ts, "updatedAt": ts}},
+    "AgentPage": page("Agent"),
+    "NewAgent": {"type": "object", "required": ["email", "role", "password"], "properties": {"email": {"type": "string", "format": "email"}, "name": {"type": "string"}, "role": role, "password": {"type": "string", "minLength": 10}}},
+    "AgentChange": {"type": "object", "properties": {"name": {"type": "string"}, "role": role, "isActive": {"type": "boolean"}, "password": {"type": "string", "minLength": 10}}},
+    "Organization": {"type": "object", "required": ["id", "name"], "properties": {"id": uuid, "name": {"type": "string"}}},
+    "Me": {"type": "object", "required": ["organization", "role", "permissions"], "properties": {
+        "agent": ref("Agent"), "apiKey": ref("APIKey"), "organization": ref("Organization"), "role": role, "permissions": {"type": "array", "items": {"type": "string"}},
+        "csrfToken": {"type": "string", "description": "Echo in X-CSRF-Token on unsafe requests made with the session cookie"}}},
+    "WidgetSettings": widget,
+    "Site": {"type": "object", "required": ["id", "name", "publicKey", "identitySecret", "strictIdentity", "allowedOrigins", "widget", "isActive", "embedSnippet", "createdAt", "updatedAt"], "properties": {
+        "id": uuid, "name": {"type": "string"}, "publicKey": {"type": "string"}, "identitySecret": {"type": "string"}, "strictIdentity": {"type": "boolean"},
+        "allowedOrigins": {"type": "array", "items": {"type": "string"}}, "widget": ref("WidgetSettings"), "isActive": {"type": "boolean"}, "embedSnippet": {"type": "string"}, "createdAt": ts, "updatedAt": ts}},
+    "SitePage": page("Site"),
+    "NewSite": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 120}, "allowedOrigins": {"type": "array", "maxItems": 50, "items": {"type": "string"}}, "widget": ref("WidgetSettings"), "strictIdentity": {"type": "boolean"}}},
+    "SiteChange": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 120}, "allowedOrigins": {"type": "array", "maxItems": 50, "items": {"type": "string"}}, "widget": ref("WidgetSettings"), "strictIdentity": {"type": "boolean"}, "isActive": {"type": "boolean"}}},
+    "APIKey": {"type": "object", "required": ["id", "name", "prefix", "role", "createdAt"], "properties": {
+        "id": uuid, "name": {"type": "string"}, "prefix": {"type": "string"}, "role": role, "createdBy": {"type": ["string", "null"]}, "createdAt": ts, "lastUsedAt": nts, "revokedAt": nts}},
+    "APIKeyPage": page("APIKey"),
+    "NewAPIKey": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 120}, "role": {"type": "string", "enum": ["admin", "agent"], "default": "agent"}}},
+    "CreatedAPIKey": {"type": "object", "required": ["key", "secret"], "properties": {"key": ref("APIKey"), "secret": {"type": "string", "description": "Shown once"}}},
+    "WidgetConfig": {"type": "object", "required": ["enabled", "site", "ai"], "properties": {
+        "enabled": {"type": "boolean"}, "reason": {"type": ["string", "null"]}, "site": {"type": "string"}, "title": {"type": "string"}, "color": {"type": "string"},
+        "welcomeMessage": {"type": "string"}, "launcherText": {"type": "string"}, "position": {"type": "string"},
+        "ai": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}, "withinBusinessHours": {"type": ["boolean", "null"]}}},
+    "VisitorIdentity": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}, "email": {"type": "string"}, "name": {"type": "string"},
+        "userHash": {"type": "string", "description": "HMAC-SHA256 of id under the site's identity secret, hex"}}},
+    "StartSession": {"type": "object", "required": ["site"], "properties": {"site": {"type": "string"}, "visitorId": {"type": "string", "maxLength": 100}, "user": ref("VisitorIdentity"), "page": {"type": "string"}}},
+    "Session": {"type": "object", "required": ["id", "status", "lastSeq"], "properties": {
+        "id": uuid, "status": {"type": "string", "enum": ["ai_active", "agent_active", "escalated", "closed"]}, "lastSeq": {"type": "integer"},
+        "visitorReadSeq": {"type": "integer"}, "agentReadSeq": {"type": "integer"}, "siteId": uuid, "visitorId": uuid, "assignedAgentId": {"type": ["string", "null"]},
+        "lastMessagePreview": {"type": ["string", "null"]}, "lastMessageRole": {"type": ["string", "null"]}, "lastMessageAt": nts, "unread": {"type": "boolean"},
+        "createdAt": ts, "updatedAt": ts, "closedAt": nts, "archivedAt": nts}},
+    "Message": {"type": "object", "required": ["id", "sessionId", "seq", "role", "body", "createdAt"], "properties": {
+        "id": uuid, "sessionId": uuid, "seq": {"type": "integer"}, "role": {"type": "string", "enum": ["user", "ai", "agent", "system"]},
+        "authorAgentId": {"type": ["string", "null"]}, "body": {"type": "string"}, "clientId": {"type": ["string", "null"]}, "createdAt": ts,
+        "metadata": {"type": "object", "additionalProperties": {"type": "string"}}}},
+    "NewMessage": {"type": "object", "required": ["clientId", "body"], "properties": {"clientId": {"type": "string", "maxLength": 100}, "body": {"type": "string", "maxLength": 10000}}},
+    "StartedSession": {"type": "object", "required": ["visitorId", "token", "session", "messages"], "properties": {
+        "visitorId": {"type": "string"}, "token": {"type": "string"}, "identified": {"type": "boolean"}, "session": ref("Session"), "messages": {"type": "array", "items": ref("Message")}}},
+    "VisitorMessages": {"type": "object", "required": ["data", "lastSeq"], "properties": {"data": {"type": "array", "items": ref("Message")}, "lastSeq": {"type": "integer"}, "status": {"type": "string"}}},
+    "EmailLeft": {"type": "object", "properties": {"email": {"type": "string"}}},
+    "Visitor": {"type": "object", "properties": {"id": uuid, "anonymousId": {"type": "string"}, "externalId": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]},
+        "email": {"type": ["string", "null"]}, "traits": {"type": "object"}, "currentPage": {"type": ["string", "null"]}, "firstSeenAt": ts, "lastSeenAt": ts}},
+    "ChatSummary": {"type": "object", "properties": {"session": ref("Session"), "visitor": ref("Visitor")}},
+    "ChatPage": page("ChatSummary"),
+    "ChatDetail": {"type": "object", "properties": {"session": ref("Session"), "visitor": ref("Visitor"), "messages": {"type": "array", "items": ref("Message")}}},
+    "Reply": {"type": "object", "properties": {"message": ref("Message"), "session": ref("Session")}},
+}
+descriptions = {"400": "Malformed JSON", "401": "Not signed in, or the credential is not valid", "403": "The role does not allow this, the CSRF token is missing, or the origin is not allowed",
+                "404": "No such thing in your organization", "409": "Conflicts with the current state", "413": "The body is too large", "415": "The body is not application/json",
+                "422": "A field is invalid; error.field names it", "429": "Too many requests; see Retry-After"}
+document = {
+    "openapi": "3.1.0",
+    "info": {"title": "Parley API", "version": "0.2.0", "description":
+             "Parley's REST API. Agents authenticate with the session cookie (and echo the CSRF token in X-CSRF-Token on unsafe requests) or with an API key as "
+             "Authorization: Bearer. Visitors use the token from POST /api/v1/chat/sessions as Authorization: Bearer. Errors are {\"error\":{\"code\",\"message\",\"field\"?}}. "
+             "Lists use keyset paging: pass nextCursor back as cursor."},
+    "servers": [{"url": "/"}], "paths": paths,
+    "components": {"schemas": schemas,
+                   "responses": {f"E{c}": {"description": d, "content": {"application/json": {"schema": ref("Error")}}} for c, d in descriptions.items()},
+                   "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "parley_session"},
+                                       "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key created under /api/v1/admin/api-keys"},
+                                       "visitorToken": {"type": "http", "scheme": "bearer", "description": "The token from POST /api/v1/chat/sessions"}}}}
+out = os.path.join(os.path.dirname(__file__), "..", "Sources", "ParleyHTTP", "Resources", "openapi.json")
+with open(out, "w") as f:
+    json.dump(document, f, indent=2)
+    f.write("\n")
