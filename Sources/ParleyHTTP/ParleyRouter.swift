@@ -44,11 +44,12 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     let stores = dependencies.stores
     let router = Router(context: ParleyRequestContext.self)
     router.addMiddleware {
-        ErrorMiddleware()
-        ClientIPMiddleware(trustedProxies: dependencies.trustedProxies)
+        // CORS outermost: it adds its headers to every response, error responses included.
         CORSMiddleware(
             allowOrigin: .originBased, allowHeaders: [.accept, .authorization, .contentType, .origin],
             allowMethods: [.get, .post, .patch, .delete, .options], allowCredentials: false, maxAge: .seconds(3600))
+        ErrorMiddleware()
+        ClientIPMiddleware(trustedProxies: dependencies.trustedProxies)
         LogRequestsMiddleware(.debug)
         MetricsMiddleware()
     }

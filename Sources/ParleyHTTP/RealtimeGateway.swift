@@ -23,7 +23,7 @@ public struct RealtimeGateway: Sendable {
     let chats: ChatStore
     let writer: ChatWriter
     let tokens: VisitorTokens
-    let baseOrigin: String
+    let origins: OriginPolicy
     let messageLimiter: RateLimiter
     let trustedProxies: TrustedProxies
 
@@ -37,7 +37,7 @@ public struct RealtimeGateway: Sendable {
         self.chats = chats
         self.writer = writer
         self.tokens = tokens
-        self.baseOrigin = (try? Validate.origin(baseURL, field: "baseURL")) ?? baseURL
+        self.origins = OriginPolicy(baseURL: baseURL)
         self.messageLimiter = messageLimiter
         self.trustedProxies = trustedProxies
     }
@@ -74,7 +74,7 @@ public struct RealtimeGateway: Sendable {
                 throw APIError(.unauthorized, code: "unauthenticated", message: "This visitor token is not valid.")
             }
             let site = try await self.stores.sites.find(claims.site, in: claims.organization)
-            if let origin, (try? Validate.origin(origin, field: "origin")) != self.baseOrigin, !site.allows(origin: origin) {
+            if !self.origins.allows(origin, for: site) {
                 throw APIError(.forbidden, code: "origin_not_allowed", message: "This website may not use this chat.")
             }
             let visitor = try await self.chats.visitor(claims.visitor, in: claims.organization)
@@ -90,7 +90,7 @@ public struct RealtimeGateway: Sendable {
             let session = try await self.stores.sessions.resolve(token: token)
         {
             // A page of another site must not ride on an agent's cookie (cross-site WebSocket hijacking).
-            if let origin, (try? Validate.origin(origin, field: "origin")) != self.baseOrigin {
+            if !self.origins.isOwn(origin) {
                 throw APIError(.forbidden, code: "origin_not_allowed", message: "Connect from the dashboard's own origin.")
             }
             return Caller(principal: .agent(session.agent.id, organization: session.agent.organizationID), agent: session.agent, clientIP: ip)

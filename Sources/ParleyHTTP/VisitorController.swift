@@ -13,7 +13,7 @@ public struct VisitorController: Sendable {
     let writer: ChatWriter
     let bus: any EventBus
     let tokens: VisitorTokens
-    let baseOrigin: String
+    let origins: OriginPolicy
     /// Messages per IP (20 a minute by default), shared with the WebSocket `send`.
     let messageLimiter: RateLimiter
 
@@ -26,7 +26,7 @@ public struct VisitorController: Sendable {
         self.writer = writer
         self.bus = bus
         self.tokens = tokens
-        self.baseOrigin = (try? Validate.origin(baseURL, field: "baseURL")) ?? baseURL
+        self.origins = OriginPolicy(baseURL: baseURL)
         self.messageLimiter = messageLimiter
     }
 
@@ -151,9 +151,7 @@ public struct VisitorController: Sendable {
     }
 
     func originAllowed(_ request: Request, site: Site) -> Bool {
-        guard let origin = request.headers[.origin] else { return true }  // not a browser, or same-origin GET
-        if let normalized = try? Validate.origin(origin, field: "origin"), normalized == self.baseOrigin { return true }
-        return site.allows(origin: origin)
+        self.origins.allows(request.headers[.origin], for: site)
     }
 
     func messages(_ request: Request, context: VisitorContext) async throws -> MessagesResponse {

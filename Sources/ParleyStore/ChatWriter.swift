@@ -113,37 +113,50 @@ public final class ChatWriter: Service, Sendable {
         waiter?.resume()
     }
 
+    /// Writes queued commands in groups until graceful shutdown (or cancellation); what is queued
+    /// by then is still written, and later commands are refused.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            while true {
-                let group = self.queue.withLock { queue -> [Pending]? in
-                    if queue.pending.isEmpty { return queue.finished ? nil : [] }
-                    let count = min(queue.pending.count, Self.maximumGroup)
-                    defer { queue.pending.removeFirst(count) }
-                    return Array(queue.pending.prefix(count))
-                }
-                guard let group else { return }
-                if group.isEmpty {
-                    await withCheckedContinuation { continuation in
-                        let resumeNow = self.queue.withLock { queue in
-                            if !queue.pending.isEmpty || queue.finished { return true }
-                            queue.waiter = continuation
-                            return false
-                        }
-                        if resumeNow { continuation.resume() }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await self.loop()
+            } onGracefulShutdown: {
+                self.finish()
+            }
+        } onCancel: {
+            self.finish()
+        }
+    }
+
+    private func finish() {
+        let waiter = self.queue.withLock { queue in
+            queue.finished = true
+            defer { queue.waiter = nil }
+            return queue.waiter
+        }
+        waiter?.resume()
+    }
+
+    private func loop() async {
+        while true {
+            let group = self.queue.withLock { queue -> [Pending]? in
+                if queue.pending.isEmpty { return queue.finished ? nil : [] }
+                let count = min(queue.pending.count, Self.maximumGroup)
+                defer { queue.pending.removeFirst(count) }
+                return Array(queue.pending.prefix(count))
+            }
+            guard let group else { return }
+            if group.isEmpty {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = self.queue.withLock { queue in
+                        if !queue.pending.isEmpty || queue.finished { return true }
+                        queue.waiter = continuation
+                        return false
                     }
-                    continue
+                    if resumeNow { continuation.resume() }
                 }
-                await self.commit(group)
+                continue
             }
-        } onGracefulShutdown: {
-            // Commands already queued are still written; new ones are refused.
-            let waiter = self.queue.withLock { queue in
-                queue.finished = true
-                defer { queue.waiter = nil }
-                return queue.waiter
-            }
-            waiter?.resume()
+            await self.commit(group)
         }
     }
 

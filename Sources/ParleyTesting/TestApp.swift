@@ -13,16 +13,32 @@ public func withTestApp<T: Sendable>(
     _ body: @Sendable (any TestClientProtocol, Stores) async throws -> T
 ) async throws -> T {
     try await database.withEngine { engine in
-        var configuration = ParleyConfiguration()
-        configuration.bcryptCost = 4
-        configuration.port = 0
-        configuration.baseURL = "http://parley.test"
-        configure(&configuration)
-        let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
-        var logger = Logger(label: "parley.test")
-        logger.logLevel = .warning
-        let app = try await buildApplication(configuration, logger: logger, database: engine, output: { _ in })
-        return try await app.test(setup) { client in try await body(client, stores) }
+        try await withTestApp(on: engine, setup: setup, configure: configure, body)
+    }
+}
+
+/// Runs `body` against Parley on `engine` (several apps on one database act as instances).
+public func withTestApp<T: Sendable>(
+    on engine: any DatabaseEngine, setup: TestingSetup = .router, configure: @Sendable (inout ParleyConfiguration) -> Void = { _ in },
+    _ body: @Sendable (any TestClientProtocol, Stores) async throws -> T
+) async throws -> T {
+    var configuration = ParleyConfiguration()
+    configuration.bcryptCost = 4
+    configuration.host = "127.0.0.1"
+    configuration.port = 0
+    configuration.baseURL = "http://parley.test"
+    configure(&configuration)
+    let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
+    var logger = Logger(label: "parley.test")
+    logger.logLevel = ProcessInfo.processInfo.environment["PARLEY_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    let app = try await buildApplication(configuration, logger: logger, database: engine, output: { _ in })
+    return try await app.test(setup) { client in try await body(client, stores) }
+}
+
+extension TestClientProtocol {
+    /// The WebSocket URL of a live test server.
+    public func realtimeURL(token: String? = nil) -> String {
+        "ws://localhost:\(self.port ?? 0)/api/v1/realtime" + (token.map { "?token=\($0)" } ?? "")
     }
 }
 

@@ -64,6 +64,25 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
         }
     }
 
+    /// PostgreSQL only: `count` separate engines (separate connection pools, as separate
+    /// instances would have) on one fresh schema.
+    public static func withPostgresEngines<T: Sendable>(
+        _ count: Int, _ body: @Sendable ([any DatabaseEngine]) async throws -> T
+    ) async throws -> T {
+        try await TestDatabase.postgres.withEngine { first in
+            guard let first = first as? PostgresEngine, let text = Self.postgresURL,
+                case .postgres(var location) = try DatabaseURL(parsing: text)
+            else { fatalError("needs PostgreSQL") }
+            location.schema = first.schema
+            let others = (1..<count).map { _ in PostgresEngine(location: location, maximumConnections: 4, logger: Logger(label: "parley.test")) }
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                for engine in others { group.addTask { try await engine.run() } }
+                defer { group.cancelAll() }
+                return try await body([first] + others)
+            }
+        }
+    }
+
     private static func drop(_ schema: String, _ engine: any DatabaseEngine) async throws {
         try await engine.transaction { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
     }
