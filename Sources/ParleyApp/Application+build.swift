@@ -8,6 +8,12 @@ import ParleyRealtime
 public import ParleyStore
 import ServiceLifecycle
 
+/// Writes a line to standard output unbuffered, so that first start's credentials reach a log
+/// file or a pipe at once.
+public func writeToStandardOutput(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
 /// Builds Parley as a Hummingbird application: the database engine (opened from the
 /// configuration, or the one given), the stores, the event bus, the conversation writer, the
 /// routes and the WebSocket gateway, and the background jobs.
@@ -20,7 +26,7 @@ public func buildApplication(
     _ configuration: ParleyConfiguration,
     logger: Logger = Logger(label: "parley"),
     database: (any DatabaseEngine)? = nil,
-    output: @escaping @Sendable (String) -> Void = { print($0) }
+    output: @escaping @Sendable (String) -> Void = writeToStandardOutput
 ) async throws -> some ApplicationProtocol {
     let engine: any DatabaseEngine
     if let database {
