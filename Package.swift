@@ -34,13 +34,17 @@ let package = Package(
     targets: [
         // MARK: - Executable
 
-        /// The command line: serve, migrate, org, user, site.
+        /// The command line: serve, migrate, org, user, site, bench.
         .executableTarget(
             name: "parley",
             dependencies: [
                 "ParleyApp", "ParleyCore", "ParleyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -86,6 +90,7 @@ let package = Package(
             name: "ParleyRealtime",
             dependencies: [
                 "ParleyCore", "ParleyStore",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

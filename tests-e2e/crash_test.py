@@ -31,10 +31,12 @@ def free_port():
 
 
 class Server:
+    started = []  # every server this run made, so none outlives it
+
     def __init__(self, binary, env, log_path):
         self.binary, self.env, self.log_path = binary, env, log_path
         self.process = None
-        self.output = ""
+        Server.started.append(self)
 
     def start(self):
         log = open(self.log_path, "a")
@@ -61,12 +63,15 @@ class Server:
             self.process.wait()
 
     def stop(self):
+        """SIGTERM, as an orchestrator sends it; returns the exit code (None if it had to be killed)."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=20)
+                return self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+                return None
+        return self.process.returncode if self.process else None
 
 
 def post(port, path, body, token=None):
@@ -197,7 +202,7 @@ async def main():
     stop_all.set()
     for task in tasks:
         task.cancel()
-    await loop.run_in_executor(None, server.stop)
+    shutdown_code = await loop.run_in_executor(None, server.stop)
 
     rows = stored_messages(args.engine, data_dir, url)
     by_client, gaps, by_session = {}, 0, {}
@@ -230,10 +235,10 @@ async def main():
     unacked = sum(len(v.unacked) for v in visitors)
     print(f"ledger ({args.engine}): acked {acked}, found {acked - lost}, lost {lost}, duplicated {duplicated}, "
           f"wrong seq {wrong_seq}, out of order {out_of_order}, conversations with seq gaps {gaps}, "
-          f"stored {stored}, never acked {unacked}, kills {args.kills}")
+          f"stored {stored}, never acked {unacked}, kills {args.kills}, graceful shutdown exit code {shutdown_code}")
     # Every message a client sent must end up acknowledged: a resend after a crash gets the ack
     # of the stored original, so "never acked" means a client would be stuck.
-    ok = lost == 0 and duplicated == 0 and wrong_seq == 0 and out_of_order == 0 and gaps == 0 and unacked == 0 and acked > 0
+    ok = lost == 0 and duplicated == 0 and wrong_seq == 0 and out_of_order == 0 and gaps == 0 and unacked == 0 and acked > 0 and shutdown_code == 0
     if args.engine == "postgres":
         subprocess.run(["psql", args.postgres_url, "-qc", f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)"])
     print("crash test: PASS" if ok else "crash test: FAIL")
@@ -241,4 +246,8 @@ async def main():
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        for server in Server.started:
+            server.kill()

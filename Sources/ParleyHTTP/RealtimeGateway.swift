@@ -104,7 +104,9 @@ public struct RealtimeGateway: Sendable {
         defer { self.hub.disconnect(connection) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await frame in connection.outbox { try await outbound.write(.text(frame)) }
+                while let frames = await connection.nextFrames() {
+                    for frame in frames { try await outbound.write(.custom(.init(fin: true, opcode: .text, data: frame))) }
+                }
                 if connection.isOverflowed {
                     try? await outbound.close(.unexpectedServerError, reason: "slow consumer: resume with after")
                 }

@@ -1,13 +1,15 @@
 import Foundation
 public import Logging
+public import struct NIOCore.ByteBuffer
 public import ParleyCore
 import Synchronization
 
 /// One WebSocket connection's side of the hub: who it is, what it joined, and its outbox.
 ///
-/// Frames wait in a bounded outbox that the connection's writer drains. A connection that falls
-/// more than `outboxLimit` frames behind is closed (`slow consumer`), never silently skipped: its
-/// client resumes with `after` and reads what it missed from the database.
+/// Frames wait in a bounded outbox that the connection's writer drains, all pending frames at
+/// each wake-up. Each frame is a buffer encoded once and shared by every receiver. A connection
+/// that falls more than `outboxLimit` frames behind is closed (`slow consumer`), never silently
+/// skipped: its client resumes with `after` and reads what it missed from the database.
 public final class RealtimeConnection: Sendable {
     public typealias ID = Int
 
@@ -15,26 +17,30 @@ public final class RealtimeConnection: Sendable {
 
     public let id: ID
     public let principal: RealtimePrincipal
-    public let outbox: AsyncStream<String>
-    private let continuation: AsyncStream<String>.Continuation
     private let state = Mutex(State())
+    private let outbox = Mutex(Outbox())
 
     /// Per channel: live or still replaying (then live frames wait), and the last message seq
     /// sent, so that nothing shows twice.
     struct ChannelState {
-        var buffered: [(seq: Int64?, isMessage: Bool, frame: String)]?
+        var buffered: [(seq: Int64?, isMessage: Bool, frame: ByteBuffer)]?
         var lastMessageSeq: Int64
     }
 
     struct State {
         var channels: [Channel: ChannelState] = [:]
-        var closed = false
+    }
+
+    struct Outbox: ~Copyable {
+        var frames: [ByteBuffer] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var finished = false
+        var overflowed = false
     }
 
     init(id: ID, principal: RealtimePrincipal) {
         self.id = id
         self.principal = principal
-        (self.outbox, self.continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(Self.outboxLimit))
     }
 
     /// How many channels this connection has joined.
@@ -43,24 +49,59 @@ public final class RealtimeConnection: Sendable {
     public func isJoined(_ channel: Channel) -> Bool { self.state.withLock { $0.channels[channel] != nil } }
 
     /// Sends a frame that belongs to no channel (acks, errors, pongs).
-    public func send(_ frame: String) {
-        if case .dropped = self.continuation.yield(frame) { self.overflow() }
+    public func send(_ frame: String) { self.enqueue([ByteBuffer(string: frame)]) }
+
+    func enqueue(_ frames: [ByteBuffer]) {
+        guard !frames.isEmpty else { return }
+        let waiter = self.outbox.withLock { outbox -> CheckedContinuation<Void, Never>? in
+            guard !outbox.finished else { return nil }
+            if outbox.frames.count + frames.count > Self.outboxLimit {
+                outbox.overflowed = true
+                outbox.finished = true
+                outbox.frames.removeAll()
+            } else {
+                outbox.frames.append(contentsOf: frames)
+            }
+            defer { outbox.waiter = nil }
+            return outbox.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Everything queued, waiting until there is something; nil once finished and drained.
+    public func nextFrames() async -> [ByteBuffer]? {
+        while true {
+            let taken = self.outbox.withLock { outbox -> [ByteBuffer]?? in
+                if !outbox.frames.isEmpty {
+                    defer { outbox.frames.removeAll(keepingCapacity: false) }
+                    return .some(outbox.frames)
+                }
+                return outbox.finished ? .some(nil) : .none
+            }
+            if let taken { return taken }
+            await withCheckedContinuation { continuation in
+                let resumeNow = self.outbox.withLock { outbox in
+                    if !outbox.frames.isEmpty || outbox.finished { return true }
+                    outbox.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
     }
 
     /// Ends the outbox; the writer stops after what is queued.
     public func finish() {
-        self.state.withLock { $0.closed = true }
-        self.continuation.finish()
+        let waiter = self.outbox.withLock { outbox in
+            outbox.finished = true
+            defer { outbox.waiter = nil }
+            return outbox.waiter
+        }
+        waiter?.resume()
     }
 
     /// Set when the outbox overflowed; the gateway closes the socket.
-    public var isOverflowed: Bool { self.overflowed.withLock { $0 } }
-    private let overflowed = Mutex(false)
-
-    private func overflow() {
-        self.overflowed.withLock { $0 = true }
-        self.continuation.finish()
-    }
+    public var isOverflowed: Bool { self.outbox.withLock { $0.overflowed } }
 
     /// Starts buffering live frames for `channel` until `goLive` (so a replay can come first).
     func beginJoin(_ channel: Channel, after: Int64) {
@@ -68,10 +109,10 @@ public final class RealtimeConnection: Sendable {
     }
 
     /// Sends replayed messages, then what arrived meanwhile (skipping what the replay covered).
-    func goLive(_ channel: Channel, replay: [(seq: Int64, frame: String)], before first: String?) {
-        let frames: [String] = self.state.withLock { state in
+    func goLive(_ channel: Channel, replay: [(seq: Int64, frame: ByteBuffer)], before first: ByteBuffer?) {
+        let frames: [ByteBuffer] = self.state.withLock { state in
             guard var channelState = state.channels[channel] else { return [] }
-            var frames: [String] = first.map { [$0] } ?? []
+            var frames: [ByteBuffer] = first.map { [$0] } ?? []
             for item in replay where item.seq > channelState.lastMessageSeq {
                 frames.append(item.frame)
                 channelState.lastMessageSeq = item.seq
@@ -87,7 +128,7 @@ public final class RealtimeConnection: Sendable {
             state.channels[channel] = channelState
             return frames
         }
-        for frame in frames { self.send(frame) }
+        self.enqueue(frames)
     }
 
     func leave(_ channel: Channel) {
@@ -95,7 +136,7 @@ public final class RealtimeConnection: Sendable {
     }
 
     /// Offers a channel frame: buffered while joining, dropped if that message was sent already.
-    func offer(_ frame: String, channel: Channel, seq: Int64?, isMessage: Bool) {
+    func offer(_ frame: ByteBuffer, channel: Channel, seq: Int64?, isMessage: Bool) {
         let send: Bool = self.state.withLock { state in
             guard var channelState = state.channels[channel] else { return false }
             if channelState.buffered != nil {
@@ -110,7 +151,7 @@ public final class RealtimeConnection: Sendable {
             }
             return true
         }
-        if send { self.send(frame) }
+        if send { self.enqueue([frame]) }
     }
 }
 
@@ -146,10 +187,10 @@ public final class RealtimeHub: Sendable {
 
     public func goLive(_ connection: RealtimeConnection, channel: Channel, replay: [ChatMessage], subscribedFrame: String) {
         let frames = replay.map { message in
-            (seq: message.seq, frame: ServerFrame.event(
-                channel: channel, seq: message.seq, name: "message.created", data: MessageView(message)))
+            (seq: message.seq, frame: ByteBuffer(string: ServerFrame.event(
+                channel: channel, seq: message.seq, name: "message.created", data: MessageView(message))))
         }
-        connection.goLive(channel, replay: frames, before: subscribedFrame)
+        connection.goLive(channel, replay: frames, before: ByteBuffer(string: subscribedFrame))
     }
 
     public func leave(_ connection: RealtimeConnection, channel: Channel) {
@@ -170,8 +211,8 @@ public final class RealtimeHub: Sendable {
                 guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }), !receivers.isEmpty else {
                     continue
                 }
-                var agentFrame: String?
-                var visitorFrame: String?
+                var agentFrame: ByteBuffer?
+                var visitorFrame: ByteBuffer?
                 let (seq, isMessage) = Self.position(of: event)
                 // Seq orders one conversation; the inbox mixes many, so only conversations dedupe by it.
                 let dedupe: Bool
@@ -179,12 +220,12 @@ public final class RealtimeHub: Sendable {
                 for connection in receivers where event.isVisible(to: connection.principal) {
                     let forAgents: Bool
                     if case .agent = connection.principal { forAgents = true } else { forAgents = false }
-                    let frame: String
+                    let frame: ByteBuffer
                     if forAgents {
-                        if agentFrame == nil { agentFrame = Self.frame(event, channel: channel, forAgents: true) }
+                        if agentFrame == nil { agentFrame = ByteBuffer(string: Self.frame(event, channel: channel, forAgents: true)) }
                         frame = agentFrame!
                     } else {
-                        if visitorFrame == nil { visitorFrame = Self.frame(event, channel: channel, forAgents: false) }
+                        if visitorFrame == nil { visitorFrame = ByteBuffer(string: Self.frame(event, channel: channel, forAgents: false)) }
                         frame = visitorFrame!
                     }
                     connection.offer(frame, channel: channel, seq: seq, isMessage: dedupe)
@@ -197,7 +238,7 @@ public final class RealtimeHub: Sendable {
     public func deliver(_ signal: Signal, except: RealtimeConnection.ID? = nil) {
         for channel in signal.channels {
             guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }) else { continue }
-            let frame = ServerFrame.event(channel: channel, seq: nil, name: signal.name, data: SignalView(signal))
+            let frame = ByteBuffer(string: ServerFrame.event(channel: channel, seq: nil, name: signal.name, data: SignalView(signal)))
             for connection in receivers where connection.id != except {
                 if case .visitor = connection.principal, case .inbox = channel { continue }
                 connection.offer(frame, channel: channel, seq: nil, isMessage: false)

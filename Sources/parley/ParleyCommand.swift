@@ -10,7 +10,7 @@ struct ParleyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Parley: AI-first customer support in one binary.",
-        subcommands: [Serve.self, Migrate.self, Org.self, User.self, Site.self],
+        subcommands: [Serve.self, Migrate.self, Org.self, User.self, Site.self, Bench.self],
         defaultSubcommand: Serve.self
     )
 }

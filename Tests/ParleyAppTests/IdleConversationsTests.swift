@@ -38,7 +38,7 @@ import Testing
                 #expect(messages.last?.role == .system)
                 hub.disconnect(watcher)
                 var frames: [String] = []
-                for await frame in watcher.outbox { frames.append(frame) }
+                while let batch = await watcher.nextFrames() { frames += batch.map { String(buffer: $0) } }
                 #expect(frames.contains { $0.contains("\"session.updated\"") && $0.contains("\"closed\"") })
             }
         }
