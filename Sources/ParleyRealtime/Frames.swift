@@ -51,7 +51,13 @@ public enum ServerFrame {
 
     /// `{"type":"event","channel":…,"seq":…,"name":…,"data":…}`
     public static func event<Payload: Encodable>(channel: Channel, seq: Int64?, name: String, data: Payload) -> String {
-        Self.encode(EventFrame(channel: channel.description, seq: seq, name: name, data: data))
+        Self.event(channel: channel, seq: seq, name: name, json: Self.encode(data))
+    }
+
+    /// The same frame around data already encoded (encode a message once, frame it per channel).
+    /// The channel and name are ids and fixed words: nothing in them needs escaping.
+    public static func event(channel: Channel, seq: Int64?, name: String, json: String) -> String {
+        #"{"type":"event","channel":"\#(channel)","seq":\#(seq.map(String.init) ?? "null"),"name":"\#(name)","data":\#(json)}"#
     }
 
     public static func subscribed(channel: String, recovered: Bool, session: SessionView?) -> String {
@@ -65,13 +71,8 @@ public enum ServerFrame {
     }
 
     public static func ack(clientId: String, message: MessageView, duplicate: Bool) -> String {
-        struct Frame: Encodable {
-            var type = "ack"
-            var clientId: String
-            var duplicate: Bool
-            var message: MessageView
-        }
-        return Self.encode(Frame(clientId: clientId, duplicate: duplicate, message: message))
+        // clientId is visible ASCII (validated) but may hold a quote or backslash: encode it.
+        #"{"type":"ack","clientId":\#(Self.encode(clientId)),"duplicate":\#(duplicate),"message":\#(Self.encode(message))}"#
     }
 
     public static func error(code: String, message: String, clientId: String? = nil, channel: String? = nil) -> String {
@@ -156,12 +157,4 @@ public struct SessionView: Codable, Sendable, Hashable {
             self.archivedAt = session.archivedAt
         }
     }
-}
-
-struct EventFrame<Payload: Encodable>: Encodable {
-    var type = "event"
-    var channel: String
-    var seq: Int64?
-    var name: String
-    var data: Payload
 }

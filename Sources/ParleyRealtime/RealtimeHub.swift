@@ -204,29 +204,37 @@ public final class RealtimeHub: Sendable {
     /// How many connections have joined `channel`.
     public func subscriberCount(_ channel: Channel) -> Int { self.connections.withLock { $0[channel]?.count ?? 0 } }
 
-    /// Delivers committed events, in the order given.
+    /// Delivers committed events, in the order given. Each event's data is encoded once per
+    /// audience (once in all for a message, which both audiences see alike) and framed per channel.
     public func deliver(_ events: [DomainEvent]) {
         for event in events {
+            var data: [Bool: String] = [:]
+            func json(forAgents: Bool) -> String {
+                let key = event.isAudienceSpecific ? forAgents : true
+                if let cached = data[key] { return cached }
+                let encoded = Self.data(event, forAgents: forAgents)
+                data[key] = encoded
+                return encoded
+            }
+            let (seq, isMessage) = Self.position(of: event)
             for channel in event.channels {
                 guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }), !receivers.isEmpty else {
                     continue
                 }
-                var agentFrame: ByteBuffer?
-                var visitorFrame: ByteBuffer?
-                let (seq, isMessage) = Self.position(of: event)
+                var frames: [Bool: ByteBuffer] = [:]
                 // Seq orders one conversation; the inbox mixes many, so only conversations dedupe by it.
                 let dedupe: Bool
                 if case .supportChat = channel { dedupe = isMessage } else { dedupe = false }
                 for connection in receivers where event.isVisible(to: connection.principal) {
                     let forAgents: Bool
                     if case .agent = connection.principal { forAgents = true } else { forAgents = false }
+                    let key = event.isAudienceSpecific ? forAgents : true
                     let frame: ByteBuffer
-                    if forAgents {
-                        if agentFrame == nil { agentFrame = ByteBuffer(string: Self.frame(event, channel: channel, forAgents: true)) }
-                        frame = agentFrame!
+                    if let cached = frames[key] {
+                        frame = cached
                     } else {
-                        if visitorFrame == nil { visitorFrame = ByteBuffer(string: Self.frame(event, channel: channel, forAgents: false)) }
-                        frame = visitorFrame!
+                        frame = ByteBuffer(string: ServerFrame.event(channel: channel, seq: seq, name: event.name, json: json(forAgents: forAgents)))
+                        frames[key] = frame
                     }
                     connection.offer(frame, channel: channel, seq: seq, isMessage: dedupe)
                 }
@@ -253,12 +261,10 @@ public final class RealtimeHub: Sendable {
         }
     }
 
-    static func frame(_ event: DomainEvent, channel: Channel, forAgents: Bool) -> String {
+    static func data(_ event: DomainEvent, forAgents: Bool) -> String {
         switch event {
-        case .messageCreated(let message):
-            ServerFrame.event(channel: channel, seq: message.seq, name: event.name, data: MessageView(message))
-        case .sessionCreated(let session), .sessionUpdated(let session):
-            ServerFrame.event(channel: channel, seq: session.lastSeq, name: event.name, data: SessionView(session, forAgents: forAgents))
+        case .messageCreated(let message): ServerFrame.encode(MessageView(message))
+        case .sessionCreated(let session), .sessionUpdated(let session): ServerFrame.encode(SessionView(session, forAgents: forAgents))
         }
     }
 }
@@ -298,5 +304,13 @@ struct SignalView: Encodable {
             self.page = page
             self.online = online
         }
+    }
+}
+
+extension DomainEvent {
+    /// Whether agents and visitors see different data (a conversation's state; not a message).
+    var isAudienceSpecific: Bool {
+        if case .messageCreated = self { return false }
+        return true
     }
 }
