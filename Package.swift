@@ -74,6 +74,8 @@ let package = Package(
             name: "ParleyHTTP",
             dependencies: [
                 "ParleyCore", "ParleyStore", "ParleyRealtime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

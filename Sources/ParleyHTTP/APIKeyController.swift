@@ -21,8 +21,7 @@ public struct APIKeyController: Sendable {
     }
 
     func list(_ request: Request, context: AgentContext) async throws -> PageResponse<APIKeyResponse> {
-        let page = try PageRequest(cursor: request.uri.queryParameters["cursor"].map(String.init),
-                                   limit: request.uri.queryParameters["limit"].map(String.init))
+        let page = try request.pageRequest()
         return PageResponse(try await self.apiKeys.list(in: context.organizationID, page: page), APIKeyResponse.init)
     }
 

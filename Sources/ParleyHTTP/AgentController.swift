@@ -34,8 +34,7 @@ public struct AgentController: Sendable {
 
     func list(_ request: Request, context: AgentContext) async throws -> PageResponse<AgentResponse> {
         try context.principal.require(.readTeam)
-        let page = try PageRequest(cursor: request.uri.queryParameters["cursor"].map(String.init),
-                                   limit: request.uri.queryParameters["limit"].map(String.init))
+        let page = try request.pageRequest()
         return PageResponse(try await self.agents.list(in: context.organizationID, page: page), AgentResponse.init)
     }
 

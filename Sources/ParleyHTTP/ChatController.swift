@@ -116,7 +116,7 @@ public struct ChatController: Sendable {
         filter.archived = query["archived"] == "true"
         filter.activeFrom = try Self.date(query["from"].map(String.init), field: "from")
         filter.activeUntil = try Self.date(query["to"].map(String.init), field: "to")
-        let page = try PageRequest(cursor: query["cursor"].map(String.init), limit: query["limit"].map(String.init))
+        let page = try request.pageRequest()
         let sessions = try await self.chats.list(in: context.organizationID, filter: filter, page: page)
         var visitors: [Visitor.ID: Visitor] = [:]
         for visitor in try await self.chats.visitors(Set(sessions.items.map(\.visitorID)), in: context.organizationID) {

@@ -1,7 +1,14 @@
 public import Hummingbird
 import Foundation
+import ParleyCore
 
 extension Request {
+    /// `?cursor=&limit=` as a page request (422 naming the field when either is bad).
+    func pageRequest() throws -> PageRequest {
+        try PageRequest(
+            cursor: self.uri.queryParameters["cursor"].map(String.init), limit: self.uri.queryParameters["limit"].map(String.init))
+    }
+
     /// Decodes a JSON body strictly: 415 for another media type, 413 past the size limit (checked
     /// before buffering when the length is declared), 400 for malformed JSON, 422 naming the field
     /// for a missing or mistyped one.

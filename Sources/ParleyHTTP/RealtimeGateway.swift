@@ -1,5 +1,8 @@
 import Foundation
 public import Hummingbird
+public import NIOCore
+import NIOWebSocket
+import Synchronization
 public import HummingbirdWebSocket
 import Logging
 public import ParleyCore
@@ -59,7 +62,7 @@ public struct RealtimeGateway: Sendable {
             },
             onUpgrade: { inbound, outbound, context in
                 let caller = try await self.authenticate(context.request, context: context.requestContext)
-                try await self.serve(caller, inbound: inbound, outbound: outbound, logger: context.logger)
+                try await self.serve(caller, inbound: inbound, channel: context.requestContext.channel, logger: context.logger)
             })
     }
 
@@ -98,32 +101,25 @@ public struct RealtimeGateway: Sendable {
         throw APIError(.unauthorized, code: "unauthenticated", message: "Connect with a visitor token, a session or an API key.")
     }
 
-    func serve(_ caller: Caller, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
-        let connection = self.hub.connect(caller.principal)
+    /// Reads frames until the socket closes. Outgoing frames do not pass through a task: the hub
+    /// queues them and one event-loop task per batch writes them all with one flush (what makes
+    /// fan-out cheap). A connection that stays unwritable for `outboxLimit` frames is closed as
+    /// a slow consumer; its client resumes with `after`.
+    func serve(_ caller: Caller, inbound: WebSocketInboundStream, channel: any NIOCore.Channel, logger: Logger) async throws {
+        let pusher = FramePusher(channel: channel)
+        let connection = self.hub.connect(caller.principal) { pusher.schedule() }
+        pusher.connection.withLock { $0 = connection }
         await self.announce(caller, online: true)
-        defer { self.hub.disconnect(connection) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                while let frames = await connection.nextFrames() {
-                    for frame in frames { try await outbound.write(.custom(.init(fin: true, opcode: .text, data: frame))) }
+        do {
+            for try await message in inbound.messages(maxSize: Self.maximumFrameSize) {
+                guard case .text(let text) = message else {
+                    connection.send(ServerFrame.error(code: "bad_frame", message: "Frames are JSON text."))
+                    continue
                 }
-                if connection.isOverflowed {
-                    try? await outbound.close(.unexpectedServerError, reason: "slow consumer: resume with after")
-                }
+                await self.handle(text, from: caller, on: connection, logger: logger)
             }
-            do {
-                for try await message in inbound.messages(maxSize: Self.maximumFrameSize) {
-                    guard case .text(let text) = message else {
-                        connection.send(ServerFrame.error(code: "bad_frame", message: "Frames are JSON text."))
-                        continue
-                    }
-                    await self.handle(text, from: caller, on: connection, logger: logger)
-                }
-            } catch {
-                logger.debug("WebSocket closed", metadata: ["parley.error": "\(error)"])
-            }
-            connection.finish()
-            try await group.waitForAll()
+        } catch {
+            logger.debug("WebSocket closed", metadata: ["parley.error": "\(error)"])
         }
         self.hub.disconnect(connection)
         await self.announce(caller, online: false)
@@ -243,7 +239,7 @@ public struct RealtimeGateway: Sendable {
     }
 
     /// The conversation a frame names, which the connection must have joined.
-    func joinedConversation(_ frame: ClientFrame, _ connection: RealtimeConnection) throws -> (ChatSession.ID, Channel) {
+    func joinedConversation(_ frame: ClientFrame, _ connection: RealtimeConnection) throws -> (ChatSession.ID, ParleyCore.Channel) {
         let channel = try Self.channel(frame)
         guard case .supportChat(let id) = channel else {
             throw APIError(.badRequest, code: "bad_channel", message: "This works on supportChat channels only.")
@@ -254,10 +250,47 @@ public struct RealtimeGateway: Sendable {
         return (id, channel)
     }
 
-    static func channel(_ frame: ClientFrame) throws -> Channel {
-        guard let text = frame.channel, let channel = Channel(text) else {
+    static func channel(_ frame: ClientFrame) throws -> ParleyCore.Channel {
+        guard let text = frame.channel, let channel = ParleyCore.Channel(text) else {
             throw APIError(.badRequest, code: "bad_channel", message: "channel must be supportChat:<id>, support:<id> or inbox:<id>.")
         }
         return channel
+    }
+}
+
+/// Writes a connection's queued frames on its event loop: one scheduled task per batch.
+final class FramePusher: Sendable {
+    let channel: any NIOCore.Channel
+    let connection = Mutex<RealtimeConnection?>(nil)
+    /// Frames written while the socket was not writable (NIO buffers them); reset when it drains.
+    private let unwritableFrames = Mutex(0)
+
+    init(channel: any NIOCore.Channel) { self.channel = channel }
+
+    func schedule() {
+        self.channel.eventLoop.execute { self.push() }
+    }
+
+    private func push() {
+        guard let connection = self.connection.withLock({ $0 }) else {
+            // Frames queued before the connection was attached: try again on the next turn.
+            self.channel.eventLoop.execute { self.push() }
+            return
+        }
+        if connection.isOverflowed {
+            self.channel.close(promise: nil)
+            return
+        }
+        let frames = connection.takeFrames()
+        guard !frames.isEmpty, self.channel.isActive else { return }
+        for frame in frames {
+            self.channel.write(WebSocketFrame(fin: true, opcode: .text, data: frame), promise: nil)
+        }
+        self.channel.flush()
+        let stuck = self.unwritableFrames.withLock { count -> Bool in
+            count = self.channel.isWritable ? 0 : count + frames.count
+            return count > RealtimeConnection.outboxLimit
+        }
+        if stuck { self.channel.close(promise: nil) }
     }
 }

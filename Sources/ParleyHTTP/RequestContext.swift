@@ -33,6 +33,8 @@ public struct Principal: Sendable {
 public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The connection's channel; the realtime gateway writes fan-out frames onto it directly.
+    public let channel: any NIOCore.Channel
     public let webSocket: WebSocketHandlerReference<ParleyRequestContext>
     /// Set by `AuthenticationMiddleware` on the routes that need it.
     public var principal: Principal?
@@ -44,6 +46,7 @@ public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext,
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
         self.webSocket = .init()
         self.principal = nil
         self.visitor = nil

@@ -60,8 +60,7 @@ public struct SiteController: Sendable {
     }
 
     func list(_ request: Request, context: AgentContext) async throws -> PageResponse<SiteResponse> {
-        let page = try PageRequest(cursor: request.uri.queryParameters["cursor"].map(String.init),
-                                   limit: request.uri.queryParameters["limit"].map(String.init))
+        let page = try request.pageRequest()
         let sites = try await self.sites.list(in: context.organizationID, page: page)
         return PageResponse(sites) { SiteResponse($0, baseURL: self.baseURL) }
     }

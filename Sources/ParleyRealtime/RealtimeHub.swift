@@ -6,8 +6,9 @@ import Synchronization
 
 /// One WebSocket connection's side of the hub: who it is, what it joined, and its outbox.
 ///
-/// Frames wait in a bounded outbox that the connection's writer drains, all pending frames at
-/// each wake-up. Each frame is a buffer encoded once and shared by every receiver. A connection
+/// Frames wait in a bounded outbox. The transport takes all pending frames at once: pushed (one
+/// event-loop task per batch, written with one flush) or pulled (`nextFrames`). Each frame is a
+/// buffer encoded once and shared by every receiver. A connection
 /// that falls more than `outboxLimit` frames behind is closed (`slow consumer`), never silently
 /// skipped: its client resumes with `after` and reads what it missed from the database.
 public final class RealtimeConnection: Sendable {
@@ -19,6 +20,9 @@ public final class RealtimeConnection: Sendable {
     public let principal: RealtimePrincipal
     private let state = Mutex(State())
     private let outbox = Mutex(Outbox())
+    /// Push mode: called (once per batch) when frames are waiting; the transport then takes them
+    /// all with `takeFrames` on its own thread. Nil in pull mode (`nextFrames`).
+    private let framesWaiting: (@Sendable () -> Void)?
 
     /// Per channel: live or still replaying (then live frames wait), and the last message seq
     /// sent, so that nothing shows twice.
@@ -36,11 +40,14 @@ public final class RealtimeConnection: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         var finished = false
         var overflowed = false
+        /// Push mode: a `framesWaiting` call is pending and has not taken the frames yet.
+        var signalled = false
     }
 
-    init(id: ID, principal: RealtimePrincipal) {
+    init(id: ID, principal: RealtimePrincipal, framesWaiting: (@Sendable () -> Void)?) {
         self.id = id
         self.principal = principal
+        self.framesWaiting = framesWaiting
     }
 
     /// How many channels this connection has joined.
@@ -53,8 +60,8 @@ public final class RealtimeConnection: Sendable {
 
     func enqueue(_ frames: [ByteBuffer]) {
         guard !frames.isEmpty else { return }
-        let waiter = self.outbox.withLock { outbox -> CheckedContinuation<Void, Never>? in
-            guard !outbox.finished else { return nil }
+        let (waiter, signal) = self.outbox.withLock { outbox -> (CheckedContinuation<Void, Never>?, Bool) in
+            guard !outbox.finished else { return (nil, false) }
             if outbox.frames.count + frames.count > Self.outboxLimit {
                 outbox.overflowed = true
                 outbox.finished = true
@@ -62,10 +69,22 @@ public final class RealtimeConnection: Sendable {
             } else {
                 outbox.frames.append(contentsOf: frames)
             }
+            let signal = !outbox.signalled
+            outbox.signalled = true
             defer { outbox.waiter = nil }
-            return outbox.waiter
+            return (outbox.waiter, signal)
         }
         waiter?.resume()
+        if signal { self.framesWaiting?() }
+    }
+
+    /// Push mode: everything queued now (possibly nothing), for the transport to write at once.
+    public func takeFrames() -> [ByteBuffer] {
+        self.outbox.withLock { outbox in
+            outbox.signalled = false
+            defer { outbox.frames.removeAll() }
+            return outbox.frames
+        }
     }
 
     /// Everything queued, waiting until there is something; nil once finished and drained.
@@ -164,9 +183,11 @@ public final class RealtimeHub: Sendable {
 
     public init(logger: Logger) { self.logger = logger }
 
-    /// A new connection for `principal`; call `disconnect` when its socket closes.
-    public func connect(_ principal: RealtimePrincipal) -> RealtimeConnection {
-        RealtimeConnection(id: self.nextID.wrappingAdd(1, ordering: .relaxed).newValue, principal: principal)
+    /// A new connection for `principal`; call `disconnect` when its socket closes. With
+    /// `framesWaiting`, frames are pushed: it is called once per batch and the transport takes them
+    /// with `takeFrames`; without, they are pulled with `nextFrames`.
+    public func connect(_ principal: RealtimePrincipal, framesWaiting: (@Sendable () -> Void)? = nil) -> RealtimeConnection {
+        RealtimeConnection(id: self.nextID.wrappingAdd(1, ordering: .relaxed).newValue, principal: principal, framesWaiting: framesWaiting)
     }
 
     public func disconnect(_ connection: RealtimeConnection) {

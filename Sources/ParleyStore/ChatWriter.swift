@@ -244,10 +244,7 @@ public final class ChatWriter: Service, Sendable {
         }
 
         try await Self.insert(newMessages, db: db)
-        for id in changedState.sorted(by: { $0.description < $1.description }) {
-            guard let session = sessions[id] else { continue }
-            try await Self.update(session, db: db)
-        }
+        try await Self.update(changedState.sorted(by: { $0.description < $1.description }).compactMap { sessions[$0] }, db: db)
         if db.parleyDialect == .postgres, !changedState.isEmpty {
             try await self.notify(sessions: changedState.compactMap { sessions[$0] }, original: original, db: db)
         }
@@ -288,19 +285,37 @@ public final class ChatWriter: Service, Sendable {
         }
     }
 
-    static func update(_ session: ChatSession, db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            UPDATE chat_sessions SET status = \(bind: session.status.rawValue),
-                assigned_agent_id = \(bind: session.assignedAgentID?.description), last_seq = \(bind: session.lastSeq),
-                last_visitor_seq = \(bind: session.lastVisitorSeq), visitor_read_seq = \(bind: session.visitorReadSeq),
-                agent_read_seq = \(bind: session.agentReadSeq), last_message_preview = \(bind: session.lastMessagePreview),
-                last_message_role = \(bind: session.lastMessageRole?.rawValue), last_message_at = \(bind: session.lastMessageAt?.millis),
-                activity_at = \(bind: (session.lastMessageAt ?? session.createdAt).millis), updated_at = \(bind: session.updatedAt.millis),
-                closed_at = \(bind: session.closedAt?.millis), archived_at = \(bind: session.archivedAt?.millis)
-            WHERE id = \(bind: session.id.description)
-            """
-        ).run()
+    /// Writes the new states of a group's conversations: one multi-row upsert per 100 (the rows
+    /// exist, so each takes the UPDATE branch), the same SQL on both engines, instead of a
+    /// statement per conversation.
+    static func update(_ sessions: [ChatSession], db: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: sessions.count, by: 100) {
+            let chunk = sessions[start..<min(start + 100, sessions.count)]
+            var query: SQLQueryString = """
+                INSERT INTO chat_sessions (id, organization_id, site_id, visitor_id, status, assigned_agent_id, last_seq,
+                    last_visitor_seq, visitor_read_seq, agent_read_seq, last_message_preview, last_message_role,
+                    last_message_at, activity_at, created_at, updated_at, closed_at, archived_at) VALUES
+                """
+            for (index, session) in chunk.enumerated() {
+                query = query + (index == 0 ? " " : ", ") + """
+                    (\(bind: session.id.description), \(bind: session.organizationID.description), \(bind: session.siteID.description),
+                    \(bind: session.visitorID.description), \(bind: session.status.rawValue), \(bind: session.assignedAgentID?.description),
+                    \(bind: session.lastSeq), \(bind: session.lastVisitorSeq), \(bind: session.visitorReadSeq), \(bind: session.agentReadSeq),
+                    \(bind: session.lastMessagePreview), \(bind: session.lastMessageRole?.rawValue), \(bind: session.lastMessageAt?.millis),
+                    \(bind: (session.lastMessageAt ?? session.createdAt).millis), \(bind: session.createdAt.millis),
+                    \(bind: session.updatedAt.millis), \(bind: session.closedAt?.millis), \(bind: session.archivedAt?.millis))
+                    """
+            }
+            query = query + """
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, assigned_agent_id = excluded.assigned_agent_id,
+                    last_seq = excluded.last_seq, last_visitor_seq = excluded.last_visitor_seq,
+                    visitor_read_seq = excluded.visitor_read_seq, agent_read_seq = excluded.agent_read_seq,
+                    last_message_preview = excluded.last_message_preview, last_message_role = excluded.last_message_role,
+                    last_message_at = excluded.last_message_at, activity_at = excluded.activity_at,
+                    updated_at = excluded.updated_at, closed_at = excluded.closed_at, archived_at = excluded.archived_at
+                """
+            try await db.raw(query).run()
+        }
     }
 }
 
