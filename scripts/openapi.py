@@ -82,6 +82,20 @@ paths = {
                                                    requestBody=body({"type": "object", "properties": {"seq": {"type": "integer"}}}, required=False))},
     "/api/v1/admin/visitors/live": {"get": op("Visitors seen in the last two minutes", "conversations", {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("Visitor")}}}), **err("401", "403")})},
 
+    "/api/v1/admin/kb/articles": {
+        "get": op("Knowledge-base articles (agents)", "knowledge base", {**ok(ref("ArticlePage")), **err("401", "403", "422")}, parameters=PAGE),
+        "post": op("Create an article (admins)", "knowledge base", {**ok(ref("Article"), "201", "Created"), **UNSAFE}, requestBody=body(ref("ArticleInput")))},
+    "/api/v1/admin/kb/articles/{article}": {
+        "get": op("One article", "knowledge base", {**ok(ref("Article")), **err("401", "403", "404")}, parameters=idp("article")),
+        "patch": op("Replace an article's fields (admins)", "knowledge base", {**ok(ref("Article")), **UNSAFE}, parameters=idp("article"), requestBody=body(ref("ArticleInput"))),
+        "delete": op("Delete an article (admins)", "knowledge base", {"204": {"description": "Deleted"}, **err("401", "403", "404")}, parameters=idp("article"))},
+    "/api/v1/admin/kb/search": {"get": op("Full-text search over the organization's articles, best first (FTS5/BM25 on SQLite, tsvector on PostgreSQL)", "knowledge base",
+                                          {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("SearchHit")}}}), **err("401", "403", "422")},
+                                          parameters=[query("q", {"type": "string", "maxLength": 1000}), query("published", {"type": "boolean"}, "only what the assistant may use")])},
+    "/api/v1/admin/kb/import": {"post": op("Import Markdown files; a file whose title exists updates that article", "knowledge base",
+                                           {**ok({"type": "object", "properties": {"created": {"type": "integer"}, "updated": {"type": "integer"}}}), **UNSAFE},
+                                           requestBody=body({"type": "object", "required": ["files"], "properties": {"files": {"type": "array", "maxItems": 500, "items": {
+                                               "type": "object", "required": ["name", "markdown"], "properties": {"name": {"type": "string"}, "markdown": {"type": "string"}}}}}}))},
     "/api/v1/admin/agents": {
         "get": op("List the team (any role)", "agents", {**ok(ref("AgentPage")), **err("401", "422")}, parameters=PAGE),
         "post": op("Add an agent (admins; owners to add owners)", "agents", {**ok(ref("Agent"), "201", "Created"), **UNSAFE, **err("409")}, requestBody=body(ref("NewAgent")))},
@@ -165,6 +179,15 @@ schemas = {
     "ChatPage": page("ChatSummary"),
     "ChatDetail": {"type": "object", "properties": {"session": ref("Session"), "visitor": ref("Visitor"), "messages": {"type": "array", "items": ref("Message")}}},
     "Reply": {"type": "object", "properties": {"message": ref("Message"), "session": ref("Session")}},
+    "Article": {"type": "object", "required": ["id", "title", "body", "tags", "published", "createdAt", "updatedAt"], "properties": {
+        "id": uuid, "title": {"type": "string"}, "body": {"type": "string", "description": "Markdown"}, "url": {"type": ["string", "null"]},
+        "tags": {"type": "array", "items": {"type": "string"}}, "published": {"type": "boolean"}, "createdAt": ts, "updatedAt": ts}},
+    "ArticlePage": page("Article"),
+    "ArticleInput": {"type": "object", "required": ["title", "body"], "properties": {
+        "title": {"type": "string", "maxLength": 300}, "body": {"type": "string", "maxLength": 100000}, "url": {"type": ["string", "null"]},
+        "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 40}}, "published": {"type": "boolean", "default": True}}},
+    "SearchHit": {"type": "object", "properties": {"id": uuid, "title": {"type": "string"}, "url": {"type": ["string", "null"]},
+        "excerpt": {"type": "string"}, "score": {"type": "number"}, "published": {"type": "boolean"}}},
 }
 descriptions = {"400": "Malformed JSON", "401": "Not signed in, or the credential is not valid", "403": "The role does not allow this, the CSRF token is missing, or the origin is not allowed",
                 "404": "No such thing in your organization", "409": "Conflicts with the current state", "413": "The body is too large", "415": "The body is not application/json",

@@ -13,3 +13,18 @@ public enum DomainError: Error, Sendable, Equatable {
     /// Too many attempts; try again after the given number of seconds.
     case rateLimited(retryAfter: Int)
 }
+
+extension DomainError: CustomStringConvertible {
+    /// A sentence for people (the CLI prints it; the HTTP edge maps each case itself).
+    public var description: String {
+        switch self {
+        case .notFound(let entity): "No such \(entity)."
+        case .conflict(let message), .forbidden(let message), .unauthenticated(let message): message
+        case .rateLimited(let seconds): "Too many attempts; try again in \(seconds) seconds."
+        }
+    }
+}
+
+extension ValidationError: CustomStringConvertible {
+    public var description: String { self.message }
+}

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A position in a list ordered by (a time, id), newest first. Opaque to clients.
 public struct PageCursor: Sendable, Hashable {

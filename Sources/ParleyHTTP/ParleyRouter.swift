@@ -81,6 +81,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     let admin = signedIn.group("admin")
     ChatController(chats: stores.chats, agents: stores.agents, writer: dependencies.writer, bus: dependencies.bus)
         .addRoutes(to: admin)
+    ArticleController(articles: stores.articles).addRoutes(to: admin)
     AgentController(agents: stores.agents).addRoutes(to: admin.group("agents"))
     SiteController(sites: stores.sites, baseURL: dependencies.baseURL)
         .addRoutes(to: admin.group("sites").add(middleware: RequirePermission(.manageSites)))

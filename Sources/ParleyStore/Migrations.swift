@@ -225,5 +225,55 @@ public enum Migrator {
                 "CREATE UNIQUE INDEX chat_messages_client ON chat_messages (session_id, client_id)",
             ]
         },
+        Migration(number: 4, name: "knowledge base with full-text search") { dialect in
+            let table = """
+                CREATE TABLE articles (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    title TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    url TEXT,
+                    tags TEXT NOT NULL,
+                    published BOOLEAN NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """
+            let index = "CREATE INDEX articles_org_created ON articles (organization_id, created_at, id)"
+            switch dialect {
+            case .sqlite:
+                // FTS5 over title and body (porter stemming), kept in step by triggers.
+                return [
+                    table, index,
+                    "CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, content='articles', content_rowid='rowid', tokenize='porter unicode61')",
+                    """
+                    CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+                        INSERT INTO articles_fts (rowid, title, body) VALUES (new.rowid, new.title, new.body);
+                    END
+                    """,
+                    """
+                    CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+                        INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
+                    END
+                    """,
+                    """
+                    CREATE TRIGGER articles_fts_update AFTER UPDATE ON articles BEGIN
+                        INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
+                        INSERT INTO articles_fts (rowid, title, body) VALUES (new.rowid, new.title, new.body);
+                    END
+                    """,
+                ]
+            case .postgres:
+                // A weighted tsvector (title above body), generated, with a GIN index.
+                return [
+                    table, index,
+                    """
+                    ALTER TABLE articles ADD COLUMN search tsvector GENERATED ALWAYS AS (
+                        setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')) STORED
+                    """,
+                    "CREATE INDEX articles_search ON articles USING GIN (search)",
+                ]
+            }
+        },
     ]
 }

@@ -13,6 +13,7 @@ public struct Stores: Sendable {
     public let loginThrottles: LoginThrottleStore
     public let jobs: JobQueue
     public let chats: ChatStore
+    public let articles: ArticleStore
 
     public init(engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), now: @escaping @Sendable () -> Date = Date.init) {
         self.engine = engine
@@ -24,6 +25,7 @@ public struct Stores: Sendable {
         self.loginThrottles = LoginThrottleStore(engine: engine, now: now)
         self.jobs = JobQueue(engine: engine, now: now)
         self.chats = ChatStore(engine: engine, now: now)
+        self.articles = ArticleStore(engine: engine, now: now)
     }
 
     /// Answers when the database does (for `/readyz`).

@@ -10,7 +10,7 @@ struct ParleyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Parley: AI-first customer support in one binary.",
-        subcommands: [Serve.self, Migrate.self, Org.self, User.self, Site.self, Bench.self],
+        subcommands: [Serve.self, Migrate.self, Org.self, User.self, Site.self, KB.self, Bench.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -173,6 +173,38 @@ struct Site: AsyncParsableCommand {
             print("Created site \(site.name) (\(site.id))")
             print("  Site key: \(site.publicKey)")
             print("  Widget:   <script src=\"\(configuration.baseURL)/widget.js\" data-site=\"\(site.publicKey)\" async></script>")
+        }
+    }
+}
+
+struct KB: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kb", abstract: "Manage the knowledge base.", subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a folder of Markdown files as articles (an article with the same title is updated).")
+        @OptionGroup var options: ConfigurationOptions
+        @Option(help: "The organization's id or exact name.") var org: String
+        @Argument(help: "The folder of .md files (searched recursively).") var directory: String
+
+        func run() async throws {
+            let root = URL(fileURLWithPath: self.directory)
+            guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
+                throw ValidationError("\(self.directory) is not a readable folder")
+            }
+            var files: [(name: String, text: String)] = []
+            for case let url as URL in walker where ["md", "markdown"].contains(url.pathExtension.lowercased()) {
+                files.append((url.lastPathComponent, try String(contentsOf: url, encoding: .utf8)))
+            }
+            guard !files.isEmpty else { throw ValidationError("no .md files in \(self.directory)") }
+            print("Importing \(files.count) Markdown files…")
+            let org = self.org
+            let batch = files
+            let result = try await self.options.withStores { stores in
+                let organization = try await stores.organizations.find(idOrName: org)
+                return try await stores.articles.importMarkdown(batch, in: organization.id)
+            }
+            print("Imported: \(result.created) created, \(result.updated) updated.")
         }
     }
 }
