@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The errors the domain and the stores throw. The HTTP edge maps each to one status.
 public enum DomainError: Error, Sendable, Equatable {

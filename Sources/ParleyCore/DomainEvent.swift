@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Something that happened, to fan out after it was committed.
 public enum DomainEvent: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A Markdown file as an article: optional front matter (`title`, `url`, `tags`, `published`)
 /// between `---` lines, else the first `# ` heading is the title, else the file name. Pure.

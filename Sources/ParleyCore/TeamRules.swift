@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Who may change whom in a team. Pure: the store loads the facts and asks.
 public enum TeamRules {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Input that breaks a rule, with the field it concerns. Mapped to 422 at the edge.
 public struct ValidationError: Error, Sendable, Equatable {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import HTTPTypes
 
 /// Which peers are trusted proxies, and so whose `X-Forwarded-For` is believed.

@@ -1,11 +1,11 @@
 import Foundation
-public import Hummingbird
-public import NIOCore
+import Hummingbird
+import NIOCore
 import NIOWebSocket
 import Synchronization
-public import HummingbirdWebSocket
+import HummingbirdWebSocket
 import Logging
-public import ParleyCore
+import ParleyCore
 public import ParleyRealtime
 public import ParleyStore
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where the database is: an SQLite file (or `:memory:`) or a PostgreSQL server.
 public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
