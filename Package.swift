@@ -103,7 +103,11 @@ let package = Package(
         /// LLM providers, failover and the assistant.
         .target(
             name: "ParleyAI",
-            dependencies: ["ParleyCore", "ParleyStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ParleyCore", "ParleyStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),

@@ -56,6 +56,8 @@ paths = {
                    VISITOR, parameters=idp("session"), requestBody=body(ref("NewMessage")))},
     "/api/v1/chat/sessions/{session}/email": {"post": op("Leave an email for replies", "widget", {**ok(ref("EmailLeft")), **UNSAFE}, VISITOR,
                                                          parameters=idp("session"), requestBody=body({"type": "object", "required": ["email"], "properties": {"email": {"type": "string", "format": "email"}}}))},
+    "/api/v1/chat/sessions/{session}/escalate": {"post": op("Talk to a person: hand the conversation to the team", "widget",
+                                                            {**ok(ref("Session")), **err("401", "404", "409")}, VISITOR, parameters=idp("session"))},
     "/api/v1/chat/sessions/{session}/close": {"post": op("End the conversation", "widget", {**ok(ref("Session")), **err("401", "404", "409")}, VISITOR, parameters=idp("session"))},
     "/api/v1/chat/sessions/{session}/read": {"post": op("Mark read up to a seq", "widget", {**ok(ref("Session")), **UNSAFE}, VISITOR, parameters=idp("session"),
                                                         requestBody=body({"type": "object", "required": ["seq"], "properties": {"seq": {"type": "integer"}}}))},

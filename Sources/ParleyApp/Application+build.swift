@@ -2,11 +2,13 @@ import Foundation
 public import Hummingbird
 import HummingbirdWebSocket
 public import Logging
+import ParleyAI
 import ParleyCore
 import ParleyHTTP
 import ParleyRealtime
 public import ParleyStore
 import ServiceLifecycle
+import Synchronization
 
 /// Writes a line to standard output unbuffered, so that first start's credentials reach a log
 /// file or a pipe at once.
@@ -45,7 +47,12 @@ public func buildApplication(
     } else {
         bus = LocalEventBus(hub: hub)
     }
-    let writer = ChatWriter(engine: engine, origin: instance, logger: logger) { events in bus.publish(events) }
+    // What the writer commits goes to the hub (through the bus) and to the assistant.
+    let listeners = CommitListeners()
+    let writer = ChatWriter(engine: engine, origin: instance, logger: logger) { events in listeners.notify(events) }
+    let assistant = Assistant(chats: stores.chats, articles: stores.articles, writer: writer, logger: logger)
+    listeners.add { bus.publish($0) }
+    if configuration.assistantEnabled { listeners.add { assistant.handle($0) } }
     let tokens = VisitorTokens()
     let router = try buildRouter(
         HTTPDependencies(
@@ -65,7 +72,9 @@ public func buildApplication(
 
     var services: [any Service] = []
     if database == nil { services.append(engine) }
-    services += [bus, writer, jobRunner]
+    services += [bus, writer]
+    if configuration.assistantEnabled { services.append(assistant) }
+    services.append(jobRunner)
     var app = Application(
         router: router,
         server: .http1WebSocketUpgrade(
@@ -89,4 +98,15 @@ public func buildApplication(
             metadata: ["parley.url": "\(configuration.baseURL)", "parley.database": "\(configuration.databaseURL)"])
     }
     return app
+}
+
+/// Who hears what the conversation writer committed, in commit order.
+final class CommitListeners: Sendable {
+    private let listeners = Mutex<[@Sendable ([DomainEvent]) -> Void]>([])
+
+    func add(_ listener: @escaping @Sendable ([DomainEvent]) -> Void) { self.listeners.withLock { $0.append(listener) } }
+
+    func notify(_ events: [DomainEvent]) {
+        for listener in self.listeners.withLock({ $0 }) { listener(events) }
+    }
 }

@@ -36,6 +36,9 @@ public struct ParleyConfiguration: Sendable {
     public var chatRateLimit: Int = 20
     /// Public (visitor) requests per minute per IP (`PARLEY_PUBLIC_RATE_LIMIT`).
     public var publicRateLimit: Int = 300
+    /// Whether the assistant answers visitors and hands over (`PARLEY_ASSISTANT`); off leaves every
+    /// conversation to the team.
+    public var assistantEnabled: Bool = true
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable, CaseIterable {
@@ -69,6 +72,7 @@ public struct ParleyConfiguration: Sendable {
         ("PARLEY_CHAT_IDLE_MINUTES", "", "Close conversations idle this many minutes (default 30)"),
         ("PARLEY_CHAT_RATE_LIMIT", "", "Visitor messages per minute per IP (default 20)"),
         ("PARLEY_PUBLIC_RATE_LIMIT", "", "Public (visitor) requests per minute per IP (default 300)"),
+        ("PARLEY_ASSISTANT", "", "on: the assistant answers from the knowledge base and hands over; off: the team answers everything (default on)"),
     ]
 
     public init() {}
@@ -135,6 +139,13 @@ public struct ParleyConfiguration: Sendable {
                 throw Error(key: "PARLEY_BCRYPT_COST", message: "must be a whole number from 4 to 31, got '\(cost)'")
             }
             configuration.bcryptCost = number
+        }
+        if let assistant = value("PARLEY_ASSISTANT") {
+            switch assistant.lowercased() {
+            case "on", "true": configuration.assistantEnabled = true
+            case "off", "false": configuration.assistantEnabled = false
+            default: throw Error(key: "PARLEY_ASSISTANT", message: "must be on or off, got '\(assistant)'")
+            }
         }
         if let proxies = value("PARLEY_TRUSTED_PROXIES") {
             do {

@@ -16,6 +16,19 @@ public enum ChatCommand: Sendable, Hashable {
     case archive
     /// Brings an archived conversation back.
     case restore
+    /// Hands the conversation to the team (the visitor asked, or the assistant could not help).
+    case escalate(EscalationReason, visitorHasEmail: Bool)
+    /// The assistant's one reply to the visitor message `replyTo` (its seq); only while the AI is
+    /// in charge. Stored with client id `ai:<replyTo>`, so a second reply to it is a resend.
+    case aiMessage(body: String, replyTo: Int64, metadata: [String: String])
+}
+
+/// Why a conversation went to the team.
+public enum EscalationReason: String, Sendable, Hashable, Codable {
+    /// The visitor asked for a person.
+    case visitorAsked = "visitor_asked"
+    /// Nothing in the knowledge base answered, and no AI provider is configured.
+    case noAnswer = "no_answer"
 }
 
 /// Why a conversation ended; each says so to the visitor differently.
@@ -62,6 +75,8 @@ public struct ChatOutcome: Sendable {
 /// | close | any but closed | `closed` |
 /// | archive | not archived | archived |
 /// | restore | archived | not archived |
+/// | escalate | `ai_active` only | `escalated` |
+/// | AI message | `ai_active` only | same |
 public enum ChatLifecycle {
     /// How much of a message the lists show.
     public static let previewLength = 140
@@ -153,6 +168,26 @@ public enum ChatLifecycle {
             guard session.archivedAt != nil else { throw InvalidTransition(message: "This conversation is not archived.") }
             session.archivedAt = nil
             changed = true
+
+        case .escalate(_, let visitorHasEmail):
+            guard session.status == .aiActive else {
+                throw InvalidTransition(
+                    message: session.status == .closed
+                        ? "This conversation is closed." : "This conversation is already with the team.")
+            }
+            append(.system, visitorHasEmail
+                ? "We've passed your conversation to our team. Someone will reply here, and by email if you've left."
+                : "We've passed your conversation to our team. Leave your email so we can reply even if you leave.")
+            session.status = .escalated
+            changed = true
+
+        case .aiMessage(let body, let replyTo, let metadata):
+            // Code, not the model, keeps the AI quiet once a person is in charge or it has ended.
+            guard session.status == .aiActive else {
+                throw InvalidTransition(message: "The assistant does not speak in a conversation that is \(session.status.rawValue).")
+            }
+            append(.ai, body, clientID: "ai:\(replyTo)")
+            messages[messages.count - 1].metadata = metadata
         }
         if changed || !messages.isEmpty { session.updatedAt = now }
         return ChatOutcome(session: session, messages: messages, sessionChanged: changed, duplicateOf: nil)

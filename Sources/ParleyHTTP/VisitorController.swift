@@ -88,6 +88,7 @@ public struct VisitorController: Sendable {
         group.post("chat/sessions/:session/email", use: self.email)
         group.post("chat/sessions/:session/close", use: self.close)
         group.post("chat/sessions/:session/read", use: self.read)
+        group.post("chat/sessions/:session/escalate", use: self.escalate)
     }
 
     /// What the widget needs to draw itself, or why it should not.
@@ -199,6 +200,16 @@ public struct VisitorController: Sendable {
         await self.bus.publish(
             .read(session: session.id, organization: session.organizationID, byVisitor: true, seq: session.visitorReadSeq), from: nil)
         return SessionView(session, forAgents: false)
+    }
+
+    /// "Talk to a person": hands the conversation to the team (409 if it already is with them).
+    func escalate(_ request: Request, context: VisitorContext) async throws -> SessionView {
+        let session = try await self.ownSession(context)
+        let visitor = try await self.chats.visitor(context.visitor.visitor, in: context.visitor.organization)
+        let outcome = try await self.writer.submit(
+            .init(sessionID: session.id, organizationID: session.organizationID, actor: .visitor(visitor.id),
+                  command: .escalate(.visitorAsked, visitorHasEmail: visitor.email != nil)))
+        return SessionView(outcome.session, forAgents: false)
     }
 
     func ownSession(_ context: VisitorContext) async throws -> ChatSession {

@@ -333,6 +333,7 @@ extension ChatCommand {
     var clientID: String? {
         switch self {
         case .visitorMessage(_, let clientID), .agentMessage(_, _, _, let clientID): clientID
+        case .aiMessage(_, let replyTo, _): "ai:\(replyTo)"
         default: nil
         }
     }

@@ -27,6 +27,8 @@ public func withTestApp<T: Sendable>(
     configuration.host = "127.0.0.1"
     configuration.port = 0
     configuration.baseURL = "http://parley.test"
+    // Most suites test transport and APIs; the assistant's suites turn it on.
+    configuration.assistantEnabled = false
     configure(&configuration)
     let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
     var logger = Logger(label: "parley.test")
@@ -56,6 +58,7 @@ public struct TestSession: Sendable {
 /// A failed expectation about a response, with its body.
 public struct UnexpectedResponse: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 extension TestClientProtocol {
