@@ -305,12 +305,14 @@ public struct ChatStore: Sendable {
         }
     }
 
-    /// Open conversations with no activity since `before`, oldest first.
+    /// Conversations with the AI or an agent and no activity since `before`, oldest first. An
+    /// escalated conversation is waiting for the team, so it is never closed for being idle.
     public func idleSessions(before: Date, limit: Int) async throws -> [(ChatSession.ID, Organization.ID)] {
         let rows = try await self.engine.read { db in
             try await db.raw(
                 """
-                SELECT id, organization_id FROM chat_sessions WHERE status <> 'closed' AND activity_at < \(bind: before.millis)
+                SELECT id, organization_id FROM chat_sessions WHERE status IN ('ai_active', 'agent_active')
+                AND activity_at < \(bind: before.millis)
                 ORDER BY activity_at LIMIT \(bind: limit)
                 """
             ).all()
