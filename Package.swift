@@ -164,6 +164,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ParleyAITests", dependencies: ["ParleyAI", "ParleyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: [
