@@ -1,0 +1,189 @@
+public import AsyncHTTPClient
+public import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// One chat turn sent to a model.
+public struct ChatTurn: Sendable, Equatable, Codable {
+    public var role: String
+    public var content: String
+
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// A completion request: the same for every provider.
+public struct CompletionRequest: Sendable {
+    public var messages: [ChatTurn]
+    public var maxTokens: Int
+    public var temperature: Double
+
+    public init(messages: [ChatTurn], maxTokens: Int = 512, temperature: Double = 0.2) {
+        self.messages = messages
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+    }
+}
+
+/// Why a provider could not answer, before or during its stream.
+public enum ProviderError: Error, Sendable, Equatable {
+    /// 429: try again after this many seconds (when the provider said).
+    case rateLimited(retryAfter: Int?)
+    /// 5xx, or the connection failed.
+    case unavailable(String)
+    /// Another 4xx: the request (key, model, size) was refused.
+    case rejected(status: Int, message: String)
+    /// No byte arrived within the read timeout (before the first token or between two).
+    case timedOut
+    /// The stream was broken (see `StreamError`).
+    case stream(StreamError)
+}
+
+/// A language model that streams its reply.
+public protocol LLMProvider: Sendable {
+    /// A name for logs and health ("openai", "local llama").
+    var name: String { get }
+    /// Streams the reply. Errors before the first chunk let a fleet fail over.
+    func stream(_ request: CompletionRequest) async throws -> CompletionStream
+}
+
+/// OpenAI's chat completions API and everything compatible with it (Ollama, llama.cpp, vLLM,
+/// LM Studio), streamed over Server-Sent Events.
+public struct OpenAICompatibleProvider: LLMProvider {
+    public let name: String
+    /// The API root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8089/v1`.
+    public let baseURL: String
+    public let apiKey: String?
+    public let model: String
+    /// Its read timeout bounds the wait for the first token and between tokens.
+    let client: HTTPClient
+
+    public init(name: String, baseURL: String, apiKey: String?, model: String, client: HTTPClient) {
+        self.name = name
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.model = model
+        self.client = client
+    }
+
+    struct Body: Encodable {
+        var model: String
+        var messages: [ChatTurn]
+        var stream = true
+        var max_tokens: Int
+        var temperature: Double
+    }
+
+    public func stream(_ request: CompletionRequest) async throws -> CompletionStream {
+        var http = HTTPClientRequest(url: "\(self.baseURL)/chat/completions")
+        http.method = .POST
+        http.headers.add(name: "Content-Type", value: "application/json")
+        http.headers.add(name: "Accept", value: "text/event-stream")
+        if let apiKey { http.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        let body = Body(model: self.model, messages: request.messages, max_tokens: request.maxTokens, temperature: request.temperature)
+        http.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        let response: HTTPClientResponse
+        do {
+            response = try await self.client.execute(http, timeout: .seconds(300))
+        } catch let error as HTTPClientError where error == .readTimeout {
+            throw ProviderError.timedOut
+        } catch {
+            throw ProviderError.unavailable("\(error)")
+        }
+        switch response.status.code {
+        case 200: break
+        case 429:
+            throw ProviderError.rateLimited(retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) })
+        case 500...599:
+            throw ProviderError.unavailable("HTTP \(response.status.code)")
+        default:
+            let text = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
+            throw ProviderError.rejected(status: Int(response.status.code), message: String(text.prefix(500)))
+        }
+        // The first chunk is read here, so that a provider that fails before its first token
+        // throws from `stream` and a fleet can fail over; the rest is read as the caller iterates.
+        var iterator = CompletionStream.AsyncIterator(body: response.body.makeAsyncIterator())
+        guard let first = try await iterator.next() else { throw ProviderError.stream(.truncated) }
+        iterator.pending.insert(first, at: 0)
+        return CompletionStream(iterator: iterator)
+    }
+}
+
+/// A reply streaming in: read as the caller iterates, in the caller's task (no task of its own).
+/// Ends after `.done`; throws `ProviderError` for a truncated, broken or stalled stream.
+public struct CompletionStream: AsyncSequence {
+    public typealias Element = CompletionChunk
+    let iterator: AsyncIterator
+
+    public func makeAsyncIterator() -> AsyncIterator { self.iterator }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var body: HTTPClientResponse.Body.AsyncIterator
+        var parser = ServerSentEventParser()
+        var pending: [CompletionChunk] = []
+        var finished = false
+
+        init(body: HTTPClientResponse.Body.AsyncIterator) { self.body = body }
+
+        public mutating func next() async throws -> CompletionChunk? {
+            while true {
+                if !self.pending.isEmpty {
+                    let chunk = self.pending.removeFirst()
+                    if chunk == .done { self.finished = true }
+                    return chunk
+                }
+                if self.finished { return nil }
+                do {
+                    guard let buffer = try await self.body.next() else { throw ProviderError.stream(.truncated) }
+                    for event in try self.parser.feed(buffer.readableBytesView) { self.pending += try OpenAIStream.decode(event) }
+                } catch let error as StreamError {
+                    throw ProviderError.stream(error)
+                } catch let error as HTTPClientError where error == .readTimeout {
+                    throw ProviderError.timedOut
+                } catch let error as ProviderError {
+                    throw error
+                } catch {
+                    throw ProviderError.unavailable("\(error)")
+                }
+            }
+        }
+    }
+}
+
+/// An organization's ordered providers: the first that starts streaming answers; one that fails
+/// before its first token is skipped for the next. Health is kept per provider.
+public final class ProviderFleet: Sendable {
+    /// What a provider did last.
+    public struct Health: Sendable, Equatable {
+        public var healthy: Bool
+        public var lastError: String?
+        public var checkedAt: Date
+    }
+
+    public let providers: [any LLMProvider]
+    private let health = Mutex<[String: Health]>([:])
+
+    public init(_ providers: [any LLMProvider]) { self.providers = providers }
+
+    public func health(of name: String) -> Health? { self.health.withLock { $0[name] } }
+
+    /// The stream of the first provider that starts one, and its name; throws the last error when
+    /// every provider failed before its first token.
+    public func stream(_ request: CompletionRequest) async throws -> (provider: String, chunks: CompletionStream) {
+        var lastError: any Error = ProviderError.unavailable("no provider is configured")
+        for provider in self.providers {
+            do {
+                let chunks = try await provider.stream(request)
+                self.health.withLock { $0[provider.name] = Health(healthy: true, lastError: nil, checkedAt: Date()) }
+                return (provider.name, chunks)
+            } catch {
+                self.health.withLock { $0[provider.name] = Health(healthy: false, lastError: "\(error)", checkedAt: Date()) }
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+}
