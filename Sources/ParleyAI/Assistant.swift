@@ -3,7 +3,6 @@ public import Logging
 public import ParleyCore
 public import ParleyStore
 public import ServiceLifecycle
-import Synchronization
 
 /// Answers visitors in conversations the AI is in charge of. Without an LLM provider (the only
 /// mode so far) it offers a knowledge-base article when one clearly matches, labelled as an
@@ -18,7 +17,7 @@ public final class Assistant: Service, Sendable {
     private let articles: ArticleStore
     private let writer: ChatWriter
     private let logger: Logger
-    private let queue = Mutex<(pending: [ChatMessage], waiter: CheckedContinuation<Void, Never>?, finished: Bool)>(([], nil, false))
+    private let queue = WorkQueue<ChatMessage>()
 
     public init(chats: ChatStore, articles: ArticleStore, writer: ChatWriter, logger: Logger) {
         self.chats = chats
@@ -33,57 +32,20 @@ public final class Assistant: Service, Sendable {
             if case .messageCreated(let message) = event, message.role == .user { return message }
             return nil
         }
-        guard !messages.isEmpty else { return }
-        let waiter = self.queue.withLock { queue -> CheckedContinuation<Void, Never>? in
-            guard !queue.finished else { return nil }
-            queue.pending += messages
-            defer { queue.waiter = nil }
-            return queue.waiter
-        }
-        waiter?.resume()
+        if !messages.isEmpty { self.queue.append(contentsOf: messages) }
     }
 
     public func run() async throws {
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                while let batch = await self.next() {
+                while let batch = await self.queue.next() {
                     for message in batch { await self.answer(message) }
                 }
             } onGracefulShutdown: {
-                self.finish()
+                self.queue.finish()
             }
         } onCancel: {
-            self.finish()
-        }
-    }
-
-    private func finish() {
-        let waiter = self.queue.withLock { queue in
-            queue.finished = true
-            defer { queue.waiter = nil }
-            return queue.waiter
-        }
-        waiter?.resume()
-    }
-
-    private func next() async -> [ChatMessage]? {
-        while true {
-            let taken = self.queue.withLock { queue -> [ChatMessage]?? in
-                if !queue.pending.isEmpty {
-                    defer { queue.pending.removeAll() }
-                    return .some(queue.pending)
-                }
-                return queue.finished ? .some(nil) : .none
-            }
-            if let taken { return taken }
-            await withCheckedContinuation { continuation in
-                let now = self.queue.withLock { queue in
-                    if !queue.pending.isEmpty || queue.finished { return true }
-                    queue.waiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
+            self.queue.finish()
         }
     }
 

@@ -62,18 +62,11 @@ public final class ChatWriter: Service, Sendable {
     private let logger: Logger
     private let origin: String
     private let onCommit: @Sendable ([DomainEvent]) -> Void
-    private let queue = Mutex(Queue())
+    private let queue = WorkQueue<Pending>()
 
     struct Pending: Sendable {
         var request: Request
         var reply: @Sendable (Result<ChatOutcome, any Error>) -> Void
-    }
-
-    /// Commands waiting for the next group, and the writer loop when it waits for one.
-    struct Queue: ~Copyable {
-        var pending: [Pending] = []
-        var waiter: CheckedContinuation<Void, Never>?
-        var finished = false
     }
 
     /// The refusal after shutdown began.
@@ -103,14 +96,9 @@ public final class ChatWriter: Service, Sendable {
     /// Queues `request` now (so a caller's requests keep their order without waiting for each
     /// other) and calls `completion` once it is committed or refused.
     public func enqueue(_ request: Request, completion: @escaping @Sendable (Result<ChatOutcome, any Error>) -> Void) {
-        let (refused, waiter) = self.queue.withLock { queue -> (Bool, CheckedContinuation<Void, Never>?) in
-            if queue.finished { return (true, nil) }
-            queue.pending.append(Pending(request: request, reply: completion))
-            defer { queue.waiter = nil }
-            return (false, queue.waiter)
+        if !self.queue.append(contentsOf: [Pending(request: request, reply: completion)]) {
+            completion(.failure(ShuttingDown()))
         }
-        if refused { completion(.failure(ShuttingDown())) }
-        waiter?.resume()
     }
 
     /// Writes queued commands in groups until graceful shutdown (or cancellation); what is queued
@@ -120,44 +108,15 @@ public final class ChatWriter: Service, Sendable {
             await withGracefulShutdownHandler {
                 await self.loop()
             } onGracefulShutdown: {
-                self.finish()
+                self.queue.finish()
             }
         } onCancel: {
-            self.finish()
+            self.queue.finish()
         }
-    }
-
-    private func finish() {
-        let waiter = self.queue.withLock { queue in
-            queue.finished = true
-            defer { queue.waiter = nil }
-            return queue.waiter
-        }
-        waiter?.resume()
     }
 
     private func loop() async {
-        while true {
-            let group = self.queue.withLock { queue -> [Pending]? in
-                if queue.pending.isEmpty { return queue.finished ? nil : [] }
-                let count = min(queue.pending.count, Self.maximumGroup)
-                defer { queue.pending.removeFirst(count) }
-                return Array(queue.pending.prefix(count))
-            }
-            guard let group else { return }
-            if group.isEmpty {
-                await withCheckedContinuation { continuation in
-                    let resumeNow = self.queue.withLock { queue in
-                        if !queue.pending.isEmpty || queue.finished { return true }
-                        queue.waiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-                continue
-            }
-            await self.commit(group)
-        }
+        while let group = await self.queue.next(maximum: Self.maximumGroup) { await self.commit(group) }
     }
 
     /// Writes a group; a database error fails every command of it, but each is tried alone
