@@ -62,11 +62,19 @@ public final class Assistant: Service, Sendable {
                 logger.info("Handed over: the visitor asked for a person")
                 return
             }
-            let hits = try await self.articles.search(message.body, in: message.organizationID, publishedOnly: true, limit: 3)
-            if let hit = hits.first(where: { KnowledgeMatch.isStrong(question: message.body, title: $0.article.title, body: $0.article.body) }) {
-                var metadata = ["kind": "article", "source": "knowledge_base", "articleId": hit.article.id.description, "articleTitle": hit.article.title]
+            let hits = try await self.articles.search(
+                message.body, in: message.organizationID, publishedOnly: true, limit: 3)
+            if let hit = hits.first(where: {
+                KnowledgeMatch.isStrong(question: message.body, title: $0.article.title, body: $0.article.body)
+            }) {
+                var metadata = [
+                    "kind": "article", "source": "knowledge_base", "articleId": hit.article.id.description,
+                    "articleTitle": hit.article.title,
+                ]
                 if let url = hit.article.url { metadata["articleUrl"] = url }
-                let body = "This article may help: \(hit.article.title)\n\n\(hit.excerpt)" + (hit.article.url.map { "\n\n\($0)" } ?? "")
+                let body =
+                    "This article may help: \(hit.article.title)\n\n\(hit.excerpt)"
+                    + (hit.article.url.map { "\n\n\($0)" } ?? "")
                 try await self.submit(message, .aiMessage(body: body, replyTo: message.seq, metadata: metadata))
                 logger.info("Answered with an article", metadata: ["parley.article.id": "\(hit.article.id)"])
             } else {
@@ -82,6 +90,7 @@ public final class Assistant: Service, Sendable {
 
     private func submit(_ message: ChatMessage, _ command: ChatCommand) async throws {
         _ = try await self.writer.submit(
-            .init(sessionID: message.sessionID, organizationID: message.organizationID, actor: .system, command: command))
+            .init(
+                sessionID: message.sessionID, organizationID: message.organizationID, actor: .system, command: command))
     }
 }

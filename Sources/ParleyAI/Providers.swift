@@ -83,7 +83,9 @@ public struct OpenAICompatibleProvider: LLMProvider {
         http.headers.add(name: "Content-Type", value: "application/json")
         http.headers.add(name: "Accept", value: "text/event-stream")
         if let apiKey { http.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        let body = Body(model: self.model, messages: request.messages, max_tokens: request.maxTokens, temperature: request.temperature)
+        let body = Body(
+            model: self.model, messages: request.messages, max_tokens: request.maxTokens,
+            temperature: request.temperature)
         http.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         let response: HTTPClientResponse
         do {
@@ -138,7 +140,9 @@ public struct CompletionStream: AsyncSequence {
                 if self.finished { return nil }
                 do {
                     guard let buffer = try await self.body.next() else { throw ProviderError.stream(.truncated) }
-                    for event in try self.parser.feed(buffer.readableBytesView) { self.pending += try OpenAIStream.decode(event) }
+                    for event in try self.parser.feed(buffer.readableBytesView) {
+                        self.pending += try OpenAIStream.decode(event)
+                    }
                 } catch let error as StreamError {
                     throw ProviderError.stream(error)
                 } catch let error as HTTPClientError where error == .readTimeout {
@@ -180,7 +184,9 @@ public final class ProviderFleet: Sendable {
                 self.health.withLock { $0[provider.name] = Health(healthy: true, lastError: nil, checkedAt: Date()) }
                 return (provider.name, chunks)
             } catch {
-                self.health.withLock { $0[provider.name] = Health(healthy: false, lastError: "\(error)", checkedAt: Date()) }
+                self.health.withLock {
+                    $0[provider.name] = Health(healthy: false, lastError: "\(error)", checkedAt: Date())
+                }
                 lastError = error
             }
         }

@@ -41,7 +41,9 @@ public struct ServerSentEventParser: Sendable {
             index += 1
         }
         self.buffer.removeFirst(min(start, self.buffer.count))
-        if self.buffer.count > Self.maximumLineLength { throw StreamError.garbage("a line longer than \(Self.maximumLineLength) bytes") }
+        if self.buffer.count > Self.maximumLineLength {
+            throw StreamError.garbage("a line longer than \(Self.maximumLineLength) bytes")
+        }
         return events
     }
 
@@ -125,7 +127,9 @@ public enum OpenAIStream {
             if let text = choice.delta?.content, !text.isEmpty { steps.append(.delta(text)) }
             if let reason = choice.finish_reason { steps.append(.finished(reason: reason)) }
         }
-        if let usage = chunk.usage { steps.append(.usage(prompt: usage.prompt_tokens, completion: usage.completion_tokens)) }
+        if let usage = chunk.usage {
+            steps.append(.usage(prompt: usage.prompt_tokens, completion: usage.completion_tokens))
+        }
         return steps
     }
 }

@@ -38,7 +38,8 @@ public func buildApplication(
     }
     let stores = Stores(engine: engine, hasher: PasswordHasher(cost: configuration.bcryptCost))
     let registry = ParleyMetrics.bootstrap()
-    let instance = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(8))"
+    let instance =
+        "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(8))"
 
     let hub = RealtimeHub(logger: logger)
     let bus: any EventBus
@@ -66,7 +67,8 @@ public func buildApplication(
         jobs: stores.jobs,
         handlers: [
             Maintenance.kind: Maintenance.handler(stores),
-            IdleConversations.kind: IdleConversations.handler(stores, writer: writer, timeout: configuration.chatIdleTimeout),
+            IdleConversations.kind: IdleConversations.handler(
+                stores, writer: writer, timeout: configuration.chatIdleTimeout),
         ],
         ready: started, logger: logger)
 
@@ -79,7 +81,9 @@ public func buildApplication(
         router: router,
         server: .http1WebSocketUpgrade(
             webSocketRouter: router,
-            configuration: .init(ws: .init(maxFrameSize: RealtimeGateway.maximumFrameSize, autoPing: .enabled(timePeriod: .seconds(30))))),
+            configuration: .init(
+                ws: .init(maxFrameSize: RealtimeGateway.maximumFrameSize, autoPing: .enabled(timePeriod: .seconds(30))))
+        ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Parley"),
         services: services,
         logger: logger
@@ -104,7 +108,9 @@ public func buildApplication(
 final class CommitListeners: Sendable {
     private let listeners = Mutex<[@Sendable ([DomainEvent]) -> Void]>([])
 
-    func add(_ listener: @escaping @Sendable ([DomainEvent]) -> Void) { self.listeners.withLock { $0.append(listener) } }
+    func add(_ listener: @escaping @Sendable ([DomainEvent]) -> Void) {
+        self.listeners.withLock { $0.append(listener) }
+    }
 
     func notify(_ events: [DomainEvent]) {
         for listener in self.listeners.withLock({ $0 }) { listener(events) }

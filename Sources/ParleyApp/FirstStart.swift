@@ -7,7 +7,8 @@ import ParleyStore
 /// On a database with no organization, creates one with an owner and a site, and prints how to
 /// sign in and embed the widget, once.
 enum FirstStart {
-    static func run(stores: Stores, configuration: ParleyConfiguration, output: @Sendable (String) -> Void) async throws {
+    static func run(stores: Stores, configuration: ParleyConfiguration, output: @Sendable (String) -> Void) async throws
+    {
         let generated = configuration.adminPassword == nil
         let password = configuration.adminPassword ?? Secrets.password()
         let email = configuration.adminEmail ?? "admin@example.com"

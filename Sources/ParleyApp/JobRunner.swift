@@ -18,12 +18,16 @@ struct JobRunner: Service {
     let worker: String
     let logger: Logger
 
-    init(jobs: JobQueue, handlers: [String: Handler], ready: StartupGate, pollInterval: Duration = .seconds(1), logger: Logger) {
+    init(
+        jobs: JobQueue, handlers: [String: Handler], ready: StartupGate, pollInterval: Duration = .seconds(1),
+        logger: Logger
+    ) {
         self.jobs = jobs
         self.ready = ready
         self.handlers = handlers
         self.pollInterval = pollInterval
-        self.worker = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(6))"
+        self.worker =
+            "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(6))"
         self.logger = logger
     }
 
@@ -55,13 +59,14 @@ struct JobRunner: Service {
                 guard let handler = self.handlers[job.kind] else { throw UnknownJobKind(kind: job.kind) }
                 try await handler(job)
                 try await self.jobs.complete(job, worker: self.worker)
-            } catch where Task.isCancelled {
+            } catch  where Task.isCancelled {
                 // Shutting down mid-job is not the job's failure: its lease lapses and a worker
                 // (here after a restart, or in another instance) runs it again.
                 logger.info("Job interrupted by shutdown; it will run again when its lease ends")
                 return claimed.count
             } catch {
-                logger.warning("Job failed", metadata: ["parley.error": "\(error)", "parley.job.attempt": "\(job.attempts)"])
+                logger.warning(
+                    "Job failed", metadata: ["parley.error": "\(error)", "parley.job.attempt": "\(job.attempts)"])
                 try? await self.jobs.fail(job, worker: self.worker, error: "\(error)")
             }
         }
@@ -131,7 +136,8 @@ enum IdleConversations {
             let idle = try await stores.chats.idleSessions(before: Date().addingTimeInterval(-timeout), limit: 500)
             for (session, organization) in idle {
                 do {
-                    _ = try await writer.submit(.init(sessionID: session, organizationID: organization, actor: .system, command: .close(.idle)))
+                    _ = try await writer.submit(
+                        .init(sessionID: session, organizationID: organization, actor: .system, command: .close(.idle)))
                 } catch is InvalidTransition {
                     continue  // closed meanwhile
                 }

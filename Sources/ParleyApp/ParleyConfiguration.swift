@@ -59,9 +59,15 @@ public struct ParleyConfiguration: Sendable {
     public static let keys: [(key: String, flag: String, meaning: String)] = [
         ("PARLEY_HOST", "--host", "Address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)"),
         ("PARLEY_PORT", "--port", "Port to listen on (default 8080)"),
-        ("PARLEY_BASE_URL", "--base-url", "Public URL, used in links and the widget snippet (default http://localhost:PORT)"),
+        (
+            "PARLEY_BASE_URL", "--base-url",
+            "Public URL, used in links and the widget snippet (default http://localhost:PORT)"
+        ),
         ("PARLEY_DATA_DIR", "--data-dir", "Data directory (default ./parley-data)"),
-        ("PARLEY_DATABASE_URL", "--database-url", "sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB (default sqlite://DATA_DIR/parley.sqlite)"),
+        (
+            "PARLEY_DATABASE_URL", "--database-url",
+            "sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB (default sqlite://DATA_DIR/parley.sqlite)"
+        ),
         ("PARLEY_LOG_LEVEL", "--log-level", "trace, debug, info, notice, warning, error or critical (default info)"),
         ("PARLEY_LOG_FORMAT", "--log-format", "text or json (default text)"),
         ("PARLEY_ADMIN_EMAIL", "", "First start: the owner's email (default admin@example.com)"),
@@ -72,13 +78,18 @@ public struct ParleyConfiguration: Sendable {
         ("PARLEY_CHAT_IDLE_MINUTES", "", "Close conversations idle this many minutes (default 30)"),
         ("PARLEY_CHAT_RATE_LIMIT", "", "Visitor messages per minute per IP (default 20)"),
         ("PARLEY_PUBLIC_RATE_LIMIT", "", "Public (visitor) requests per minute per IP (default 300)"),
-        ("PARLEY_ASSISTANT", "", "on: the assistant answers from the knowledge base and hands over; off: the team answers everything (default on)"),
+        (
+            "PARLEY_ASSISTANT", "",
+            "on: the assistant answers from the knowledge base and hands over; off: the team answers everything (default on)"
+        ),
     ]
 
     public init() {}
 
     /// Reads the configuration: a flag wins over the environment, which wins over the default.
-    public static func load(environment: [String: String], flags: [String: String] = [:]) throws(Error) -> ParleyConfiguration {
+    public static func load(environment: [String: String], flags: [String: String] = [:]) throws(Error)
+        -> ParleyConfiguration
+    {
         var configuration = ParleyConfiguration()
         func value(_ key: String) -> String? {
             let raw = flags[key] ?? environment[key]
@@ -94,14 +105,18 @@ public struct ParleyConfiguration: Sendable {
         }
         if let base = value("PARLEY_BASE_URL") {
             let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
-            guard let url = URLComponents(string: trimmed), let scheme = url.scheme, scheme == "http" || scheme == "https",
+            guard let url = URLComponents(string: trimmed), let scheme = url.scheme,
+                scheme == "http" || scheme == "https",
                 url.host?.isEmpty == false, url.query == nil
             else {
-                throw Error(key: "PARLEY_BASE_URL", message: "must be an http(s) URL like https://support.example.com, got '\(base)'")
+                throw Error(
+                    key: "PARLEY_BASE_URL",
+                    message: "must be an http(s) URL like https://support.example.com, got '\(base)'")
             }
             configuration.baseURL = trimmed
         } else {
-            let host = ["0.0.0.0", "127.0.0.1", "::", "::1"].contains(configuration.host) ? "localhost" : configuration.host
+            let host =
+                ["0.0.0.0", "127.0.0.1", "::", "::1"].contains(configuration.host) ? "localhost" : configuration.host
             configuration.baseURL = "http://\(host):\(configuration.port)"
         }
         if let directory = value("PARLEY_DATA_DIR") { configuration.dataDirectory = directory }
@@ -116,7 +131,9 @@ public struct ParleyConfiguration: Sendable {
         }
         if let level = value("PARLEY_LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
-                throw Error(key: "PARLEY_LOG_LEVEL", message: "must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
+                throw Error(
+                    key: "PARLEY_LOG_LEVEL",
+                    message: "must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
             }
             configuration.logLevel = parsed
         }
@@ -156,11 +173,16 @@ public struct ParleyConfiguration: Sendable {
         }
         if let minutes = value("PARLEY_CHAT_IDLE_MINUTES") {
             guard let number = Int(minutes), (1...10_080).contains(number) else {
-                throw Error(key: "PARLEY_CHAT_IDLE_MINUTES", message: "must be a whole number of minutes from 1 to 10080, got '\(minutes)'")
+                throw Error(
+                    key: "PARLEY_CHAT_IDLE_MINUTES",
+                    message: "must be a whole number of minutes from 1 to 10080, got '\(minutes)'")
             }
             configuration.chatIdleTimeout = TimeInterval(number * 60)
         }
-        for (key, path) in [("PARLEY_CHAT_RATE_LIMIT", \ParleyConfiguration.chatRateLimit), ("PARLEY_PUBLIC_RATE_LIMIT", \.publicRateLimit)] {
+        for (key, path) in [
+            ("PARLEY_CHAT_RATE_LIMIT", \ParleyConfiguration.chatRateLimit),
+            ("PARLEY_PUBLIC_RATE_LIMIT", \.publicRateLimit),
+        ] {
             if let text = value(key) {
                 guard let number = Int(text), (1...1_000_000).contains(number) else {
                     throw Error(key: key, message: "must be a whole number of requests per minute, got '\(text)'")

@@ -17,7 +17,8 @@ public struct Article: Sendable, Hashable, Codable {
     public var updatedAt: Date
 
     public init(
-        id: ID, organizationID: Organization.ID, title: String, body: String, url: String?, tags: [String], published: Bool,
+        id: ID, organizationID: Organization.ID, title: String, body: String, url: String?, tags: [String],
+        published: Bool,
         createdAt: Date, updatedAt: Date
     ) {
         self.id = id
@@ -38,7 +39,9 @@ extension Validate {
 
     /// Up to 20 tags, each 1 to 40 characters, lowercased, duplicates removed.
     public static func tags(_ values: [String], field: String = "tags") throws(ValidationError) -> [String] {
-        guard values.count <= 20 else { throw ValidationError(field: field, message: "\(field) may list at most 20 tags.") }
+        guard values.count <= 20 else {
+            throw ValidationError(field: field, message: "\(field) may list at most 20 tags.")
+        }
         var result: [String] = []
         for (index, value) in values.enumerated() {
             let tag = try Validate.text(value, field: "\(field)[\(index)]", max: 40).lowercased()
@@ -50,7 +53,8 @@ extension Validate {
     /// An http(s) URL, or nil for an empty one.
     public static func url(_ value: String?, field: String) throws(ValidationError) -> String? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        guard value.count <= 2000, let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
+        guard value.count <= 2000, let components = URLComponents(string: value),
+            let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", components.host?.isEmpty == false
         else { throw ValidationError(field: field, message: "\(field) must be an http(s) URL.") }
         return value

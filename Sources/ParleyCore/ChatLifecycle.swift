@@ -160,12 +160,16 @@ public enum ChatLifecycle {
             changed = true
 
         case .archive:
-            guard session.archivedAt == nil else { throw InvalidTransition(message: "This conversation is already archived.") }
+            guard session.archivedAt == nil else {
+                throw InvalidTransition(message: "This conversation is already archived.")
+            }
             session.archivedAt = now
             changed = true
 
         case .restore:
-            guard session.archivedAt != nil else { throw InvalidTransition(message: "This conversation is not archived.") }
+            guard session.archivedAt != nil else {
+                throw InvalidTransition(message: "This conversation is not archived.")
+            }
             session.archivedAt = nil
             changed = true
 
@@ -175,16 +179,19 @@ public enum ChatLifecycle {
                     message: session.status == .closed
                         ? "This conversation is closed." : "This conversation is already with the team.")
             }
-            append(.system, visitorHasEmail
-                ? "We've passed your conversation to our team. Someone will reply here, and by email if you've left."
-                : "We've passed your conversation to our team. Leave your email so we can reply even if you leave.")
+            append(
+                .system,
+                visitorHasEmail
+                    ? "We've passed your conversation to our team. Someone will reply here, and by email if you've left."
+                    : "We've passed your conversation to our team. Leave your email so we can reply even if you leave.")
             session.status = .escalated
             changed = true
 
         case .aiMessage(let body, let replyTo, let metadata):
             // Code, not the model, keeps the AI quiet once a person is in charge or it has ended.
             guard session.status == .aiActive else {
-                throw InvalidTransition(message: "The assistant does not speak in a conversation that is \(session.status.rawValue).")
+                throw InvalidTransition(
+                    message: "The assistant does not speak in a conversation that is \(session.status.rawValue).")
             }
             append(.ai, body, clientID: "ai:\(replyTo)")
             messages[messages.count - 1].metadata = metadata

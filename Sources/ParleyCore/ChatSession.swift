@@ -123,14 +123,16 @@ extension Validate {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ValidationError(field: field, message: "\(field) must not be empty.") }
         guard trimmed.count <= self.maximumMessageLength else {
-            throw ValidationError(field: field, message: "\(field) must be at most \(self.maximumMessageLength) characters.")
+            throw ValidationError(
+                field: field, message: "\(field) must be at most \(self.maximumMessageLength) characters.")
         }
         return trimmed
     }
 
     /// A client's idempotency key: 1 to 100 visible ASCII characters.
     public static func clientID(_ value: String, field: String = "clientId") throws(ValidationError) -> String {
-        guard (1...100).contains(value.count), value.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
+        guard (1...100).contains(value.count), value.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 })
+        else {
             throw ValidationError(field: field, message: "\(field) must be 1 to 100 visible ASCII characters.")
         }
         return value

@@ -34,7 +34,8 @@ public enum DomainEvent: Sendable, Hashable {
             return self.organizationID == organization
         case (.messageCreated(let message), .visitor(_, let organization)):
             return message.organizationID == organization
-        case (.sessionCreated(let session), .visitor(let visitor, _)), (.sessionUpdated(let session), .visitor(let visitor, _)):
+        case (.sessionCreated(let session), .visitor(let visitor, _)),
+            (.sessionUpdated(let session), .visitor(let visitor, _)):
             return session.visitorID == visitor
         }
     }

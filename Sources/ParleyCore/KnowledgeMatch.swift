@@ -38,8 +38,10 @@ public enum KnowledgeMatch {
 /// always reach a human.
 public enum HandoffIntent {
     static let phrases = [
-        "talk to a human", "talk to a person", "speak to a human", "speak to a person", "speak to someone", "talk to someone",
-        "real person", "human agent", "a human", "an agent", "customer service", "representative", "live agent", "live chat",
+        "talk to a human", "talk to a person", "speak to a human", "speak to a person", "speak to someone",
+        "talk to someone",
+        "real person", "human agent", "a human", "an agent", "customer service", "representative", "live agent",
+        "live chat",
         "operator", "speak with someone", "talk with someone",
     ]
 

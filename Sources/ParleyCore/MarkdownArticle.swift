@@ -32,7 +32,10 @@ public struct MarkdownArticle: Sendable, Equatable {
         self.title = (title?.isEmpty == false ? title! : stem)
         self.body = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         self.url = meta["url"].flatMap { $0.isEmpty ? nil : $0 }
-        self.tags = meta["tags"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        self.tags =
+            meta["tags"].map {
+                $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            } ?? []
         self.published = meta["published"].map { $0.lowercased() != "false" } ?? true
     }
 }

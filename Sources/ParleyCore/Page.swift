@@ -23,7 +23,8 @@ public struct PageCursor: Sendable, Hashable {
     public init(token: String) throws(ValidationError) {
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64.append("=") }
-        guard token.count <= 200, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+        guard token.count <= 200, let data = Data(base64Encoded: base64),
+            let text = String(data: data, encoding: .utf8),
             let colon = text.firstIndex(of: ":"), let millis = Int64(text[..<colon]),
             !text[text.index(after: colon)...].isEmpty
         else { throw ValidationError(field: "cursor", message: "cursor is not a cursor this server returned.") }
@@ -50,12 +51,15 @@ public struct PageRequest: Sendable, Hashable {
         var parsedLimit = Self.defaultLimit
         if let limit {
             guard let value = Int(limit), (1...Self.maximumLimit).contains(value) else {
-                throw ValidationError(field: "limit", message: "limit must be a whole number from 1 to \(Self.maximumLimit).")
+                throw ValidationError(
+                    field: "limit", message: "limit must be a whole number from 1 to \(Self.maximumLimit).")
             }
             parsedLimit = value
         }
         self.limit = parsedLimit
-        self.cursor = try cursor.flatMap { value throws(ValidationError) in value.isEmpty ? nil : try PageCursor(token: value) }
+        self.cursor = try cursor.flatMap { value throws(ValidationError) in
+            value.isEmpty ? nil : try PageCursor(token: value)
+        }
     }
 }
 

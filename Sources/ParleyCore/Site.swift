@@ -87,8 +87,10 @@ public struct WidgetSettings: Sendable, Hashable, Codable {
         var copy = self
         copy.title = try Validate.text(self.title, field: "widget.title", max: 80)
         copy.color = try Validate.color(self.color, field: "widget.color")
-        copy.welcomeMessage = try Validate.text(self.welcomeMessage, field: "widget.welcomeMessage", max: 1000, allowEmpty: true)
-        copy.launcherText = try Validate.text(self.launcherText, field: "widget.launcherText", max: 40, allowEmpty: true)
+        copy.welcomeMessage = try Validate.text(
+            self.welcomeMessage, field: "widget.welcomeMessage", max: 1000, allowEmpty: true)
+        copy.launcherText = try Validate.text(
+            self.launcherText, field: "widget.launcherText", max: 40, allowEmpty: true)
         if let email = self.supportEmail, !email.isEmpty {
             copy.supportEmail = try Validate.email(email, field: "widget.supportEmail")
         } else {

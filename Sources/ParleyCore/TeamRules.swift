@@ -29,9 +29,12 @@ public enum TeamRules {
         }
         if target.id == actorID {
             if change.isActive == false { throw .conflict("You can't deactivate your own account.") }
-            if let role = change.role, role < target.role { throw .conflict("You can't lower your own role; ask another owner.") }
+            if let role = change.role, role < target.role {
+                throw .conflict("You can't lower your own role; ask another owner.")
+            }
         }
-        let losesOwner = target.role == .owner && target.isActive
+        let losesOwner =
+            target.role == .owner && target.isActive
             && (change.isActive == false || (change.role.map { $0 != .owner } ?? false))
         if losesOwner && activeOwners <= 1 {
             throw .conflict("An organization needs at least one active owner; make someone else an owner first.")

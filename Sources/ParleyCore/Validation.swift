@@ -21,7 +21,9 @@ public enum Validate {
     public static let maximumPasswordBytes = 72
 
     /// Trims `value` and checks its length.
-    public static func text(_ value: String, field: String, max: Int, allowEmpty: Bool = false) throws(ValidationError) -> String {
+    public static func text(_ value: String, field: String, max: Int, allowEmpty: Bool = false) throws(ValidationError)
+        -> String
+    {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty && !allowEmpty {
             throw ValidationError(field: field, message: "\(field) must not be empty.")
@@ -43,14 +45,17 @@ public enum Validate {
             email.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
             && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
             && !email.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," || $0 == ";" })
-        guard valid else { throw ValidationError(field: field, message: "\(field) must be an email address like name@example.com.") }
+        guard valid else {
+            throw ValidationError(field: field, message: "\(field) must be an email address like name@example.com.")
+        }
         return email
     }
 
     /// A password long enough to resist guessing and short enough for bcrypt.
     public static func password(_ value: String, field: String = "password") throws(ValidationError) -> String {
         guard value.count >= self.minimumPasswordLength else {
-            throw ValidationError(field: field, message: "\(field) must be at least \(self.minimumPasswordLength) characters.")
+            throw ValidationError(
+                field: field, message: "\(field) must be at least \(self.minimumPasswordLength) characters.")
         }
         guard value.utf8.count <= self.maximumPasswordBytes else {
             throw ValidationError(field: field, message: "\(field) must be at most \(self.maximumPasswordBytes) bytes.")
@@ -69,7 +74,8 @@ public enum Validate {
 
     /// A web origin (`https://example.com[:port]`), normalised: lowercased, no path, no trailing slash.
     public static func origin(_ value: String, field: String) throws(ValidationError) -> String {
-        let invalid = ValidationError(field: field, message: "\(field) must be an origin like https://example.com (scheme and host, no path).")
+        let invalid = ValidationError(
+            field: field, message: "\(field) must be an origin like https://example.com (scheme and host, no path).")
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         let text = trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
@@ -84,8 +90,11 @@ public enum Validate {
     }
 
     /// A list of origins, each normalised, duplicates removed, at most 50.
-    public static func origins(_ values: [String], field: String = "allowedOrigins") throws(ValidationError) -> [String] {
-        guard values.count <= 50 else { throw ValidationError(field: field, message: "\(field) may list at most 50 origins.") }
+    public static func origins(_ values: [String], field: String = "allowedOrigins") throws(ValidationError) -> [String]
+    {
+        guard values.count <= 50 else {
+            throw ValidationError(field: field, message: "\(field) may list at most 50 origins.")
+        }
         var result: [String] = []
         for (index, value) in values.enumerated() {
             let origin = try self.origin(value, field: "\(field)[\(index)]")

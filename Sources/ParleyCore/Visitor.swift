@@ -22,7 +22,8 @@ public struct Visitor: Sendable, Hashable, Codable {
 
     public init(
         id: ID, organizationID: Organization.ID, siteID: Site.ID, anonymousID: String, externalID: String?,
-        name: String?, email: String?, traits: [String: String], currentPage: String?, firstSeenAt: Date, lastSeenAt: Date
+        name: String?, email: String?, traits: [String: String], currentPage: String?, firstSeenAt: Date,
+        lastSeenAt: Date
     ) {
         self.id = id
         self.organizationID = organizationID

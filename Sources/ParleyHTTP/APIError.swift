@@ -12,7 +12,9 @@ public struct APIError: Error, Sendable {
     public var field: String?
     public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, headers: HTTPFields = [:]) {
+    public init(
+        _ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.code = code
         self.message = message
@@ -40,14 +42,17 @@ public struct APIError: Error, Sendable {
                 return APIError(.unauthorized, code: "unauthenticated", message: message)
             case .rateLimited(let seconds):
                 return APIError(
-                    .tooManyRequests, code: "rate_limited", message: "Too many attempts; try again in \(seconds) seconds.",
+                    .tooManyRequests, code: "rate_limited",
+                    message: "Too many attempts; try again in \(seconds) seconds.",
                     headers: [.retryAfter: String(seconds)]
                 )
             }
         case let error as InvalidTransition:
             return APIError(.conflict, code: "invalid_transition", message: error.message)
         case is ChatWriter.ShuttingDown:
-            return APIError(.serviceUnavailable, code: "shutting_down", message: "The server is restarting; try again in a moment.", headers: [.retryAfter: "2"])
+            return APIError(
+                .serviceUnavailable, code: "shutting_down", message: "The server is restarting; try again in a moment.",
+                headers: [.retryAfter: "2"])
         case let error as HTTPError:
             let (code, message): (String, String) =
                 switch error.status {
@@ -81,7 +86,9 @@ public struct APIError: Error, Sendable {
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         do {
             return try await next(request, context)
         } catch {
@@ -92,7 +99,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 return apiError.response()
             }
             context.logger.error("Unhandled error", metadata: ["parley.error": "\(String(reflecting: error))"])
-            return APIError(.internalServerError, code: "internal", message: "Something went wrong on our side.").response()
+            return APIError(.internalServerError, code: "internal", message: "Something went wrong on our side.")
+                .response()
         }
     }
 }

@@ -33,7 +33,8 @@ public struct APIKeyController: Sendable {
             creatorRole: context.principal.role
         )
         context.logger.info("API key created", metadata: ["parley.apikey.id": "\(key.id)"])
-        return EditedResponse(status: .created, response: CreatedAPIKeyResponse(key: APIKeyResponse(key), secret: secret))
+        return EditedResponse(
+            status: .created, response: CreatedAPIKeyResponse(key: APIKeyResponse(key), secret: secret))
     }
 
     func revoke(_ request: Request, context: AgentContext) async throws -> APIKeyResponse {

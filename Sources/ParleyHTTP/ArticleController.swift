@@ -76,12 +76,16 @@ public struct ArticleController: Sendable {
 
     func list(_ request: Request, context: AgentContext) async throws -> PageResponse<ArticleResponse> {
         try context.principal.require(.answerConversations)
-        return PageResponse(try await self.articles.list(in: context.organizationID, page: try request.pageRequest()), ArticleResponse.init)
+        return PageResponse(
+            try await self.articles.list(in: context.organizationID, page: try request.pageRequest()),
+            ArticleResponse.init)
     }
 
     func show(_ request: Request, context: AgentContext) async throws -> ArticleResponse {
         try context.principal.require(.answerConversations)
-        return ArticleResponse(try await self.articles.find(try context.id("article", as: Article.ID.self, entity: "article"), in: context.organizationID))
+        return ArticleResponse(
+            try await self.articles.find(
+                try context.id("article", as: Article.ID.self, entity: "article"), in: context.organizationID))
     }
 
     func create(_ request: Request, context: AgentContext) async throws -> EditedResponse<ArticleResponse> {
@@ -100,7 +104,8 @@ public struct ArticleController: Sendable {
 
     func delete(_ request: Request, context: AgentContext) async throws -> Response {
         try context.principal.require(.manageSettings)
-        try await self.articles.delete(try context.id("article", as: Article.ID.self, entity: "article"), in: context.organizationID)
+        try await self.articles.delete(
+            try context.id("article", as: Article.ID.self, entity: "article"), in: context.organizationID)
         return Response(status: .noContent)
     }
 
@@ -111,11 +116,15 @@ public struct ArticleController: Sendable {
             throw ValidationError(field: "q", message: "q must be 1 to 1000 characters.")
         }
         let hits = try await self.articles.search(
-            text, in: context.organizationID, publishedOnly: request.uri.queryParameters["published"] == "true", limit: 20)
-        return SearchResponse(data: hits.map {
-            .init(id: $0.article.id.description, title: $0.article.title, url: $0.article.url, excerpt: $0.excerpt, score: $0.score,
-                  published: $0.article.published)
-        })
+            text, in: context.organizationID, publishedOnly: request.uri.queryParameters["published"] == "true",
+            limit: 20)
+        return SearchResponse(
+            data: hits.map {
+                .init(
+                    id: $0.article.id.description, title: $0.article.title, url: $0.article.url, excerpt: $0.excerpt,
+                    score: $0.score,
+                    published: $0.article.published)
+            })
     }
 
     /// Imports Markdown files (front matter or a `# ` heading gives the title); same title updates.
@@ -125,11 +134,14 @@ public struct ArticleController: Sendable {
         guard !input.files.isEmpty, input.files.count <= 500 else {
             throw ValidationError(field: "files", message: "files must list 1 to 500 Markdown files.")
         }
-        let result = try await self.articles.importMarkdown(input.files.map { ($0.name, $0.markdown) }, in: context.organizationID)
+        let result = try await self.articles.importMarkdown(
+            input.files.map { ($0.name, $0.markdown) }, in: context.organizationID)
         return ImportResponse(created: result.created, updated: result.updated)
     }
 
     static func draft(_ input: ArticleRequest) -> ArticleStore.Draft {
-        .init(title: input.title, body: input.body, url: input.url, tags: input.tags ?? [], published: input.published ?? true)
+        .init(
+            title: input.title, body: input.body, url: input.url, tags: input.tags ?? [],
+            published: input.published ?? true)
     }
 }

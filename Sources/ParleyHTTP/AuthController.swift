@@ -41,7 +41,9 @@ public struct AuthController: Sendable {
         let email = credentials.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         var keys = ["email:\(email)"]
         if let ip = context.clientIP { keys.append("ip:\(ip)") }
-        if let wait = try await self.stores.loginThrottles.retryAfter(keys) { throw DomainError.rateLimited(retryAfter: wait) }
+        if let wait = try await self.stores.loginThrottles.retryAfter(keys) {
+            throw DomainError.rateLimited(retryAfter: wait)
+        }
         guard let agent = try await self.stores.agents.authenticate(email: email, password: credentials.password) else {
             try await self.stores.loginThrottles.recordFailure(keys)
             context.logger.notice("Sign-in failed", metadata: ["parley.ip": "\(context.clientIP ?? "-")"])
@@ -72,7 +74,8 @@ public struct AuthController: Sendable {
         var response = Response(status: .noContent)
         response.setCookie(
             Cookie(
-                name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: self.secureCookies,
+                name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/",
+                secure: self.secureCookies,
                 httpOnly: true, sameSite: .lax
             ))
         return response
@@ -88,7 +91,8 @@ public struct AuthController: Sendable {
         case .apiKey(let apiKey): key = APIKeyResponse(apiKey)
         }
         return MeResponse(
-            agent: principal.agent.map(AgentResponse.init), apiKey: key, organization: OrganizationResponse(organization),
+            agent: principal.agent.map(AgentResponse.init), apiKey: key,
+            organization: OrganizationResponse(organization),
             role: principal.role.rawValue, permissions: Self.permissions(of: principal.role), csrfToken: csrf
         )
     }

@@ -27,9 +27,11 @@ public struct AuthenticationMiddleware: RouterMiddleware {
             }
             let secret = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
             guard let key = try await self.stores.apiKeys.resolve(secret: secret) else {
-                throw APIError(.unauthorized, code: "unauthenticated", message: "This API key is not valid or has been revoked.")
+                throw APIError(
+                    .unauthorized, code: "unauthenticated", message: "This API key is not valid or has been revoked.")
             }
-            context.principal = Principal(organizationID: key.organizationID, role: key.role, agent: nil, credential: .apiKey(key))
+            context.principal = Principal(
+                organizationID: key.organizationID, role: key.role, agent: nil, credential: .apiKey(key))
         } else if let token = request.cookies[Self.sessionCookie]?.value, !token.isEmpty {
             if let session = try await self.stores.sessions.resolve(token: token) {
                 if !Self.isSafe(request.method) {
@@ -61,7 +63,9 @@ public struct RequirePermission: RouterMiddleware {
 
     public init(_ permission: Permission) { self.permission = permission }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         try context.principal.require(self.permission)
         return try await next(request, context)
     }

@@ -97,7 +97,8 @@ public struct ChatController: Sendable {
         if let statuses = query["status"].map(String.init), !statuses.isEmpty {
             filter.statuses = try statuses.split(separator: ",").map { name in
                 guard let status = ChatStatus(rawValue: String(name)) else {
-                    throw ValidationError(field: "status", message: "status must be ai_active, agent_active, escalated or closed.")
+                    throw ValidationError(
+                        field: "status", message: "status must be ai_active, agent_active, escalated or closed.")
                 }
                 return status
             }
@@ -106,11 +107,15 @@ public struct ChatController: Sendable {
         switch query["assigned"].map(String.init) {
         case nil, "": break
         case "me":
-            guard let agent = context.principal.agent else { throw ValidationError(field: "assigned", message: "An API key has no conversations of its own.") }
+            guard let agent = context.principal.agent else {
+                throw ValidationError(field: "assigned", message: "An API key has no conversations of its own.")
+            }
             filter.assignedTo = agent.id
         case "unassigned": filter.unassigned = true
         case let other?:
-            guard let agent = Agent.ID(other) else { throw ValidationError(field: "assigned", message: "assigned must be me, unassigned or an agent id.") }
+            guard let agent = Agent.ID(other) else {
+                throw ValidationError(field: "assigned", message: "assigned must be me, unassigned or an agent id.")
+            }
             filter.assignedTo = agent
         }
         filter.archived = query["archived"] == "true"
@@ -136,7 +141,9 @@ public struct ChatController: Sendable {
         let session = try await self.session(context)
         let visitor = try await self.chats.visitor(session.visitorID, in: context.organizationID)
         let messages = try await self.chats.messages(in: session.id, after: max(0, session.lastSeq - 100), limit: 100)
-        return Detail(session: SessionView(session, forAgents: true), visitor: VisitorView(visitor), messages: messages.map(MessageView.init))
+        return Detail(
+            session: SessionView(session, forAgents: true), visitor: VisitorView(visitor),
+            messages: messages.map(MessageView.init))
     }
 
     func messages(_ request: Request, context: AgentContext) async throws -> MessagesResponse {
@@ -155,19 +162,27 @@ public struct ChatController: Sendable {
         let input = try await request.decodeJSON(as: ReplyRequest.self, context: context)
         let body = try Validate.messageBody(input.body)
         let clientID = try input.clientId.map { try Validate.clientID($0) }
-        let outcome = try await self.run(context, .agentMessage(agent: agent.id, agentName: agent.name, body: body, clientID: clientID))
+        let outcome = try await self.run(
+            context, .agentMessage(agent: agent.id, agentName: agent.name, body: body, clientID: clientID))
         if let earlier = outcome.duplicateOf {
-            return EditedResponse(status: .ok, response: ReplyResponse(message: MessageView(earlier), session: SessionView(outcome.session, forAgents: true)))
+            return EditedResponse(
+                status: .ok,
+                response: ReplyResponse(
+                    message: MessageView(earlier), session: SessionView(outcome.session, forAgents: true)))
         }
         return EditedResponse(
-            status: .created, response: ReplyResponse(message: MessageView(outcome.messages.last!), session: SessionView(outcome.session, forAgents: true)))
+            status: .created,
+            response: ReplyResponse(
+                message: MessageView(outcome.messages.last!), session: SessionView(outcome.session, forAgents: true)))
     }
 
     func assign(_ request: Request, context: AgentContext) async throws -> SessionView {
         let input = try await request.decodeJSON(as: AssignRequest.self, context: context)
         var agentID: Agent.ID?
         if let text = input.agentId {
-            guard let id = Agent.ID(text) else { throw ValidationError(field: "agentId", message: "agentId must be an agent's id or null.") }
+            guard let id = Agent.ID(text) else {
+                throw ValidationError(field: "agentId", message: "agentId must be an agent's id or null.")
+            }
             let agent = try await self.agents.find(id, in: context.organizationID)
             guard agent.isActive else { throw ValidationError(field: "agentId", message: "That agent is deactivated.") }
             agentID = id
@@ -190,16 +205,23 @@ public struct ChatController: Sendable {
     /// Marks the conversation read for the team (up to `seq`, or all of it).
     func read(_ request: Request, context: AgentContext) async throws -> SessionView {
         let current = try await self.session(context)
-        let input = request.headers[.contentType] == nil ? ReadRequest(seq: nil) : try await request.decodeJSON(as: ReadRequest.self, context: context)
-        let session = try await self.chats.markRead(current.id, seq: input.seq ?? current.lastSeq, byVisitor: false, in: context.organizationID)
-        await self.bus.publish(.read(session: session.id, organization: session.organizationID, byVisitor: false, seq: session.agentReadSeq), from: nil)
+        let input =
+            request.headers[.contentType] == nil
+            ? ReadRequest(seq: nil) : try await request.decodeJSON(as: ReadRequest.self, context: context)
+        let session = try await self.chats.markRead(
+            current.id, seq: input.seq ?? current.lastSeq, byVisitor: false, in: context.organizationID)
+        await self.bus.publish(
+            .read(
+                session: session.id, organization: session.organizationID, byVisitor: false, seq: session.agentReadSeq),
+            from: nil)
         return SessionView(session, forAgents: true)
     }
 
     /// Visitors seen in the last two minutes (the widget pings while open).
     func liveVisitors(_ request: Request, context: AgentContext) async throws -> LiveVisitors {
         try context.principal.require(.answerConversations)
-        let visitors = try await self.chats.visitorsSeen(since: Date().addingTimeInterval(-120), in: context.organizationID)
+        let visitors = try await self.chats.visitorsSeen(
+            since: Date().addingTimeInterval(-120), in: context.organizationID)
         return LiveVisitors(data: visitors.map(VisitorView.init))
     }
 
@@ -212,7 +234,8 @@ public struct ChatController: Sendable {
     func run(_ context: AgentContext, _ command: ChatCommand) async throws -> ChatOutcome {
         try context.principal.require(.answerConversations)
         let id = try context.id("chat", as: ChatSession.ID.self, entity: "conversation")
-        return try await self.writer.submit(.init(sessionID: id, organizationID: context.organizationID, actor: .team, command: command))
+        return try await self.writer.submit(
+            .init(sessionID: id, organizationID: context.organizationID, actor: .team, command: command))
     }
 
     static func date(_ text: String?, field: String) throws -> Date? {

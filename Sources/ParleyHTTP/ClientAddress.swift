@@ -49,8 +49,12 @@ public struct TrustedProxies: Sendable, Equatable {
     /// The client's address: the peer, unless the peer is a trusted proxy; then the rightmost
     /// `X-Forwarded-For` entry that is not itself a trusted proxy.
     public func clientIP(peer: String?, headers: HTTPFields) -> String? {
-        guard let peer, self.contains(peer), let forwarded = headers[HTTPField.Name("X-Forwarded-For")!] else { return peer }
-        let chain = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let peer, self.contains(peer), let forwarded = headers[HTTPField.Name("X-Forwarded-For")!] else {
+            return peer
+        }
+        let chain = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         for hop in chain.reversed() where !self.contains(hop) { return Self.bytes(hop) == nil ? peer : hop }
         return chain.first ?? peer
     }

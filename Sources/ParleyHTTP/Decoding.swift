@@ -6,7 +6,8 @@ extension Request {
     /// `?cursor=&limit=` as a page request (422 naming the field when either is bad).
     func pageRequest() throws -> PageRequest {
         try PageRequest(
-            cursor: self.uri.queryParameters["cursor"].map(String.init), limit: self.uri.queryParameters["limit"].map(String.init))
+            cursor: self.uri.queryParameters["cursor"].map(String.init),
+            limit: self.uri.queryParameters["limit"].map(String.init))
     }
 
     /// Decodes a JSON body strictly: 415 for another media type, 413 past the size limit (checked
@@ -15,16 +16,21 @@ extension Request {
     public func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
         let contentType = self.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/json") || contentType.hasPrefix("application/merge-patch+json") else {
-            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "Send the body as application/json.")
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type", message: "Send the body as application/json.")
         }
         if let length = self.headers[.contentLength].flatMap(Int.init), length > context.maxUploadSize {
-            throw APIError(.contentTooLarge, code: "payload_too_large", message: "The request body is larger than \(context.maxUploadSize) bytes.")
+            throw APIError(
+                .contentTooLarge, code: "payload_too_large",
+                message: "The request body is larger than \(context.maxUploadSize) bytes.")
         }
         let buffer: ByteBuffer
         do {
             buffer = try await self.body.collect(upTo: context.maxUploadSize)
         } catch {
-            throw APIError(.contentTooLarge, code: "payload_too_large", message: "The request body is larger than \(context.maxUploadSize) bytes.")
+            throw APIError(
+                .contentTooLarge, code: "payload_too_large",
+                message: "The request body is larger than \(context.maxUploadSize) bytes.")
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
@@ -44,19 +50,24 @@ extension Request {
             return APIError(.badRequest, code: "malformed_json", message: "The body is not valid JSON.")
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
-            return APIError(.unprocessableContent, code: "invalid_field", message: "\(field) has an invalid value.", field: field)
+            return APIError(
+                .unprocessableContent, code: "invalid_field", message: "\(field) has an invalid value.", field: field)
         case .keyNotFound(let key, let context):
             let field = path(context.codingPath + [key])
-            return APIError(.unprocessableContent, code: "invalid_field", message: "\(field) is required.", field: field)
+            return APIError(
+                .unprocessableContent, code: "invalid_field", message: "\(field) is required.", field: field)
         case .valueNotFound(_, let context):
             let field = path(context.codingPath)
-            return APIError(.unprocessableContent, code: "invalid_field", message: "\(field) must not be null.", field: field)
+            return APIError(
+                .unprocessableContent, code: "invalid_field", message: "\(field) must not be null.", field: field)
         case .typeMismatch(let type, let context):
             let field = path(context.codingPath)
             if field.isEmpty {
                 return APIError(.badRequest, code: "malformed_json", message: "The body must be a JSON object.")
             }
-            return APIError(.unprocessableContent, code: "invalid_field", message: "\(field) must be \(Self.describe(type)).", field: field)
+            return APIError(
+                .unprocessableContent, code: "invalid_field", message: "\(field) must be \(Self.describe(type)).",
+                field: field)
         @unknown default:
             return APIError(.badRequest, code: "malformed_json", message: "The body could not be read.")
         }

@@ -47,7 +47,8 @@ struct OpenAPIController: Sendable {
     let document: ByteBuffer
 
     init() throws {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources") else {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources")
+        else {
             throw CocoaError(.fileNoSuchFile)
         }
         self.document = ByteBuffer(bytes: try Data(contentsOf: url))

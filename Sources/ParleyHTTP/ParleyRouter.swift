@@ -24,7 +24,8 @@ public struct HTTPDependencies: Sendable {
     public init(
         stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
         writer: ChatWriter, tokens: VisitorTokens, trustedProxies: TrustedProxies = .none,
-        messageLimiter: RateLimiter = RateLimiter(limit: 20, per: 60), publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60)
+        messageLimiter: RateLimiter = RateLimiter(limit: 20, per: 60),
+        publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60)
     ) {
         self.stores = stores
         self.baseURL = baseURL
@@ -66,12 +67,14 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     auth.addPublicRoutes(to: api)
 
     let visitors = VisitorController(
-        sites: stores.sites, chats: stores.chats, writer: dependencies.writer, bus: dependencies.bus, tokens: dependencies.tokens,
+        sites: stores.sites, chats: stores.chats, writer: dependencies.writer, bus: dependencies.bus,
+        tokens: dependencies.tokens,
         baseURL: dependencies.baseURL, messageLimiter: dependencies.messageLimiter)
     let visitorRoutes = api.group().add(middleware: RateLimitMiddleware(dependencies.publicLimiter))
     visitors.addPublicRoutes(to: visitorRoutes)
     visitors.addRoutes(
-        to: visitorRoutes.add(middleware: VisitorAuthenticationMiddleware(tokens: dependencies.tokens)).group(context: VisitorContext.self))
+        to: visitorRoutes.add(middleware: VisitorAuthenticationMiddleware(tokens: dependencies.tokens)).group(
+            context: VisitorContext.self))
 
     let signedIn = api.group()
         .add(middleware: AuthenticationMiddleware(stores: stores))

@@ -31,7 +31,8 @@ public struct RealtimeGateway: Sendable {
     let trustedProxies: TrustedProxies
 
     public init(
-        hub: RealtimeHub, bus: any EventBus, stores: Stores, chats: ChatStore, writer: ChatWriter, tokens: VisitorTokens,
+        hub: RealtimeHub, bus: any EventBus, stores: Stores, chats: ChatStore, writer: ChatWriter,
+        tokens: VisitorTokens,
         baseURL: String, messageLimiter: RateLimiter, trustedProxies: TrustedProxies
     ) {
         self.hub = hub
@@ -62,7 +63,8 @@ public struct RealtimeGateway: Sendable {
             },
             onUpgrade: { inbound, outbound, context in
                 let caller = try await self.authenticate(context.request, context: context.requestContext)
-                try await self.serve(caller, inbound: inbound, channel: context.requestContext.channel, logger: context.logger)
+                try await self.serve(
+                    caller, inbound: inbound, channel: context.requestContext.channel, logger: context.logger)
             })
     }
 
@@ -70,9 +72,12 @@ public struct RealtimeGateway: Sendable {
         let ip = self.trustedProxies.clientIP(peer: context.remoteAddress?.ipAddress, headers: request.headers)
         let origin = request.headers[.origin]
         let bearer = request.headers[.authorization].flatMap { header in
-            header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+            header.lowercased().hasPrefix("bearer ")
+                ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
         }
-        if let token = request.uri.queryParameters["token"].map(String.init) ?? bearer.flatMap({ $0.hasPrefix("v1.") ? $0 : nil }) {
+        if let token = request.uri.queryParameters["token"].map(String.init)
+            ?? bearer.flatMap({ $0.hasPrefix("v1.") ? $0 : nil })
+        {
             guard let claims = self.tokens.verify(token, now: Date()) else {
                 throw APIError(.unauthorized, code: "unauthenticated", message: "This visitor token is not valid.")
             }
@@ -81,11 +86,13 @@ public struct RealtimeGateway: Sendable {
                 throw APIError(.forbidden, code: "origin_not_allowed", message: "This website may not use this chat.")
             }
             let visitor = try await self.chats.visitor(claims.visitor, in: claims.organization)
-            return Caller(principal: .visitor(visitor.id, organization: claims.organization), visitor: visitor, clientIP: ip)
+            return Caller(
+                principal: .visitor(visitor.id, organization: claims.organization), visitor: visitor, clientIP: ip)
         }
         if let secret = bearer {
             guard let key = try await self.stores.apiKeys.resolve(secret: secret) else {
-                throw APIError(.unauthorized, code: "unauthenticated", message: "This API key is not valid or has been revoked.")
+                throw APIError(
+                    .unauthorized, code: "unauthenticated", message: "This API key is not valid or has been revoked.")
             }
             return Caller(principal: .agent(nil, organization: key.organizationID), clientIP: ip)
         }
@@ -94,18 +101,24 @@ public struct RealtimeGateway: Sendable {
         {
             // A page of another site must not ride on an agent's cookie (cross-site WebSocket hijacking).
             if !self.origins.isOwn(origin) {
-                throw APIError(.forbidden, code: "origin_not_allowed", message: "Connect from the dashboard's own origin.")
+                throw APIError(
+                    .forbidden, code: "origin_not_allowed", message: "Connect from the dashboard's own origin.")
             }
-            return Caller(principal: .agent(session.agent.id, organization: session.agent.organizationID), agent: session.agent, clientIP: ip)
+            return Caller(
+                principal: .agent(session.agent.id, organization: session.agent.organizationID), agent: session.agent,
+                clientIP: ip)
         }
-        throw APIError(.unauthorized, code: "unauthenticated", message: "Connect with a visitor token, a session or an API key.")
+        throw APIError(
+            .unauthorized, code: "unauthenticated", message: "Connect with a visitor token, a session or an API key.")
     }
 
     /// Reads frames until the socket closes. Outgoing frames do not pass through a task: the hub
     /// queues them and one event-loop task per batch writes them all with one flush (what makes
     /// fan-out cheap). A connection that stays unwritable for `outboxLimit` frames is closed as
     /// a slow consumer; its client resumes with `after`.
-    func serve(_ caller: Caller, inbound: WebSocketInboundStream, channel: any NIOCore.Channel, logger: Logger) async throws {
+    func serve(_ caller: Caller, inbound: WebSocketInboundStream, channel: any NIOCore.Channel, logger: Logger)
+        async throws
+    {
         let pusher = FramePusher(channel: channel)
         let connection = self.hub.connect(caller.principal) { pusher.schedule() }
         pusher.connection.withLock { $0 = connection }
@@ -127,12 +140,14 @@ public struct RealtimeGateway: Sendable {
 
     func announce(_ caller: Caller, online: Bool) async {
         if let agent = caller.agent {
-            await self.bus.publish(.presence(agent: agent.id, organization: agent.organizationID, online: online), from: nil)
+            await self.bus.publish(
+                .presence(agent: agent.id, organization: agent.organizationID, online: online), from: nil)
         } else if let visitor = caller.visitor {
             if online { try? await self.chats.touch(visitor.id, page: nil) }
             await self.bus.publish(
-                .visitor(visitor.id, organization: visitor.organizationID, name: visitor.name, email: visitor.email,
-                         page: visitor.currentPage, online: online), from: nil)
+                .visitor(
+                    visitor.id, organization: visitor.organizationID, name: visitor.name, email: visitor.email,
+                    page: visitor.currentPage, online: online), from: nil)
         }
     }
 
@@ -155,23 +170,35 @@ public struct RealtimeGateway: Sendable {
                 let (session, _) = try self.joinedConversation(frame, connection)
                 let role: MessageRole = caller.agent == nil ? .user : .agent
                 await self.bus.publish(
-                    .typing(session: session, organization: caller.principal.organizationID, role: role, name: caller.agent?.name,
-                            on: frame.on ?? true), from: connection.id)
+                    .typing(
+                        session: session, organization: caller.principal.organizationID, role: role,
+                        name: caller.agent?.name,
+                        on: frame.on ?? true), from: connection.id)
             case "read":
                 let (session, _) = try self.joinedConversation(frame, connection)
-                guard let seq = frame.seq else { throw ValidationError(field: "seq", message: "read needs the seq read up to.") }
+                guard let seq = frame.seq else {
+                    throw ValidationError(field: "seq", message: "read needs the seq read up to.")
+                }
                 let byVisitor = caller.visitor != nil
-                let updated = try await self.chats.markRead(session, seq: seq, byVisitor: byVisitor, in: caller.principal.organizationID)
+                let updated = try await self.chats.markRead(
+                    session, seq: seq, byVisitor: byVisitor, in: caller.principal.organizationID)
                 await self.bus.publish(
-                    .read(session: session, organization: updated.organizationID, byVisitor: byVisitor,
-                          seq: byVisitor ? updated.visitorReadSeq : updated.agentReadSeq), from: connection.id)
+                    .read(
+                        session: session, organization: updated.organizationID, byVisitor: byVisitor,
+                        seq: byVisitor ? updated.visitorReadSeq : updated.agentReadSeq), from: connection.id)
             default:
                 connection.send(ServerFrame.error(code: "bad_frame", message: "Unknown frame type '\(frame.type)'."))
             }
         } catch {
-            let mapped = APIError.from(error) ?? APIError(.internalServerError, code: "internal", message: "Something went wrong on our side.")
-            if mapped.status.code >= 500 { logger.error("Realtime frame failed", metadata: ["parley.error": "\(error)"]) }
-            connection.send(ServerFrame.error(code: mapped.code, message: mapped.message, clientId: frame.clientId, channel: frame.channel))
+            let mapped =
+                APIError.from(error)
+                ?? APIError(.internalServerError, code: "internal", message: "Something went wrong on our side.")
+            if mapped.status.code >= 500 {
+                logger.error("Realtime frame failed", metadata: ["parley.error": "\(error)"])
+            }
+            connection.send(
+                ServerFrame.error(
+                    code: mapped.code, message: mapped.message, clientId: frame.clientId, channel: frame.channel))
         }
     }
 
@@ -179,20 +206,24 @@ public struct RealtimeGateway: Sendable {
         let channel = try Self.channel(frame)
         let limit = caller.visitor == nil ? Self.maximumSubscriptions : Self.maximumVisitorSubscriptions
         guard connection.isJoined(channel) || connection.channelCount < limit else {
-            throw APIError(.tooManyRequests, code: "too_many_subscriptions", message: "At most \(limit) channels per connection.")
+            throw APIError(
+                .tooManyRequests, code: "too_many_subscriptions", message: "At most \(limit) channels per connection.")
         }
         var session: ChatSession?
         if case .supportChat(let id) = channel {
             session = try? await self.chats.session(id, in: caller.principal.organizationID)
         }
         guard ChannelAccess.mayJoin(channel, as: caller.principal, session: session) else {
-            throw APIError(.forbidden, code: "forbidden", message: "You may not join \(frame.channel ?? "this channel").")
+            throw APIError(
+                .forbidden, code: "forbidden", message: "You may not join \(frame.channel ?? "this channel").")
         }
         guard let session else {
             // The inbox: live from now on; nothing to replay (lists are reloaded over REST).
             self.hub.beginJoin(connection, channel: channel, after: 0)
-            self.hub.goLive(connection, channel: channel, replay: [],
-                            subscribedFrame: ServerFrame.subscribed(channel: channel.description, recovered: frame.after == nil, session: nil))
+            self.hub.goLive(
+                connection, channel: channel, replay: [],
+                subscribedFrame: ServerFrame.subscribed(
+                    channel: channel.description, recovered: frame.after == nil, session: nil))
             return
         }
         let after = min(max(0, frame.after ?? session.lastSeq), session.lastSeq)
@@ -202,13 +233,16 @@ public struct RealtimeGateway: Sendable {
         let missed = try await self.chats.messages(in: session.id, after: after, limit: Self.replayLimit + 1)
         let recovered = missed.count <= Self.replayLimit
         let view = SessionView(session, forAgents: caller.agent != nil || caller.visitor == nil)
-        self.hub.goLive(connection, channel: channel, replay: recovered ? missed : [],
-                        subscribedFrame: ServerFrame.subscribed(channel: channel.description, recovered: recovered, session: view))
+        self.hub.goLive(
+            connection, channel: channel, replay: recovered ? missed : [],
+            subscribedFrame: ServerFrame.subscribed(channel: channel.description, recovered: recovered, session: view))
     }
 
     func send(_ frame: ClientFrame, caller: Caller, connection: RealtimeConnection) throws {
         let (session, _) = try self.joinedConversation(frame, connection)
-        guard let rawClientID = frame.clientId else { throw ValidationError(field: "clientId", message: "send needs a clientId.") }
+        guard let rawClientID = frame.clientId else {
+            throw ValidationError(field: "clientId", message: "send needs a clientId.")
+        }
         let clientID = try Validate.clientID(rawClientID)
         let body = try Validate.messageBody(frame.body ?? "")
         let command: ChatCommand
@@ -223,23 +257,34 @@ public struct RealtimeGateway: Sendable {
         } else {
             throw DomainError.forbidden("Replies are written by agents; an API key can't send.")
         }
-        self.writer.enqueue(.init(sessionID: session, organizationID: caller.principal.organizationID, actor: actor, command: command)) { result in
+        self.writer.enqueue(
+            .init(sessionID: session, organizationID: caller.principal.organizationID, actor: actor, command: command)
+        ) {
+            result in
             switch result {
             case .success(let outcome):
                 if let earlier = outcome.duplicateOf {
                     connection.send(ServerFrame.ack(clientId: clientID, message: MessageView(earlier), duplicate: true))
                 } else if let message = outcome.messages.last {
-                    connection.send(ServerFrame.ack(clientId: clientID, message: MessageView(message), duplicate: false))
+                    connection.send(
+                        ServerFrame.ack(clientId: clientID, message: MessageView(message), duplicate: false))
                 }
             case .failure(let error):
-                let mapped = APIError.from(error) ?? APIError(.internalServerError, code: "internal", message: "The message was not stored; send it again.")
-                connection.send(ServerFrame.error(code: mapped.code, message: mapped.message, clientId: clientID, channel: frame.channel))
+                let mapped =
+                    APIError.from(error)
+                    ?? APIError(
+                        .internalServerError, code: "internal", message: "The message was not stored; send it again.")
+                connection.send(
+                    ServerFrame.error(
+                        code: mapped.code, message: mapped.message, clientId: clientID, channel: frame.channel))
             }
         }
     }
 
     /// The conversation a frame names, which the connection must have joined.
-    func joinedConversation(_ frame: ClientFrame, _ connection: RealtimeConnection) throws -> (ChatSession.ID, ParleyCore.Channel) {
+    func joinedConversation(_ frame: ClientFrame, _ connection: RealtimeConnection) throws -> (
+        ChatSession.ID, ParleyCore.Channel
+    ) {
         let channel = try Self.channel(frame)
         guard case .supportChat(let id) = channel else {
             throw APIError(.badRequest, code: "bad_channel", message: "This works on supportChat channels only.")
@@ -252,7 +297,9 @@ public struct RealtimeGateway: Sendable {
 
     static func channel(_ frame: ClientFrame) throws -> ParleyCore.Channel {
         guard let text = frame.channel, let channel = ParleyCore.Channel(text) else {
-            throw APIError(.badRequest, code: "bad_channel", message: "channel must be supportChat:<id>, support:<id> or inbox:<id>.")
+            throw APIError(
+                .badRequest, code: "bad_channel",
+                message: "channel must be supportChat:<id>, support:<id> or inbox:<id>.")
         }
         return channel
     }

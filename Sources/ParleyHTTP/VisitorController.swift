@@ -18,7 +18,8 @@ public struct VisitorController: Sendable {
     let messageLimiter: RateLimiter
 
     public init(
-        sites: SiteStore, chats: ChatStore, writer: ChatWriter, bus: any EventBus, tokens: VisitorTokens, baseURL: String,
+        sites: SiteStore, chats: ChatStore, writer: ChatWriter, bus: any EventBus, tokens: VisitorTokens,
+        baseURL: String,
         messageLimiter: RateLimiter
     ) {
         self.sites = sites
@@ -100,13 +101,16 @@ public struct VisitorController: Sendable {
             return ConfigResponse(enabled: false, reason: "unknown_site", site: key, ai: .init(enabled: false))
         }
         let reason: String? =
-            !site.isActive ? "site_inactive"
-            : !site.widget.enabled ? "widget_disabled"
-            : !self.originAllowed(request, site: site) ? "origin_not_allowed" : nil
+            !site.isActive
+            ? "site_inactive"
+            : !site.widget.enabled
+                ? "widget_disabled"
+                : !self.originAllowed(request, site: site) ? "origin_not_allowed" : nil
         let widget = site.widget
         return ConfigResponse(
             enabled: reason == nil, reason: reason, site: key, title: widget.title, color: widget.color,
-            welcomeMessage: widget.welcomeMessage, launcherText: widget.launcherText, position: widget.position.rawValue,
+            welcomeMessage: widget.welcomeMessage, launcherText: widget.launcherText,
+            position: widget.position.rawValue,
             ai: .init(enabled: false), withinBusinessHours: nil)
     }
 
@@ -120,14 +124,16 @@ public struct VisitorController: Sendable {
         guard self.originAllowed(request, site: site) else {
             throw APIError(.forbidden, code: "origin_not_allowed", message: "This website may not use this chat.")
         }
-        let anonymousID = try input.visitorId.map { try Validate.clientID($0, field: "visitorId") } ?? Secrets.randomString(24)
+        let anonymousID =
+            try input.visitorId.map { try Validate.clientID($0, field: "visitorId") } ?? Secrets.randomString(24)
         let identity = try Self.verify(input.user, site: site)
         let page = try input.page.map { try Validate.text($0, field: "page", max: 2000, allowEmpty: true) }
         let started = try await self.chats.start(site: site, anonymousID: anonymousID, identity: identity, page: page)
         if started.isNew { self.bus.publish([.sessionCreated(started.session)]) }
         return StartResponse(
             visitorId: anonymousID,
-            token: self.tokens.sign(visitor: started.visitor.id, site: site.id, organization: site.organizationID, now: Date()),
+            token: self.tokens.sign(
+                visitor: started.visitor.id, site: site.id, organization: site.organizationID, now: Date()),
             identified: started.visitor.externalID != nil, session: SessionView(started.session, forAgents: false),
             messages: started.recent.map(MessageView.init))
     }
@@ -137,16 +143,24 @@ public struct VisitorController: Sendable {
     static func verify(_ user: VisitorIdentity?, site: Site) throws -> VisitorIdentity? {
         guard var user else { return nil }
         user.id = try Validate.text(user.id, field: "user.id", max: 200)
-        if let email = user.email, !email.isEmpty { user.email = try Validate.email(email, field: "user.email") } else { user.email = nil }
+        if let email = user.email, !email.isEmpty {
+            user.email = try Validate.email(email, field: "user.email")
+        } else {
+            user.email = nil
+        }
         if let name = user.name { user.name = try Validate.text(name, field: "user.name", max: 120, allowEmpty: true) }
         if let hash = user.userHash {
             guard VisitorTokens.isValid(userHash: hash, userID: user.id, secret: site.identitySecret) else {
-                throw APIError(.unauthorized, code: "identity_not_verified", message: "The user's signature (userHash) does not match.")
+                throw APIError(
+                    .unauthorized, code: "identity_not_verified",
+                    message: "The user's signature (userHash) does not match.")
             }
             return user
         }
         if site.strictIdentity {
-            throw APIError(.unauthorized, code: "identity_not_verified", message: "This site requires a signed identity (userHash).")
+            throw APIError(
+                .unauthorized, code: "identity_not_verified",
+                message: "This site requires a signed identity (userHash).")
         }
         return nil
     }
@@ -160,7 +174,8 @@ public struct VisitorController: Sendable {
         let after = try Self.int64(request, "after") ?? 0
         let page = try PageRequest(cursor: nil, limit: request.uri.queryParameters["limit"].map(String.init))
         let messages = try await self.chats.messages(in: session.id, after: after, limit: page.limit)
-        return MessagesResponse(data: messages.map(MessageView.init), lastSeq: session.lastSeq, status: session.status.rawValue)
+        return MessagesResponse(
+            data: messages.map(MessageView.init), lastSeq: session.lastSeq, status: session.status.rawValue)
     }
 
     /// Sends a message; 201 the first time, 200 with the same message for a repeated `clientId`.
@@ -171,8 +186,10 @@ public struct VisitorController: Sendable {
         try self.messageLimiter.take("ip:\(context.clientIP ?? "unknown")")
         let sessionID = try context.id("session", as: ChatSession.ID.self, entity: "conversation")
         let outcome = try await self.writer.submit(
-            .init(sessionID: sessionID, organizationID: context.visitor.organization, actor: .visitor(context.visitor.visitor),
-                  command: .visitorMessage(body: body, clientID: clientID)))
+            .init(
+                sessionID: sessionID, organizationID: context.visitor.organization,
+                actor: .visitor(context.visitor.visitor),
+                command: .visitorMessage(body: body, clientID: clientID)))
         if let earlier = outcome.duplicateOf { return EditedResponse(status: .ok, response: MessageView(earlier)) }
         return EditedResponse(status: .created, response: MessageView(outcome.messages.last!))
     }
@@ -181,15 +198,18 @@ public struct VisitorController: Sendable {
     func email(_ request: Request, context: VisitorContext) async throws -> EmailResponse {
         _ = try await self.ownSession(context)
         let input = try await request.decodeJSON(as: EmailRequest.self, context: context)
-        let visitor = try await self.chats.setEmail(input.email, of: context.visitor.visitor, in: context.visitor.organization)
+        let visitor = try await self.chats.setEmail(
+            input.email, of: context.visitor.visitor, in: context.visitor.organization)
         return EmailResponse(email: visitor.email ?? "")
     }
 
     func close(_ request: Request, context: VisitorContext) async throws -> SessionView {
         let sessionID = try context.id("session", as: ChatSession.ID.self, entity: "conversation")
         let outcome = try await self.writer.submit(
-            .init(sessionID: sessionID, organizationID: context.visitor.organization, actor: .visitor(context.visitor.visitor),
-                  command: .close(.visitor)))
+            .init(
+                sessionID: sessionID, organizationID: context.visitor.organization,
+                actor: .visitor(context.visitor.visitor),
+                command: .close(.visitor)))
         return SessionView(outcome.session, forAgents: false)
     }
 
@@ -198,7 +218,9 @@ public struct VisitorController: Sendable {
         let input = try await request.decodeJSON(as: ReadRequest.self, context: context)
         let session = try await self.chats.markRead(own.id, seq: input.seq, byVisitor: true, in: own.organizationID)
         await self.bus.publish(
-            .read(session: session.id, organization: session.organizationID, byVisitor: true, seq: session.visitorReadSeq), from: nil)
+            .read(
+                session: session.id, organization: session.organizationID, byVisitor: true, seq: session.visitorReadSeq),
+            from: nil)
         return SessionView(session, forAgents: false)
     }
 
@@ -207,8 +229,9 @@ public struct VisitorController: Sendable {
         let session = try await self.ownSession(context)
         let visitor = try await self.chats.visitor(context.visitor.visitor, in: context.visitor.organization)
         let outcome = try await self.writer.submit(
-            .init(sessionID: session.id, organizationID: session.organizationID, actor: .visitor(visitor.id),
-                  command: .escalate(.visitorAsked, visitorHasEmail: visitor.email != nil)))
+            .init(
+                sessionID: session.id, organizationID: session.organizationID, actor: .visitor(visitor.id),
+                command: .escalate(.visitorAsked, visitorHasEmail: visitor.email != nil)))
         return SessionView(outcome.session, forAgents: false)
     }
 
@@ -218,7 +241,9 @@ public struct VisitorController: Sendable {
     }
 
     static func int64(_ request: Request, _ name: String) throws -> Int64? {
-        guard let text = request.uri.queryParameters[Substring(name)].map(String.init), !text.isEmpty else { return nil }
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init), !text.isEmpty else {
+            return nil
+        }
         guard let value = Int64(text), value >= 0 else {
             throw ValidationError(field: name, message: "\(name) must be a whole number, 0 or more.")
         }

@@ -10,9 +10,12 @@ public struct ClientIPMiddleware: RouterMiddleware {
 
     public init(trustedProxies: TrustedProxies) { self.trustedProxies = trustedProxies }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         var context = context
-        context.clientIP = self.trustedProxies.clientIP(peer: context.remoteAddress?.ipAddress, headers: request.headers)
+        context.clientIP = self.trustedProxies.clientIP(
+            peer: context.remoteAddress?.ipAddress, headers: request.headers)
         return try await next(request, context)
     }
 }
@@ -28,7 +31,9 @@ public struct RateLimitMiddleware: RouterMiddleware {
         self.methods = methods
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         if self.methods?.contains(request.method) ?? true {
             try self.limiter.take("ip:\(context.clientIP ?? "unknown")")
         }
@@ -43,12 +48,16 @@ public struct VisitorAuthenticationMiddleware: RouterMiddleware {
 
     public init(tokens: VisitorTokens) { self.tokens = tokens }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         var context = context
         if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
             guard let claims = self.tokens.verify(token, now: Date()) else {
-                throw APIError(.unauthorized, code: "unauthenticated", message: "This visitor token is not valid; start a new conversation.")
+                throw APIError(
+                    .unauthorized, code: "unauthenticated",
+                    message: "This visitor token is not valid; start a new conversation.")
             }
             context.visitor = claims
         }

@@ -32,13 +32,16 @@ public final class VisitorTokens: Sendable {
     public func install(secret: String) { self.storedKey.withLock { $0 = SymmetricKey(data: Data(secret.utf8)) } }
 
     private var key: SymmetricKey {
-        guard let key = self.storedKey.withLock({ $0 }) else { preconditionFailure("VisitorTokens used before start-up installed its key") }
+        guard let key = self.storedKey.withLock({ $0 }) else {
+            preconditionFailure("VisitorTokens used before start-up installed its key")
+        }
         return key
     }
 
     public func sign(visitor: Visitor.ID, site: Site.ID, organization: Organization.ID, now: Date) -> String {
         let claims = Claims(
-            visitor: visitor, site: site, organization: organization, exp: Int64(now.addingTimeInterval(Self.lifetime).timeIntervalSince1970))
+            visitor: visitor, site: site, organization: organization,
+            exp: Int64(now.addingTimeInterval(Self.lifetime).timeIntervalSince1970))
         let body = Self.base64url((try? JSONEncoder().encode(claims)) ?? Data())
         let mac = Self.base64url(Data(HMAC<SHA256>.authenticationCode(for: Data("v1.\(body)".utf8), using: self.key)))
         return "v1.\(body).\(mac)"
@@ -57,7 +60,8 @@ public final class VisitorTokens: Sendable {
 
     /// Whether `userHash` is the HMAC-SHA256 of `userID` under the site's identity secret (hex).
     public static func isValid(userHash: String, userID: String, secret: String) -> Bool {
-        let expected = HMAC<SHA256>.authenticationCode(for: Data(userID.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        let expected = HMAC<SHA256>.authenticationCode(
+            for: Data(userID.utf8), using: SymmetricKey(data: Data(secret.utf8)))
         let hex = expected.map { String(format: "%02x", $0) }.joined()
         let given = Array(userHash.lowercased().utf8)
         let want = Array(hex.utf8)

@@ -58,8 +58,10 @@ public final class PostgresEventBus: EventBus {
     public func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async {
         self.hub.deliver(signal, except: connection)
         do {
-            let payload = String(decoding: try JSONEncoder().encode(SignalNotice(origin: self.origin, signal: signal)), as: UTF8.self)
-            _ = try await self.engine.client.query("SELECT pg_notify(\(Self.signalChannel), \(payload))", logger: self.logger)
+            let payload = String(
+                decoding: try JSONEncoder().encode(SignalNotice(origin: self.origin, signal: signal)), as: UTF8.self)
+            _ = try await self.engine.client.query(
+                "SELECT pg_notify(\(Self.signalChannel), \(payload))", logger: self.logger)
         } catch {
             self.logger.warning("Could not publish a signal", metadata: ["parley.error": "\(error)"])
         }
@@ -86,7 +88,8 @@ public final class PostgresEventBus: EventBus {
                             do {
                                 try await handle(notification.payload)
                             } catch {
-                                self.logger.warning("Could not handle a notification", metadata: ["parley.error": "\(error)"])
+                                self.logger.warning(
+                                    "Could not handle a notification", metadata: ["parley.error": "\(error)"])
                             }
                         }
                     }
@@ -106,12 +109,17 @@ public final class PostgresEventBus: EventBus {
         var ranges: [(ChatSession.ID, ClosedRange<Int64>)] = []
         var events: [DomainEvent] = []
         for change in notice.changes {
-            guard let session = ChatSession.ID(change.session), let organization = Organization.ID(change.organization) else { continue }
+            guard let session = ChatSession.ID(change.session), let organization = Organization.ID(change.organization)
+            else { continue }
             // Skip conversations nobody here watches (their inbox may still want the update).
-            let watched = self.hub.subscriberCount(.supportChat(session)) > 0 || self.hub.subscriberCount(.inbox(organization)) > 0
+            let watched =
+                self.hub.subscriberCount(.supportChat(session)) > 0
+                || self.hub.subscriberCount(.inbox(organization)) > 0
             guard watched else { continue }
             if let from = change.from, let to = change.to { ranges.append((session, from...to)) }
-            if change.stateChanged { events.append(.sessionUpdated(try await self.chats.session(session, in: organization))) }
+            if change.stateChanged {
+                events.append(.sessionUpdated(try await self.chats.session(session, in: organization)))
+            }
         }
         let messages = try await self.chats.messages(ranges: ranges)
         self.hub.deliver(messages.map(DomainEvent.messageCreated) + events)

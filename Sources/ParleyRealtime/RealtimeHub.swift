@@ -186,8 +186,12 @@ public final class RealtimeHub: Sendable {
     /// A new connection for `principal`; call `disconnect` when its socket closes. With
     /// `framesWaiting`, frames are pushed: it is called once per batch and the transport takes them
     /// with `takeFrames`; without, they are pulled with `nextFrames`.
-    public func connect(_ principal: RealtimePrincipal, framesWaiting: (@Sendable () -> Void)? = nil) -> RealtimeConnection {
-        RealtimeConnection(id: self.nextID.wrappingAdd(1, ordering: .relaxed).newValue, principal: principal, framesWaiting: framesWaiting)
+    public func connect(_ principal: RealtimePrincipal, framesWaiting: (@Sendable () -> Void)? = nil)
+        -> RealtimeConnection
+    {
+        RealtimeConnection(
+            id: self.nextID.wrappingAdd(1, ordering: .relaxed).newValue, principal: principal,
+            framesWaiting: framesWaiting)
     }
 
     public func disconnect(_ connection: RealtimeConnection) {
@@ -206,10 +210,16 @@ public final class RealtimeHub: Sendable {
         self.connections.withLock { $0[channel, default: [:]][connection.id] = connection }
     }
 
-    public func goLive(_ connection: RealtimeConnection, channel: Channel, replay: [ChatMessage], subscribedFrame: String) {
+    public func goLive(
+        _ connection: RealtimeConnection, channel: Channel, replay: [ChatMessage], subscribedFrame: String
+    ) {
         let frames = replay.map { message in
-            (seq: message.seq, frame: ByteBuffer(string: ServerFrame.event(
-                channel: channel, seq: message.seq, name: "message.created", data: MessageView(message))))
+            (
+                seq: message.seq,
+                frame: ByteBuffer(
+                    string: ServerFrame.event(
+                        channel: channel, seq: message.seq, name: "message.created", data: MessageView(message)))
+            )
         }
         connection.goLive(channel, replay: frames, before: ByteBuffer(string: subscribedFrame))
     }
@@ -239,7 +249,9 @@ public final class RealtimeHub: Sendable {
             }
             let (seq, isMessage) = Self.position(of: event)
             for channel in event.channels {
-                guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }), !receivers.isEmpty else {
+                guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }),
+                    !receivers.isEmpty
+                else {
                     continue
                 }
                 var frames: [Bool: ByteBuffer] = [:]
@@ -254,7 +266,9 @@ public final class RealtimeHub: Sendable {
                     if let cached = frames[key] {
                         frame = cached
                     } else {
-                        frame = ByteBuffer(string: ServerFrame.event(channel: channel, seq: seq, name: event.name, json: json(forAgents: forAgents)))
+                        frame = ByteBuffer(
+                            string: ServerFrame.event(
+                                channel: channel, seq: seq, name: event.name, json: json(forAgents: forAgents)))
                         frames[key] = frame
                     }
                     connection.offer(frame, channel: channel, seq: seq, isMessage: dedupe)
@@ -267,7 +281,8 @@ public final class RealtimeHub: Sendable {
     public func deliver(_ signal: Signal, except: RealtimeConnection.ID? = nil) {
         for channel in signal.channels {
             guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }) else { continue }
-            let frame = ByteBuffer(string: ServerFrame.event(channel: channel, seq: nil, name: signal.name, data: SignalView(signal)))
+            let frame = ByteBuffer(
+                string: ServerFrame.event(channel: channel, seq: nil, name: signal.name, data: SignalView(signal)))
             for connection in receivers where connection.id != except {
                 if case .visitor = connection.principal, case .inbox = channel { continue }
                 connection.offer(frame, channel: channel, seq: nil, isMessage: false)
@@ -285,7 +300,8 @@ public final class RealtimeHub: Sendable {
     static func data(_ event: DomainEvent, forAgents: Bool) -> String {
         switch event {
         case .messageCreated(let message): ServerFrame.encode(MessageView(message))
-        case .sessionCreated(let session), .sessionUpdated(let session): ServerFrame.encode(SessionView(session, forAgents: forAgents))
+        case .sessionCreated(let session), .sessionUpdated(let session):
+            ServerFrame.encode(SessionView(session, forAgents: forAgents))
         }
     }
 }

@@ -14,8 +14,12 @@ public struct APIKeyStore: Sendable {
         name: String, role: AgentRole, in organizationID: Organization.ID, by creator: Agent.ID?, creatorRole: AgentRole
     ) async throws -> (key: APIKey, secret: String) {
         let name = try Validate.text(name, field: "name", max: 120)
-        guard role != .owner else { throw ValidationError(field: "role", message: "An API key can be an admin or an agent, not an owner.") }
-        guard role <= creatorRole else { throw DomainError.forbidden("An API key can't have more rights than its creator.") }
+        guard role != .owner else {
+            throw ValidationError(field: "role", message: "An API key can be an admin or an agent, not an owner.")
+        }
+        guard role <= creatorRole else {
+            throw DomainError.forbidden("An API key can't have more rights than its creator.")
+        }
         let secret = Secrets.apiKey()
         let key = APIKey(
             id: .init(), organizationID: organizationID, name: name, prefix: String(secret.prefix(10)), role: role,
@@ -82,7 +86,9 @@ public struct APIKeyStore: Sendable {
         let now = self.now()
         if key.lastUsedAt.map({ now.timeIntervalSince($0) > Self.touchInterval }) ?? true {
             try await self.engine.transaction { db in
-                try await db.raw("UPDATE api_keys SET last_used_at = \(bind: now.millis) WHERE key_hash = \(bind: hash)").run()
+                try await db.raw(
+                    "UPDATE api_keys SET last_used_at = \(bind: now.millis) WHERE key_hash = \(bind: hash)"
+                ).run()
             }
         }
         return key
@@ -94,7 +100,8 @@ public struct APIKeyStore: Sendable {
         else { throw CorruptRowError(description: "api key row") }
         return APIKey(
             id: id, organizationID: org, name: try row.string("name"), prefix: try row.string("prefix"), role: role,
-            createdBy: try row.optionalString("created_by").flatMap(Agent.ID.init), createdAt: try row.date("created_at"),
+            createdBy: try row.optionalString("created_by").flatMap(Agent.ID.init),
+            createdAt: try row.date("created_at"),
             lastUsedAt: try row.optionalDate("last_used_at"), revokedAt: try row.optionalDate("revoked_at")
         )
     }

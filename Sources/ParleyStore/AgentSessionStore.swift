@@ -89,7 +89,9 @@ public struct AgentSessionStore: Sendable {
     public func deleteExpired() async throws -> Int {
         let now = self.now()
         return try await self.engine.transaction { db in
-            let rows = try await db.raw("DELETE FROM agent_sessions WHERE expires_at <= \(bind: now.millis) RETURNING token_hash").all()
+            let rows = try await db.raw(
+                "DELETE FROM agent_sessions WHERE expires_at <= \(bind: now.millis) RETURNING token_hash"
+            ).all()
             return rows.count
         }
     }

@@ -42,7 +42,8 @@ public struct AgentStore: Sendable {
     /// Checks `new` and hashes its password, ready to insert.
     func prepare(_ new: NewAgent, in organizationID: Organization.ID) async throws -> (Agent, passwordHash: String) {
         let email = try Validate.email(new.email)
-        let name = try Validate.text(new.name.isEmpty ? String(email.split(separator: "@")[0]) : new.name, field: "name", max: 120)
+        let name = try Validate.text(
+            new.name.isEmpty ? String(email.split(separator: "@")[0]) : new.name, field: "name", max: 120)
         let password = try Validate.password(new.password)
         let now = self.now()
         let agent = Agent(
@@ -53,7 +54,9 @@ public struct AgentStore: Sendable {
     }
 
     /// Adds an agent; `actorRole` is the role of whoever asks (nil for the CLI, which may do anything).
-    public func create(_ new: NewAgent, in organizationID: Organization.ID, by actorRole: AgentRole?) async throws -> Agent {
+    public func create(_ new: NewAgent, in organizationID: Organization.ID, by actorRole: AgentRole?) async throws
+        -> Agent
+    {
         if let actorRole { try TeamRules.checkCreate(role: new.role, by: actorRole) }
         let (agent, hash) = try await self.prepare(new, in: organizationID)
         try await self.engine.transaction { db in try await Self.insert(agent, passwordHash: hash, into: db) }
@@ -62,7 +65,9 @@ public struct AgentStore: Sendable {
 
     static func insert(_ agent: Agent, passwordHash: String, into db: any SQLDatabase) async throws {
         let existing = try await db.raw("SELECT id FROM agents WHERE email = \(bind: agent.email)").first()
-        guard existing == nil else { throw DomainError.conflict("An account with the email \(agent.email) already exists.") }
+        guard existing == nil else {
+            throw DomainError.conflict("An account with the email \(agent.email) already exists.")
+        }
         try await db.raw(
             """
             INSERT INTO agents (id, organization_id, email, name, role, password_hash, is_active, created_at, updated_at)
@@ -102,10 +107,15 @@ public struct AgentStore: Sendable {
     /// Changes an agent as `actorRole` (agent `actorID`) asked. Deactivating an agent or setting
     /// their password ends all of their sessions.
     public func update(
-        _ id: Agent.ID, in organizationID: Organization.ID, with changes: Changes, by actorRole: AgentRole, actorID: Agent.ID?
+        _ id: Agent.ID, in organizationID: Organization.ID, with changes: Changes, by actorRole: AgentRole,
+        actorID: Agent.ID?
     ) async throws -> Agent {
-        let name = try changes.name.map { value throws(ValidationError) in try Validate.text(value, field: "name", max: 120) }
-        let hash = try await changes.password.map { try Validate.password($0) }.asyncMap { try await self.hasher.hash($0) }
+        let name = try changes.name.map { value throws(ValidationError) in
+            try Validate.text(value, field: "name", max: 120)
+        }
+        let hash = try await changes.password.map { try Validate.password($0) }.asyncMap {
+            try await self.hasher.hash($0)
+        }
         let now = self.now()
         return try await self.engine.transaction { db in
             var agent = try await Self.find(id, in: organizationID, db: db)
@@ -126,7 +136,8 @@ public struct AgentStore: Sendable {
                 """
             ).run()
             if let hash {
-                try await db.raw("UPDATE agents SET password_hash = \(bind: hash) WHERE id = \(bind: id.description)").run()
+                try await db.raw("UPDATE agents SET password_hash = \(bind: hash) WHERE id = \(bind: id.description)")
+                    .run()
             }
             if hash != nil || changes.isActive == false {
                 try await AgentSessionStore.revokeAll(of: id, except: nil, db: db)
@@ -156,13 +167,16 @@ public struct AgentStore: Sendable {
             return nil
         }
         let agent = try Self.decode(row)
-        guard try await self.hasher.verify(password, hash: try row.string("password_hash")), agent.isActive else { return nil }
+        guard try await self.hasher.verify(password, hash: try row.string("password_hash")), agent.isActive else {
+            return nil
+        }
         return agent
     }
 
     /// Changes an agent's own password after checking the current one; ends every other session.
     public func changePassword(
-        of id: Agent.ID, in organizationID: Organization.ID, current: String, new: String, keepingSession tokenHash: String?
+        of id: Agent.ID, in organizationID: Organization.ID, current: String, new: String,
+        keepingSession tokenHash: String?
     ) async throws {
         let newPassword = try Validate.password(new, field: "newPassword")
         let row = try await self.engine.read { db in
@@ -190,7 +204,8 @@ public struct AgentStore: Sendable {
         else { throw CorruptRowError(description: "agent row") }
         return Agent(
             id: id, organizationID: org, email: try row.string("email"), name: try row.string("name"), role: role,
-            isActive: try row.bool("is_active"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at")
+            isActive: try row.bool("is_active"), createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at")
         )
     }
 }

@@ -26,7 +26,8 @@ public struct ArticleStore: Sendable {
         func validated() throws(ValidationError) -> Draft {
             var draft = self
             draft.title = try Validate.text(self.title, field: "title", max: 300)
-            draft.body = try Validate.text(self.body, field: "body", max: Validate.maximumArticleLength, allowEmpty: true)
+            draft.body = try Validate.text(
+                self.body, field: "body", max: Validate.maximumArticleLength, allowEmpty: true)
             draft.url = try Validate.url(self.url, field: "url")
             draft.tags = try Validate.tags(self.tags)
             return draft
@@ -44,7 +45,8 @@ public struct ArticleStore: Sendable {
         let draft = try draft.validated()
         let now = self.now()
         let article = Article(
-            id: .init(), organizationID: organizationID, title: draft.title, body: draft.body, url: draft.url, tags: draft.tags,
+            id: .init(), organizationID: organizationID, title: draft.title, body: draft.body, url: draft.url,
+            tags: draft.tags,
             published: draft.published, createdAt: now, updatedAt: now)
         try await self.engine.transaction { db in try await Self.insert(article, db: db) }
         return article
@@ -65,7 +67,8 @@ public struct ArticleStore: Sendable {
         try await self.engine.read { db in try await Self.find(id, in: organizationID, db: db) }
     }
 
-    static func find(_ id: Article.ID, in organizationID: Organization.ID, db: any SQLDatabase) async throws -> Article {
+    static func find(_ id: Article.ID, in organizationID: Organization.ID, db: any SQLDatabase) async throws -> Article
+    {
         let row = try await db.raw(
             "SELECT * FROM articles WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)"
         ).first()
@@ -117,13 +120,22 @@ public struct ArticleStore: Sendable {
 
     /// Imports Markdown documents: an article with the same title is updated, others are created.
     /// Returns how many were created and updated.
-    public func importMarkdown(_ files: [(name: String, text: String)], in organizationID: Organization.ID) async throws -> (created: Int, updated: Int) {
+    public func importMarkdown(_ files: [(name: String, text: String)], in organizationID: Organization.ID) async throws
+        -> (
+            created: Int, updated: Int
+        )
+    {
         let drafts = try files.enumerated().map { index, file throws -> Draft in
             let parsed = MarkdownArticle(fileName: file.name, text: file.text)
             do {
-                return try Draft(title: parsed.title, body: parsed.body, url: parsed.url, tags: parsed.tags, published: parsed.published).validated()
+                return try Draft(
+                    title: parsed.title, body: parsed.body, url: parsed.url, tags: parsed.tags,
+                    published: parsed.published
+                )
+                .validated()
             } catch let error as ValidationError {
-                throw ValidationError(field: "files[\(index)].\(error.field)", message: "\(file.name): \(error.message)")
+                throw ValidationError(
+                    field: "files[\(index)].\(error.field)", message: "\(file.name): \(error.message)")
             }
         }
         let now = self.now()
@@ -144,8 +156,10 @@ public struct ArticleStore: Sendable {
                     updated += 1
                 } else {
                     try await Self.insert(
-                        Article(id: .init(), organizationID: organizationID, title: draft.title, body: draft.body, url: draft.url,
-                                tags: draft.tags, published: draft.published, createdAt: now, updatedAt: now), db: db)
+                        Article(
+                            id: .init(), organizationID: organizationID, title: draft.title, body: draft.body,
+                            url: draft.url,
+                            tags: draft.tags, published: draft.published, createdAt: now, updatedAt: now), db: db)
                     created += 1
                 }
             }
@@ -155,7 +169,9 @@ public struct ArticleStore: Sendable {
 
     /// The best-matching articles for `text` in this organization only, best first. The text is
     /// reduced to plain words (`SearchTerms`), so no query syntax reaches either engine.
-    public func search(_ text: String, in organizationID: Organization.ID, publishedOnly: Bool, limit: Int = 10) async throws -> [Hit] {
+    public func search(_ text: String, in organizationID: Organization.ID, publishedOnly: Bool, limit: Int = 10)
+        async throws -> [Hit]
+    {
         let words = SearchTerms.words(text)
         guard !words.isEmpty else { return [] }
         let published: SQLQueryString = publishedOnly ? " AND a.published = \(bind: true)" : ""
@@ -183,7 +199,10 @@ public struct ArticleStore: Sendable {
         }
         return try rows.map { row in
             let article = try Self.decode(row)
-            return Hit(article: article, score: try row.decode(column: "score", as: Double.self), excerpt: Self.excerpt(article.body, words: words))
+            return Hit(
+                article: article, score: try row.decode(column: "score", as: Double.self),
+                excerpt: Self.excerpt(article.body, words: words)
+            )
         }
     }
 
@@ -192,19 +211,23 @@ public struct ArticleStore: Sendable {
         let lowered = body.lowercased()
         let position = words.compactMap { lowered.range(of: $0)?.lowerBound }.min() ?? lowered.startIndex
         let offset = lowered.distance(from: lowered.startIndex, to: position)
-        let start = body.index(body.startIndex, offsetBy: max(0, offset - 80), limitedBy: body.endIndex) ?? body.startIndex
+        let start =
+            body.index(body.startIndex, offsetBy: max(0, offset - 80), limitedBy: body.endIndex) ?? body.startIndex
         let end = body.index(start, offsetBy: 240, limitedBy: body.endIndex) ?? body.endIndex
         let passage = body[start..<end].replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
         return (start > body.startIndex ? "…" : "") + passage + (end < body.endIndex ? "…" : "")
     }
 
     static func decode(_ row: any SQLRow) throws -> Article {
-        guard let id = Article.ID(try row.string("id")), let org = Organization.ID(try row.string("organization_id")) else {
+        guard let id = Article.ID(try row.string("id")), let org = Organization.ID(try row.string("organization_id"))
+        else {
             throw CorruptRowError(description: "article row")
         }
         return Article(
-            id: id, organizationID: org, title: try row.string("title"), body: try row.string("body"), url: try row.optionalString("url"),
-            tags: try JSONColumn.decode([String].self, from: try row.string("tags")), published: try row.bool("published"),
+            id: id, organizationID: org, title: try row.string("title"), body: try row.string("body"),
+            url: try row.optionalString("url"),
+            tags: try JSONColumn.decode([String].self, from: try row.string("tags")),
+            published: try row.bool("published"),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 }

@@ -27,7 +27,8 @@ public struct ChatStore: Sendable {
     ) async throws -> Started {
         let now = self.now()
         return try await self.engine.transaction { db in
-            var visitor = try await Self.findVisitor(site: site, anonymousID: anonymousID, externalID: identity?.id, db: db)
+            var visitor = try await Self.findVisitor(
+                site: site, anonymousID: anonymousID, externalID: identity?.id, db: db)
             if var existing = visitor {
                 existing.lastSeenAt = now
                 if let page { existing.currentPage = page }
@@ -41,7 +42,8 @@ public struct ChatStore: Sendable {
             } else {
                 let created = Visitor(
                     id: .init(), organizationID: site.organizationID, siteID: site.id, anonymousID: anonymousID,
-                    externalID: identity?.id, name: identity?.name, email: identity?.email, traits: [:], currentPage: page,
+                    externalID: identity?.id, name: identity?.name, email: identity?.email, traits: [:],
+                    currentPage: page,
                     firstSeenAt: now, lastSeenAt: now)
                 try await db.raw(
                     """
@@ -62,7 +64,9 @@ public struct ChatStore: Sendable {
                 """
             ).first() {
                 let session = try Self.decodeSession(row)
-                let recent = try await Self.messages(in: session.id, after: max(0, session.lastSeq - Int64(Self.recentLimit)), limit: Self.recentLimit, db: db)
+                let recent = try await Self.messages(
+                    in: session.id, after: max(0, session.lastSeq - Int64(Self.recentLimit)), limit: Self.recentLimit,
+                    db: db)
                 return Started(visitor: visitorValue, session: session, recent: recent, isNew: false)
             }
             let session = ChatSession(
@@ -81,7 +85,9 @@ public struct ChatStore: Sendable {
         }
     }
 
-    static func findVisitor(site: Site, anonymousID: String, externalID: String?, db: any SQLDatabase) async throws -> Visitor? {
+    static func findVisitor(site: Site, anonymousID: String, externalID: String?, db: any SQLDatabase) async throws
+        -> Visitor?
+    {
         if let externalID,
             let row = try await db.raw(
                 "SELECT * FROM visitors WHERE site_id = \(bind: site.id.description) AND external_id = \(bind: externalID)"
@@ -111,12 +117,16 @@ public struct ChatStore: Sendable {
     }
 
     /// Sets the email an anonymous visitor left (for the handoff).
-    public func setEmail(_ email: String, of visitorID: Visitor.ID, in organizationID: Organization.ID) async throws -> Visitor {
+    public func setEmail(_ email: String, of visitorID: Visitor.ID, in organizationID: Organization.ID) async throws
+        -> Visitor
+    {
         let email = try Validate.email(email)
         return try await self.engine.transaction { db in
-            guard let row = try await db.raw(
-                "SELECT * FROM visitors WHERE id = \(bind: visitorID.description) AND organization_id = \(bind: organizationID.description)"
-            ).first() else { throw DomainError.notFound(entity: "visitor") }
+            guard
+                let row = try await db.raw(
+                    "SELECT * FROM visitors WHERE id = \(bind: visitorID.description) AND organization_id = \(bind: organizationID.description)"
+                ).first()
+            else { throw DomainError.notFound(entity: "visitor") }
             var visitor = try Self.decodeVisitor(row)
             visitor.email = email
             try await Self.saveVisitor(visitor, db: db)
@@ -135,7 +145,9 @@ public struct ChatStore: Sendable {
     }
 
     /// Visitors seen on the organization's sites since `since`, most recent first.
-    public func visitorsSeen(since: Date, in organizationID: Organization.ID, limit: Int = 100) async throws -> [Visitor] {
+    public func visitorsSeen(since: Date, in organizationID: Organization.ID, limit: Int = 100) async throws
+        -> [Visitor]
+    {
         try await self.engine.read { db in
             try await db.raw(
                 """
@@ -149,7 +161,8 @@ public struct ChatStore: Sendable {
     /// Several visitors at once (for a page of conversations).
     public func visitors(_ ids: Set<Visitor.ID>, in organizationID: Organization.ID) async throws -> [Visitor] {
         guard !ids.isEmpty else { return [] }
-        var query: SQLQueryString = "SELECT * FROM visitors WHERE organization_id = \(bind: organizationID.description) AND id IN ("
+        var query: SQLQueryString =
+            "SELECT * FROM visitors WHERE organization_id = \(bind: organizationID.description) AND id IN ("
         for (index, id) in ids.enumerated() { query = query + (index == 0 ? "" : ", ") + "\(bind: id.description)" }
         let rows = try await self.engine.read { [query] db in try await db.raw(query + ")").all() }
         return try rows.map(Self.decodeVisitor)
@@ -194,7 +207,9 @@ public struct ChatStore: Sendable {
         try await self.engine.read { db in try await Self.messages(in: sessionID, after: after, limit: limit, db: db) }
     }
 
-    static func messages(in sessionID: ChatSession.ID, after: Int64, limit: Int, db: any SQLDatabase) async throws -> [ChatMessage] {
+    static func messages(in sessionID: ChatSession.ID, after: Int64, limit: Int, db: any SQLDatabase) async throws
+        -> [ChatMessage]
+    {
         try await db.raw(
             """
             SELECT * FROM chat_messages WHERE session_id = \(bind: sessionID.description) AND seq > \(bind: after)
@@ -245,7 +260,9 @@ public struct ChatStore: Sendable {
     }
 
     /// Conversations by last activity, newest first, with keyset paging.
-    public func list(in organizationID: Organization.ID, filter: Filter, page: PageRequest) async throws -> Page<ChatSession> {
+    public func list(in organizationID: Organization.ID, filter: Filter, page: PageRequest) async throws -> Page<
+        ChatSession
+    > {
         var conditions: [SQLQueryString] = ["organization_id = \(bind: organizationID.description)"]
         conditions.append(filter.archived ? "archived_at IS NOT NULL" : "archived_at IS NULL")
         if !filter.statuses.isEmpty {
@@ -258,7 +275,8 @@ public struct ChatStore: Sendable {
         if let until = filter.activeUntil { conditions.append("activity_at < \(bind: until.millis)") }
         if let cursor = page.cursor {
             conditions.append(
-                "(activity_at < \(bind: cursor.sortKey) OR (activity_at = \(bind: cursor.sortKey) AND id < \(bind: cursor.id)))")
+                "(activity_at < \(bind: cursor.sortKey) OR (activity_at = \(bind: cursor.sortKey) AND id < \(bind: cursor.id)))"
+            )
         }
         let whereClause = conditions.dropFirst().reduce(conditions[0]) { $0 + " AND " + $1 }
         let rows = try await self.engine.read { db in
@@ -288,7 +306,10 @@ public struct ChatStore: Sendable {
     }
 
     /// Moves a read marker forward (never back); returns the conversation as it is now.
-    public func markRead(_ sessionID: ChatSession.ID, seq: Int64, byVisitor: Bool, in organizationID: Organization.ID) async throws -> ChatSession {
+    public func markRead(_ sessionID: ChatSession.ID, seq: Int64, byVisitor: Bool, in organizationID: Organization.ID)
+        async throws
+        -> ChatSession
+    {
         let column: SQLQueryString = byVisitor ? "visitor_read_seq" : "agent_read_seq"
         return try await self.engine.transaction { db in
             try await db.raw(
@@ -298,9 +319,11 @@ public struct ChatStore: Sendable {
                 WHERE id = \(bind: sessionID.description) AND organization_id = \(bind: organizationID.description)
                 """
             ).run()
-            guard let row = try await db.raw(
-                "SELECT * FROM chat_sessions WHERE id = \(bind: sessionID.description) AND organization_id = \(bind: organizationID.description)"
-            ).first() else { throw DomainError.notFound(entity: "conversation") }
+            guard
+                let row = try await db.raw(
+                    "SELECT * FROM chat_sessions WHERE id = \(bind: sessionID.description) AND organization_id = \(bind: organizationID.description)"
+                ).first()
+            else { throw DomainError.notFound(entity: "conversation") }
             return try Self.decodeSession(row)
         }
     }
@@ -318,7 +341,11 @@ public struct ChatStore: Sendable {
             ).all()
         }
         return try rows.compactMap { row in
-            guard let id = ChatSession.ID(try row.string("id")), let org = Organization.ID(try row.string("organization_id")) else { return nil }
+            guard let id = ChatSession.ID(try row.string("id")),
+                let org = Organization.ID(try row.string("organization_id"))
+            else {
+                return nil
+            }
             return (id, org)
         }
     }
@@ -327,7 +354,9 @@ public struct ChatStore: Sendable {
     public func serverKey(_ name: String, make: @Sendable () -> String) async throws -> String {
         if let row = try await self.engine.read({ db in
             try await db.raw("SELECT value FROM server_keys WHERE name = \(bind: name)").first()
-        }) { return try row.string("value") }
+        }) {
+            return try row.string("value")
+        }
         let value = make()
         let now = self.now()
         return try await self.engine.transaction { db in
@@ -357,7 +386,8 @@ public struct ChatStore: Sendable {
     }
 
     static func decodeSession(_ row: any SQLRow) throws -> ChatSession {
-        guard let id = ChatSession.ID(try row.string("id")), let org = Organization.ID(try row.string("organization_id")),
+        guard let id = ChatSession.ID(try row.string("id")),
+            let org = Organization.ID(try row.string("organization_id")),
             let site = Site.ID(try row.string("site_id")), let visitor = Visitor.ID(try row.string("visitor_id")),
             let status = ChatStatus(rawValue: try row.string("status"))
         else { throw CorruptRowError(description: "chat session row") }
@@ -375,11 +405,13 @@ public struct ChatStore: Sendable {
 
     static func decodeMessage(_ row: any SQLRow) throws -> ChatMessage {
         guard let id = ChatMessage.ID(try row.string("id")), let session = ChatSession.ID(try row.string("session_id")),
-            let org = Organization.ID(try row.string("organization_id")), let role = MessageRole(rawValue: try row.string("role"))
+            let org = Organization.ID(try row.string("organization_id")),
+            let role = MessageRole(rawValue: try row.string("role"))
         else { throw CorruptRowError(description: "chat message row") }
         return ChatMessage(
             id: id, sessionID: session, organizationID: org, seq: try row.int64("seq"), role: role,
-            authorAgentID: try row.optionalString("author_agent_id").flatMap(Agent.ID.init), body: try row.string("body"),
+            authorAgentID: try row.optionalString("author_agent_id").flatMap(Agent.ID.init),
+            body: try row.string("body"),
             clientID: try row.optionalString("client_id"), createdAt: try row.date("created_at"),
             metadata: try JSONColumn.decode([String: String].self, from: try row.string("metadata")))
     }

@@ -134,19 +134,23 @@ public final class ChatWriter: Service, Sendable {
                 group[0].reply(.failure(error))
                 return
             }
-            self.logger.warning("Group commit failed; writing its commands one by one", metadata: ["parley.error": "\(error)"])
+            self.logger.warning(
+                "Group commit failed; writing its commands one by one", metadata: ["parley.error": "\(error)"])
             for pending in group { await self.commit([pending]) }
         }
     }
 
     /// Decides and writes a group inside the transaction `db`.
-    private func apply(_ requests: [Request], db: any SQLDatabase) async throws -> ([Result<ChatOutcome, any Error>], [DomainEvent]) {
+    private func apply(_ requests: [Request], db: any SQLDatabase) async throws -> (
+        [Result<ChatOutcome, any Error>], [DomainEvent]
+    ) {
         let now = self.now()
         let ids = Array(Set(requests.map(\.sessionID.description))).sorted()
         let idList = SQLQueryString(ids.map { "'\($0)'" }.joined(separator: ", "))
         let lock: SQLQueryString = db.parleyDialect == .postgres ? " FOR UPDATE" : ""
         var sessions: [ChatSession.ID: ChatSession] = [:]
-        for row in try await db.raw("SELECT * FROM chat_sessions WHERE id IN (" + idList + ") ORDER BY id" + lock).all() {
+        for row in try await db.raw("SELECT * FROM chat_sessions WHERE id IN (" + idList + ") ORDER BY id" + lock).all()
+        {
             let session = try ChatStore.decodeSession(row)
             sessions[session.id] = session
         }
@@ -157,8 +161,11 @@ public final class ChatWriter: Service, Sendable {
         let clientIDs = Set(requests.compactMap { $0.command.clientID })
         if !clientIDs.isEmpty {
             let clientList = clientIDs.map { "\($0)" }
-            for chunk in stride(from: 0, to: clientList.count, by: 200).map({ Array(clientList[$0..<min($0 + 200, clientList.count)]) }) {
-                var query: SQLQueryString = "SELECT * FROM chat_messages WHERE session_id IN (" + idList + ") AND client_id IN ("
+            for chunk in stride(from: 0, to: clientList.count, by: 200).map({
+                Array(clientList[$0..<min($0 + 200, clientList.count)])
+            }) {
+                var query: SQLQueryString =
+                    "SELECT * FROM chat_messages WHERE session_id IN (" + idList + ") AND client_id IN ("
                 for (index, clientID) in chunk.enumerated() {
                     query = query + (index == 0 ? "" : ", ") + "\(bind: clientID)"
                 }
@@ -181,7 +188,8 @@ public final class ChatWriter: Service, Sendable {
                 continue
             }
             if let clientID = request.command.clientID, let earlier = stored["\(session.id)|\(clientID)"] {
-                results.append(.success(ChatOutcome(session: session, messages: [], sessionChanged: false, duplicateOf: earlier)))
+                results.append(
+                    .success(ChatOutcome(session: session, messages: [], sessionChanged: false, duplicateOf: earlier)))
                 continue
             }
             do {
@@ -203,7 +211,8 @@ public final class ChatWriter: Service, Sendable {
         }
 
         try await Self.insert(newMessages, db: db)
-        try await Self.update(changedState.sorted(by: { $0.description < $1.description }).compactMap { sessions[$0] }, db: db)
+        try await Self.update(
+            changedState.sorted(by: { $0.description < $1.description }).compactMap { sessions[$0] }, db: db)
         if db.parleyDialect == .postgres, !changedState.isEmpty {
             try await self.notify(sessions: changedState.compactMap { sessions[$0] }, original: original, db: db)
         }
@@ -211,7 +220,9 @@ public final class ChatWriter: Service, Sendable {
     }
 
     /// One NOTIFY for the whole group (split only when the payload would pass PostgreSQL's limit).
-    private func notify(sessions: [ChatSession], original: [ChatSession.ID: ChatSession], db: any SQLDatabase) async throws {
+    private func notify(sessions: [ChatSession], original: [ChatSession.ID: ChatSession], db: any SQLDatabase)
+        async throws
+    {
         let changes = sessions.map { session in
             let before = original[session.id]?.lastSeq ?? 0
             return Notice.Change(
@@ -219,7 +230,8 @@ public final class ChatWriter: Service, Sendable {
                 from: session.lastSeq > before ? before + 1 : nil, to: session.lastSeq > before ? session.lastSeq : nil,
                 stateChanged: true)
         }
-        for chunk in stride(from: 0, to: changes.count, by: 40).map({ Array(changes[$0..<min($0 + 40, changes.count)]) }) {
+        for chunk in stride(from: 0, to: changes.count, by: 40).map({ Array(changes[$0..<min($0 + 40, changes.count)]) }
+        ) {
             let payload = try JSONColumn.encode(Notice(origin: self.origin, changes: chunk))
             try await db.raw("SELECT pg_notify(\(bind: Self.noticeChannel), \(bind: payload))").run()
         }
@@ -233,12 +245,13 @@ public final class ChatWriter: Service, Sendable {
                     metadata, created_at) VALUES
                 """
             for (index, message) in chunk.enumerated() {
-                query = query + (index == 0 ? " " : ", ") + """
-                    (\(bind: message.id.description), \(bind: message.sessionID.description),
-                    \(bind: message.organizationID.description), \(bind: message.seq), \(bind: message.role.rawValue),
-                    \(bind: message.authorAgentID?.description), \(bind: message.body), \(bind: message.clientID),
-                    \(bind: try JSONColumn.encode(message.metadata)), \(bind: message.createdAt.millis))
-                    """
+                query =
+                    query + (index == 0 ? " " : ", ") + """
+                        (\(bind: message.id.description), \(bind: message.sessionID.description),
+                        \(bind: message.organizationID.description), \(bind: message.seq), \(bind: message.role.rawValue),
+                        \(bind: message.authorAgentID?.description), \(bind: message.body), \(bind: message.clientID),
+                        \(bind: try JSONColumn.encode(message.metadata)), \(bind: message.createdAt.millis))
+                        """
             }
             try await db.raw(query).run()
         }
@@ -256,23 +269,25 @@ public final class ChatWriter: Service, Sendable {
                     last_message_at, activity_at, created_at, updated_at, closed_at, archived_at) VALUES
                 """
             for (index, session) in chunk.enumerated() {
-                query = query + (index == 0 ? " " : ", ") + """
-                    (\(bind: session.id.description), \(bind: session.organizationID.description), \(bind: session.siteID.description),
-                    \(bind: session.visitorID.description), \(bind: session.status.rawValue), \(bind: session.assignedAgentID?.description),
-                    \(bind: session.lastSeq), \(bind: session.lastVisitorSeq), \(bind: session.visitorReadSeq), \(bind: session.agentReadSeq),
-                    \(bind: session.lastMessagePreview), \(bind: session.lastMessageRole?.rawValue), \(bind: session.lastMessageAt?.millis),
-                    \(bind: (session.lastMessageAt ?? session.createdAt).millis), \(bind: session.createdAt.millis),
-                    \(bind: session.updatedAt.millis), \(bind: session.closedAt?.millis), \(bind: session.archivedAt?.millis))
-                    """
+                query =
+                    query + (index == 0 ? " " : ", ") + """
+                        (\(bind: session.id.description), \(bind: session.organizationID.description), \(bind: session.siteID.description),
+                        \(bind: session.visitorID.description), \(bind: session.status.rawValue), \(bind: session.assignedAgentID?.description),
+                        \(bind: session.lastSeq), \(bind: session.lastVisitorSeq), \(bind: session.visitorReadSeq), \(bind: session.agentReadSeq),
+                        \(bind: session.lastMessagePreview), \(bind: session.lastMessageRole?.rawValue), \(bind: session.lastMessageAt?.millis),
+                        \(bind: (session.lastMessageAt ?? session.createdAt).millis), \(bind: session.createdAt.millis),
+                        \(bind: session.updatedAt.millis), \(bind: session.closedAt?.millis), \(bind: session.archivedAt?.millis))
+                        """
             }
-            query = query + """
-                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, assigned_agent_id = excluded.assigned_agent_id,
-                    last_seq = excluded.last_seq, last_visitor_seq = excluded.last_visitor_seq,
-                    visitor_read_seq = excluded.visitor_read_seq, agent_read_seq = excluded.agent_read_seq,
-                    last_message_preview = excluded.last_message_preview, last_message_role = excluded.last_message_role,
-                    last_message_at = excluded.last_message_at, activity_at = excluded.activity_at,
-                    updated_at = excluded.updated_at, closed_at = excluded.closed_at, archived_at = excluded.archived_at
-                """
+            query =
+                query + """
+                     ON CONFLICT (id) DO UPDATE SET status = excluded.status, assigned_agent_id = excluded.assigned_agent_id,
+                        last_seq = excluded.last_seq, last_visitor_seq = excluded.last_visitor_seq,
+                        visitor_read_seq = excluded.visitor_read_seq, agent_read_seq = excluded.agent_read_seq,
+                        last_message_preview = excluded.last_message_preview, last_message_role = excluded.last_message_role,
+                        last_message_at = excluded.last_message_at, activity_at = excluded.activity_at,
+                        updated_at = excluded.updated_at, closed_at = excluded.closed_at, archived_at = excluded.archived_at
+                    """
             try await db.raw(query).run()
         }
     }

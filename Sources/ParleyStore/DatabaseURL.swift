@@ -50,7 +50,10 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws(ParseError) {
         if text.hasPrefix("sqlite://") {
             let path = String(text.dropFirst("sqlite://".count))
-            guard !path.isEmpty else { throw ParseError(description: "an sqlite:// URL needs a file path, e.g. sqlite://./parley-data/parley.sqlite") }
+            guard !path.isEmpty else {
+                throw ParseError(
+                    description: "an sqlite:// URL needs a file path, e.g. sqlite://./parley-data/parley.sqlite")
+            }
             self = .sqlite(path: path)
             return
         }
@@ -59,8 +62,12 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         else {
             throw ParseError(description: "expected sqlite://PATH or postgres://USER@HOST:PORT/DATABASE, got '\(text)'")
         }
-        guard let host = components.host, !host.isEmpty else { throw ParseError(description: "the postgres URL has no host") }
-        guard let user = components.user, !user.isEmpty else { throw ParseError(description: "the postgres URL has no user name") }
+        guard let host = components.host, !host.isEmpty else {
+            throw ParseError(description: "the postgres URL has no host")
+        }
+        guard let user = components.user, !user.isEmpty else {
+            throw ParseError(description: "the postgres URL has no user name")
+        }
         let query = Dictionary(
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
         var tls = TLSMode.disable

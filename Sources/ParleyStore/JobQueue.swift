@@ -61,7 +61,8 @@ public struct JobQueue: Sendable {
         return try rows.map { row in
             guard let id = Job.ID(try row.string("id")) else { throw CorruptRowError(description: "job id") }
             return Job(
-                id: id, kind: try row.string("kind"), payload: try row.string("payload"), attempts: Int(try row.int64("attempts")),
+                id: id, kind: try row.string("kind"), payload: try row.string("payload"),
+                attempts: Int(try row.int64("attempts")),
                 maxAttempts: Int(try row.int64("max_attempts")), runAt: try row.date("run_at")
             )
         }.sorted { $0.runAt < $1.runAt }

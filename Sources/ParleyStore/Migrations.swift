@@ -33,8 +33,10 @@ public enum Migrator {
                 if db.parleyDialect == .postgres {
                     try await db.raw("SELECT pg_advisory_xact_lock(4242001)").run()
                 }
-                let done = try await db.raw("SELECT number FROM parley_migrations WHERE number = \(bind: migration.number)")
-                    .first()
+                let done = try await db.raw(
+                    "SELECT number FROM parley_migrations WHERE number = \(bind: migration.number)"
+                )
+                .first()
                 if done != nil { return false }
                 for statement in migration.statements(db.parleyDialect) {
                     try await db.raw("\(unsafeRaw: statement)").run()
@@ -45,7 +47,8 @@ public enum Migrator {
                 return true
             }
             if didApply {
-                logger.info("Applied migration", metadata: ["parley.migration": "\(migration.number) \(migration.name)"])
+                logger.info(
+                    "Applied migration", metadata: ["parley.migration": "\(migration.number) \(migration.name)"])
                 applied.append(migration.number)
             }
         }

@@ -53,7 +53,9 @@ public struct OrganizationStore: Sendable {
     }
 
     static func decode(_ row: any SQLRow) throws -> Organization {
-        guard let id = Organization.ID(try row.string("id")) else { throw CorruptRowError(description: "organization id") }
+        guard let id = Organization.ID(try row.string("id")) else {
+            throw CorruptRowError(description: "organization id")
+        }
         return Organization(id: id, name: try row.string("name"), createdAt: try row.date("created_at"))
     }
 }

@@ -11,7 +11,8 @@ public enum Secrets {
     /// `count` characters from an unambiguous alphabet, from the system's secure generator.
     public static func randomString(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in self.alphabet[Int(generator.next(upperBound: UInt64(self.alphabet.count)))] })
+        return String(
+            (0..<count).map { _ in self.alphabet[Int(generator.next(upperBound: UInt64(self.alphabet.count)))] })
     }
 
     /// A session or CSRF token: 32 random bytes, base64url.

@@ -14,7 +14,9 @@ public struct SiteStore: Sendable {
         public var widget: WidgetSettings
         public var strictIdentity: Bool
 
-        public init(name: String, allowedOrigins: [String] = [], widget: WidgetSettings = .default, strictIdentity: Bool = false) {
+        public init(
+            name: String, allowedOrigins: [String] = [], widget: WidgetSettings = .default, strictIdentity: Bool = false
+        ) {
             self.name = name
             self.allowedOrigins = allowedOrigins
             self.widget = widget
@@ -55,7 +57,8 @@ public struct SiteStore: Sendable {
         return Site(
             id: .init(), organizationID: organizationID, name: try Validate.text(new.name, field: "name", max: 120),
             publicKey: Secrets.siteKey(), identitySecret: Secrets.identitySecret(), strictIdentity: new.strictIdentity,
-            allowedOrigins: try Validate.origins(new.allowedOrigins), widget: try new.widget.validated(), isActive: true,
+            allowedOrigins: try Validate.origins(new.allowedOrigins), widget: try new.widget.validated(),
+            isActive: true,
             createdAt: now, updatedAt: now
         )
     }
@@ -109,7 +112,9 @@ public struct SiteStore: Sendable {
     }
 
     public func update(_ id: Site.ID, in organizationID: Organization.ID, with changes: Changes) async throws -> Site {
-        let name = try changes.name.map { value throws(ValidationError) in try Validate.text(value, field: "name", max: 120) }
+        let name = try changes.name.map { value throws(ValidationError) in
+            try Validate.text(value, field: "name", max: 120)
+        }
         let origins = try changes.allowedOrigins.map { value throws(ValidationError) in try Validate.origins(value) }
         let widget = try changes.widget.map { value throws(ValidationError) in try value.validated() }
         let now = self.now()
@@ -136,7 +141,8 @@ public struct SiteStore: Sendable {
     }
 
     static func decode(_ row: any SQLRow) throws -> Site {
-        guard let id = Site.ID(try row.string("id")), let org = Organization.ID(try row.string("organization_id")) else {
+        guard let id = Site.ID(try row.string("id")), let org = Organization.ID(try row.string("organization_id"))
+        else {
             throw CorruptRowError(description: "site ids")
         }
         return Site(
@@ -144,7 +150,8 @@ public struct SiteStore: Sendable {
             identitySecret: try row.string("identity_secret"), strictIdentity: try row.bool("strict_identity"),
             allowedOrigins: try JSONColumn.decode([String].self, from: try row.string("allowed_origins")),
             widget: try JSONColumn.decode(WidgetSettings.self, from: try row.string("widget")),
-            isActive: try row.bool("is_active"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at")
+            isActive: try row.bool("is_active"), createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at")
         )
     }
 }

@@ -15,7 +15,10 @@ public struct Stores: Sendable {
     public let chats: ChatStore
     public let articles: ArticleStore
 
-    public init(engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.engine = engine
         self.organizations = OrganizationStore(engine: engine, now: now)
         self.sites = SiteStore(engine: engine, now: now)

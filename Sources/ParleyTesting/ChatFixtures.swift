@@ -13,7 +13,11 @@ public struct TestVisitor: Sendable {
 
 extension TestClientProtocol {
     /// Starts (or resumes) a conversation on a site as a visitor.
-    public func startConversation(siteKey: String, visitorId: String? = nil, user: [String: Any]? = nil, headers: HTTPFields = [:]) async throws -> TestVisitor {
+    public func startConversation(
+        siteKey: String, visitorId: String? = nil, user: [String: Any]? = nil, headers: HTTPFields = [:]
+    )
+        async throws -> TestVisitor
+    {
         var body: [String: Any] = ["site": siteKey]
         if let visitorId { body["visitorId"] = visitorId }
         if let user { body["user"] = user }

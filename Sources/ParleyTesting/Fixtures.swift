@@ -20,11 +20,13 @@ extension Stores {
         let created = try await self.createOrganization(
             .init(
                 name: name,
-                owner: .init(email: "owner@\(slug).test", name: "\(name) Owner", role: .owner, password: Self.fixturePassword),
+                owner: .init(
+                    email: "owner@\(slug).test", name: "\(name) Owner", role: .owner, password: Self.fixturePassword),
                 site: .init(name: "\(name) website", allowedOrigins: ["https://\(slug).test"])
             ))
         return OrganizationFixture(
-            organization: created.organization, owner: created.owner, site: created.site!, password: Self.fixturePassword)
+            organization: created.organization, owner: created.owner, site: created.site!,
+            password: Self.fixturePassword)
     }
 
     /// Adds an agent with `role` to an organization.

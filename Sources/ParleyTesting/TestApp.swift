@@ -9,7 +9,8 @@ public import ParleyStore
 /// Runs `body` against Parley built on a fresh database of `database`, through the router (no
 /// sockets). The stores given to `body` share the app's database, for seeding and checking.
 public func withTestApp<T: Sendable>(
-    _ database: TestDatabase, setup: TestingSetup = .router, configure: @Sendable (inout ParleyConfiguration) -> Void = { _ in },
+    _ database: TestDatabase, setup: TestingSetup = .router,
+    configure: @Sendable (inout ParleyConfiguration) -> Void = { _ in },
     _ body: @Sendable (any TestClientProtocol, Stores) async throws -> T
 ) async throws -> T {
     try await database.withEngine { engine in
@@ -19,7 +20,8 @@ public func withTestApp<T: Sendable>(
 
 /// Runs `body` against Parley on `engine` (several apps on one database act as instances).
 public func withTestApp<T: Sendable>(
-    on engine: any DatabaseEngine, setup: TestingSetup = .router, configure: @Sendable (inout ParleyConfiguration) -> Void = { _ in },
+    on engine: any DatabaseEngine, setup: TestingSetup = .router,
+    configure: @Sendable (inout ParleyConfiguration) -> Void = { _ in },
     _ body: @Sendable (any TestClientProtocol, Stores) async throws -> T
 ) async throws -> T {
     var configuration = ParleyConfiguration()
@@ -32,7 +34,8 @@ public func withTestApp<T: Sendable>(
     configure(&configuration)
     let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
     var logger = Logger(label: "parley.test")
-    logger.logLevel = ProcessInfo.processInfo.environment["PARLEY_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    logger.logLevel =
+        ProcessInfo.processInfo.environment["PARLEY_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
     let app = try await buildApplication(configuration, logger: logger, database: engine, output: { _ in })
     return try await app.test(setup) { client in try await body(client, stores) }
 }
@@ -81,7 +84,9 @@ extension TestClientProtocol {
         guard response.status == .ok, let setCookie = response.headers[.setCookie],
             let token = setCookie.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last,
             let csrf = try response.json()["csrfToken"] as? String
-        else { throw UnexpectedResponse(description: "sign-in failed: \(response.status) \(String(buffer: response.body))") }
+        else {
+            throw UnexpectedResponse(description: "sign-in failed: \(response.status) \(String(buffer: response.body))")
+        }
         return TestSession(cookie: String(token), csrfToken: csrf)
     }
 }

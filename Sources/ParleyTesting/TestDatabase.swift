@@ -74,7 +74,9 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
                 case .postgres(var location) = try DatabaseURL(parsing: text)
             else { fatalError("needs PostgreSQL") }
             location.schema = first.schema
-            let others = (1..<count).map { _ in PostgresEngine(location: location, maximumConnections: 4, logger: Logger(label: "parley.test")) }
+            let others = (1..<count).map { _ in
+                PostgresEngine(location: location, maximumConnections: 4, logger: Logger(label: "parley.test"))
+            }
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 for engine in others { group.addTask { try await engine.run() } }
                 defer { group.cancelAll() }

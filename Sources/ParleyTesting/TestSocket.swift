@@ -38,7 +38,9 @@ public final class TestSocket: Sendable {
                 }
                 return frame
             }
-            if self.incoming.withLock({ $0.closed }) { throw SocketClosed(reason: self.failure.withLock { $0 } ?? "closed by the server") }
+            if self.incoming.withLock({ $0.closed }) {
+                throw SocketClosed(reason: self.failure.withLock { $0 } ?? "closed by the server")
+            }
             if ContinuousClock.now >= deadline { throw TimedOut(description: "no matching frame within \(timeout)") }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -49,9 +51,12 @@ public final class TestSocket: Sendable {
         var frames: [[String: Any]] = []
         let deadline = ContinuousClock.now + window
         while ContinuousClock.now < deadline {
-            if let frame = try? await self.next(timeout: deadline - ContinuousClock.now, where: { frame in
-                frame["type"] as? String == type && (name == nil || frame["name"] as? String == name)
-            }) {
+            if let frame = try? await self.next(
+                timeout: deadline - ContinuousClock.now,
+                where: { frame in
+                    frame["type"] as? String == type && (name == nil || frame["name"] as? String == name)
+                })
+            {
                 frames.append(frame)
             }
         }
@@ -90,21 +95,21 @@ public func withTestSocket<T: Sendable>(
         group.addTask {
             defer { socket.ended() }
             do {
-            try await WebSocketClient.connect(
-                url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: headers), logger: logger
-            ) { inbound, outbound, _ in
-                try await withThrowingTaskGroup(of: Void.self) { inner in
-                    inner.addTask {
-                        for await text in stream { try await outbound.write(.text(text)) }
-                        try await outbound.close(.normalClosure, reason: nil)
+                try await WebSocketClient.connect(
+                    url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: headers), logger: logger
+                ) { inbound, outbound, _ in
+                    try await withThrowingTaskGroup(of: Void.self) { inner in
+                        inner.addTask {
+                            for await text in stream { try await outbound.write(.text(text)) }
+                            try await outbound.close(.normalClosure, reason: nil)
+                        }
+                        for try await message in inbound.messages(maxSize: 1 << 20) {
+                            if case .text(let text) = message { socket.received(text) }
+                        }
+                        continuation.finish()
+                        try await inner.waitForAll()
                     }
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
-                        if case .text(let text) = message { socket.received(text) }
-                    }
-                    continuation.finish()
-                    try await inner.waitForAll()
                 }
-            }
             } catch {
                 socket.failed(error)
                 throw error

@@ -77,7 +77,10 @@ struct Migrate: AsyncParsableCommand {
         let applied = try await Databases.with(configuration.databaseURL, logger: logger) { engine in
             try await Migrator.migrate(engine, logger: logger)
         }
-        print(applied.isEmpty ? "The database is up to date." : "Applied migrations \(applied.map(String.init).joined(separator: ", ")).")
+        print(
+            applied.isEmpty
+                ? "The database is up to date."
+                : "Applied migrations \(applied.map(String.init).joined(separator: ", ")).")
     }
 }
 
@@ -86,7 +89,8 @@ struct Org: AsyncParsableCommand {
         abstract: "Manage organizations (for hosts of several).", subcommands: [Create.self, List.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an organization with its owner and a first site.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create an organization with its owner and a first site.")
         @OptionGroup var options: ConfigurationOptions
         @Option(help: "The organization's name.") var name: String
         @Option(help: "The owner's email.") var ownerEmail: String
@@ -99,15 +103,18 @@ struct Org: AsyncParsableCommand {
             let configuration = try self.options.load()
             let created = try await self.options.withStores { stores in
                 try await stores.createOrganization(
-                    .init(name: name, owner: .init(email: email, name: "Owner", role: .owner, password: password),
-                          site: .init(name: "Website")))
+                    .init(
+                        name: name, owner: .init(email: email, name: "Owner", role: .owner, password: password),
+                        site: .init(name: "Website")))
             }
             print("Created organization \(created.organization.name) (\(created.organization.id))")
             print("  Owner:    \(created.owner.email)")
             if self.ownerPassword == nil { print("  Password: \(password)   (generated; shown only this once)") }
             if let site = created.site {
                 print("  Site key: \(site.publicKey)")
-                print("  Widget:   <script src=\"\(configuration.baseURL)/widget.js\" data-site=\"\(site.publicKey)\" async></script>")
+                print(
+                    "  Widget:   <script src=\"\(configuration.baseURL)/widget.js\" data-site=\"\(site.publicKey)\" async></script>"
+                )
             }
         }
     }
@@ -136,7 +143,9 @@ struct User: AsyncParsableCommand {
         @Option(help: "The password (generated and printed when left out).") var password: String?
 
         func validate() throws {
-            guard AgentRole(rawValue: self.role) != nil else { throw ValidationError("--role must be owner, admin or agent") }
+            guard AgentRole(rawValue: self.role) != nil else {
+                throw ValidationError("--role must be owner, admin or agent")
+            }
         }
 
         func run() async throws {
@@ -172,13 +181,16 @@ struct Site: AsyncParsableCommand {
             }
             print("Created site \(site.name) (\(site.id))")
             print("  Site key: \(site.publicKey)")
-            print("  Widget:   <script src=\"\(configuration.baseURL)/widget.js\" data-site=\"\(site.publicKey)\" async></script>")
+            print(
+                "  Widget:   <script src=\"\(configuration.baseURL)/widget.js\" data-site=\"\(site.publicKey)\" async></script>"
+            )
         }
     }
 }
 
 struct KB: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "kb", abstract: "Manage the knowledge base.", subcommands: [Import.self])
+    static let configuration = CommandConfiguration(
+        commandName: "kb", abstract: "Manage the knowledge base.", subcommands: [Import.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

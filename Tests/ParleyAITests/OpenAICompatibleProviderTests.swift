@@ -35,15 +35,18 @@ final class ScriptedOpenAIServer: Sendable {
             case .status(let code, let headers, let body):
                 var fields = HTTPFields()
                 for (name, value) in headers { fields[HTTPFields.Element.Name(name)!] = value }
-                return Response(status: .init(code: code), headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+                return Response(
+                    status: .init(code: code), headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
             case .stream(let lines, let delay):
-                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init { writer in
-                    for line in lines {
-                        if delay > .zero { try await Task.sleep(for: delay) }
-                        try await writer.write(ByteBuffer(string: line))
-                    }
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: .init { writer in
+                        for line in lines {
+                            if delay > .zero { try await Task.sleep(for: delay) }
+                            try await writer.write(ByteBuffer(string: line))
+                        }
+                        try await writer.finish(nil)
+                    })
             }
         }
         return try await Application(router: router).test(.live) { client in
@@ -53,8 +56,11 @@ final class ScriptedOpenAIServer: Sendable {
 }
 
 @Suite struct OpenAICompatibleProviderTests {
-    static func withClient<T: Sendable>(read: TimeAmount = .seconds(5), _ body: @Sendable (HTTPClient) async throws -> T) async throws -> T {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(2), read: read)))
+    static func withClient<T: Sendable>(
+        read: TimeAmount = .seconds(5), _ body: @Sendable (HTTPClient) async throws -> T
+    ) async throws -> T {
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(2), read: read)))
         do {
             let value = try await body(client)
             try await client.shutdown()
@@ -74,10 +80,15 @@ final class ScriptedOpenAIServer: Sendable {
     static let request = CompletionRequest(messages: [ChatTurn(role: "user", content: "Hello")])
 
     @Test func aStreamArrivesTokenByToken() async throws {
-        let server = ScriptedOpenAIServer([.stream([ScriptedOpenAIServer.chunk("Hel"), ScriptedOpenAIServer.chunk("lo!"), ScriptedOpenAIServer.done], delay: .milliseconds(20))])
+        let server = ScriptedOpenAIServer([
+            .stream(
+                [ScriptedOpenAIServer.chunk("Hel"), ScriptedOpenAIServer.chunk("lo!"), ScriptedOpenAIServer.done],
+                delay: .milliseconds(20))
+        ])
         try await server.run { url in
             try await Self.withClient { client in
-                let provider = OpenAICompatibleProvider(name: "scripted", baseURL: url, apiKey: "sk-test", model: "m", client: client)
+                let provider = OpenAICompatibleProvider(
+                    name: "scripted", baseURL: url, apiKey: "sk-test", model: "m", client: client)
                 let text = try await Self.collect(try await provider.stream(Self.request))
                 #expect(text == "Hello!")
             }
@@ -98,8 +109,11 @@ final class ScriptedOpenAIServer: Sendable {
         ])
         try await server.run { url in
             try await Self.withClient { client in
-                let provider = OpenAICompatibleProvider(name: "scripted", baseURL: url, apiKey: nil, model: "m", client: client)
-                await #expect(throws: ProviderError.rateLimited(retryAfter: 7)) { try await provider.stream(Self.request) }
+                let provider = OpenAICompatibleProvider(
+                    name: "scripted", baseURL: url, apiKey: nil, model: "m", client: client)
+                await #expect(throws: ProviderError.rateLimited(retryAfter: 7)) {
+                    try await provider.stream(Self.request)
+                }
                 await #expect(throws: ProviderError.unavailable("HTTP 503")) { try await provider.stream(Self.request) }
                 do {
                     _ = try await provider.stream(Self.request)
@@ -108,7 +122,9 @@ final class ScriptedOpenAIServer: Sendable {
                     #expect(status == 401)
                     #expect(message.contains("bad key"))
                 }
-                await #expect(throws: ProviderError.stream(.provider("overloaded"))) { try await provider.stream(Self.request) }
+                await #expect(throws: ProviderError.stream(.provider("overloaded"))) {
+                    try await provider.stream(Self.request)
+                }
                 await #expect(throws: ProviderError.self) { try await provider.stream(Self.request) }  // garbage
                 await #expect(throws: ProviderError.stream(.truncated)) { try await provider.stream(Self.request) }
             }
@@ -122,22 +138,31 @@ final class ScriptedOpenAIServer: Sendable {
         ])
         try await server.run { url in
             try await Self.withClient(read: .milliseconds(500)) { client in
-                let provider = OpenAICompatibleProvider(name: "scripted", baseURL: url, apiKey: nil, model: "m", client: client)
-                await #expect(throws: ProviderError.stream(.truncated)) { try await Self.collect(try await provider.stream(Self.request)) }
-                await #expect(throws: ProviderError.timedOut) { try await Self.collect(try await provider.stream(Self.request)) }
+                let provider = OpenAICompatibleProvider(
+                    name: "scripted", baseURL: url, apiKey: nil, model: "m", client: client)
+                await #expect(throws: ProviderError.stream(.truncated)) {
+                    try await Self.collect(try await provider.stream(Self.request))
+                }
+                await #expect(throws: ProviderError.timedOut) {
+                    try await Self.collect(try await provider.stream(Self.request))
+                }
             }
         }
     }
 
     @Test func theFleetFailsOverBeforeTheFirstTokenAndKeepsHealth() async throws {
         let broken = ScriptedOpenAIServer([.status(500)])
-        let working = ScriptedOpenAIServer([.stream([ScriptedOpenAIServer.chunk("from the second"), ScriptedOpenAIServer.done])])
+        let working = ScriptedOpenAIServer([
+            .stream([ScriptedOpenAIServer.chunk("from the second"), ScriptedOpenAIServer.done])
+        ])
         try await broken.run { brokenURL in
             try await working.run { workingURL in
                 try await Self.withClient { client in
                     let fleet = ProviderFleet([
-                        OpenAICompatibleProvider(name: "first", baseURL: brokenURL, apiKey: nil, model: "m", client: client),
-                        OpenAICompatibleProvider(name: "second", baseURL: workingURL, apiKey: nil, model: "m", client: client),
+                        OpenAICompatibleProvider(
+                            name: "first", baseURL: brokenURL, apiKey: nil, model: "m", client: client),
+                        OpenAICompatibleProvider(
+                            name: "second", baseURL: workingURL, apiKey: nil, model: "m", client: client),
                     ])
                     let (name, chunks) = try await fleet.stream(Self.request)
                     #expect(name == "second")

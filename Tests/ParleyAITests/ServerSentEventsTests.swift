@@ -27,7 +27,9 @@ import Testing
         return steps
     }
 
-    static let expected: [CompletionChunk] = [.delta("Hel"), .delta("lo"), .finished(reason: "stop"), .usage(prompt: 12, completion: 2), .done]
+    static let expected: [CompletionChunk] = [
+        .delta("Hel"), .delta("lo"), .finished(reason: "stop"), .usage(prompt: 12, completion: 2), .done,
+    ]
 
     @Test func aWholeStreamReadsAsDeltasThenDone() throws {
         #expect(try Self.run([Self.stream]) == Self.expected)
@@ -36,7 +38,9 @@ import Testing
     @Test func chunksSplitAnywhereGiveTheSameResult() throws {
         let bytes = Array(Self.stream.utf8)
         for split in 1..<bytes.count {
-            let chunks = [String(decoding: bytes[..<split], as: UTF8.self), String(decoding: bytes[split...], as: UTF8.self)]
+            let chunks = [
+                String(decoding: bytes[..<split], as: UTF8.self), String(decoding: bytes[split...], as: UTF8.self),
+            ]
             #expect(try Self.run(chunks) == Self.expected, "split at \(split)")
         }
         let oneByteAtATime = bytes.map { String(decoding: [$0], as: UTF8.self) }
@@ -60,7 +64,9 @@ import Testing
         let events = try parser.feed(Array("data: <html>502 Bad Gateway</html>\n\n".utf8))
         #expect(throws: StreamError.self) { try OpenAIStream.decode(events[0]) }
         var endless = ServerSentEventParser()
-        #expect(throws: StreamError.self) { try endless.feed([UInt8](repeating: 65, count: ServerSentEventParser.maximumLineLength + 1)) }
+        #expect(throws: StreamError.self) {
+            try endless.feed([UInt8](repeating: 65, count: ServerSentEventParser.maximumLineLength + 1))
+        }
     }
 
     @Test func aStreamWithoutDoneIsVisiblyIncomplete() throws {

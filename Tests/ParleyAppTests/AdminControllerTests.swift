@@ -15,7 +15,8 @@ import Testing
             let globex = try await stores.makeOrganization("Globex")
             let globexAgent = try await stores.makeAgent(in: globex.organization.id)
             let globexKey = try await stores.apiKeys.create(
-                name: "k", role: .agent, in: globex.organization.id, by: nil, creatorRole: .owner).key
+                name: "k", role: .agent, in: globex.organization.id, by: nil, creatorRole: .owner
+            ).key
             let session = try await client.signIn(acme.owner.email)
             let (site, agent, key) = (globex.site.id, globexAgent.id, globexKey.id)
             let attempts: [(HTTPRequest.Method, String, Any?)] = [
@@ -58,7 +59,10 @@ import Testing
                 (.get, "/api/v1/admin/api-keys", nil),
                 (.post, "/api/v1/admin/api-keys", ["name": "x"]),
                 (.delete, "/api/v1/admin/api-keys/\(UUID())", nil),
-                (.post, "/api/v1/admin/agents", ["email": "x@example.com", "role": "agent", "password": "long enough pw"]),
+                (
+                    .post, "/api/v1/admin/agents",
+                    ["email": "x@example.com", "role": "agent", "password": "long enough pw"]
+                ),
                 (.patch, "/api/v1/admin/agents/\(org.owner.id)", ["name": "x"]),
                 (.delete, "/api/v1/admin/agents/\(org.owner.id)", nil),
             ]
@@ -80,24 +84,32 @@ import Testing
             let session = try await client.signIn(admin.email)
             let created = try await client.send(
                 .post, "/api/v1/admin/agents",
-                json: ["email": "New.Agent@Example.com", "name": "New Agent", "role": "agent", "password": "long enough pw"],
+                json: [
+                    "email": "New.Agent@Example.com", "name": "New Agent", "role": "agent",
+                    "password": "long enough pw",
+                ],
                 headers: session.headers)
             #expect(created.status == .created)
             let newID = try #require(try created.json()["id"] as? String)
             #expect(try created.json()["email"] as? String == "new.agent@example.com")
             let duplicate = try await client.send(
                 .post, "/api/v1/admin/agents",
-                json: ["email": "new.agent@example.com", "role": "agent", "password": "long enough pw"], headers: session.headers)
+                json: ["email": "new.agent@example.com", "role": "agent", "password": "long enough pw"],
+                headers: session.headers)
             #expect(duplicate.status == .conflict)
             let makeOwner = try await client.send(
                 .post, "/api/v1/admin/agents",
-                json: ["email": "boss@example.com", "role": "owner", "password": "long enough pw"], headers: session.headers)
+                json: ["email": "boss@example.com", "role": "owner", "password": "long enough pw"],
+                headers: session.headers)
             #expect(makeOwner.status == .forbidden)
-            let promote = try await client.send(.patch, "/api/v1/admin/agents/\(newID)", json: ["role": "owner"], headers: session.headers)
+            let promote = try await client.send(
+                .patch, "/api/v1/admin/agents/\(newID)", json: ["role": "owner"], headers: session.headers)
             #expect(promote.status == .forbidden)
-            let touchOwner = try await client.send(.patch, "/api/v1/admin/agents/\(org.owner.id)", json: ["name": "x"], headers: session.headers)
+            let touchOwner = try await client.send(
+                .patch, "/api/v1/admin/agents/\(org.owner.id)", json: ["name": "x"], headers: session.headers)
             #expect(touchOwner.status == .forbidden)
-            let selfDeactivate = try await client.send(.delete, "/api/v1/admin/agents/\(admin.id)", headers: session.headers)
+            let selfDeactivate = try await client.send(
+                .delete, "/api/v1/admin/agents/\(admin.id)", headers: session.headers)
             #expect(selfDeactivate.status == .conflict)
 
             // Deactivation ends the agent's sessions and sign-in.
@@ -118,10 +130,12 @@ import Testing
             let org = try await stores.makeOrganization()
             let second = try await stores.makeAgent(in: org.organization.id, role: .owner)
             let session = try await client.signIn(second.email)
-            let demote = try await client.send(.patch, "/api/v1/admin/agents/\(org.owner.id)", json: ["role": "admin"], headers: session.headers)
+            let demote = try await client.send(
+                .patch, "/api/v1/admin/agents/\(org.owner.id)", json: ["role": "admin"], headers: session.headers)
             #expect(demote.status == .ok)
             let ownSession = try await client.signIn(second.email)
-            let demoteSelf = try await client.send(.patch, "/api/v1/admin/agents/\(second.id)", json: ["role": "admin"], headers: ownSession.headers)
+            let demoteSelf = try await client.send(
+                .patch, "/api/v1/admin/agents/\(second.id)", json: ["role": "admin"], headers: ownSession.headers)
             #expect(demoteSelf.status == .conflict)
         }
     }
@@ -133,7 +147,10 @@ import Testing
             let session = try await client.signIn(org.owner.email)
             let created = try await client.send(
                 .post, "/api/v1/admin/sites",
-                json: ["name": "Shop", "allowedOrigins": ["https://Shop.Example/"], "widget": ["title": "Help", "color": "#FF0000"]],
+                json: [
+                    "name": "Shop", "allowedOrigins": ["https://Shop.Example/"],
+                    "widget": ["title": "Help", "color": "#FF0000"],
+                ],
                 headers: session.headers)
             #expect(created.status == .created)
             let site = try created.json()
@@ -141,12 +158,17 @@ import Testing
             let key = try #require(site["publicKey"] as? String)
             #expect(site["allowedOrigins"] as? [String] == ["https://shop.example"])
             #expect((site["widget"] as? [String: Any])?["color"] as? String == "#ff0000")
-            #expect((site["widget"] as? [String: Any])?["welcomeMessage"] as? String == WidgetSettings.default.welcomeMessage)
+            #expect(
+                (site["widget"] as? [String: Any])?["welcomeMessage"] as? String
+                    == WidgetSettings.default.welcomeMessage)
             #expect((site["embedSnippet"] as? String)?.contains("data-site=\"\(key)\"") == true)
 
             let updated = try await client.send(
                 .patch, "/api/v1/admin/sites/\(id)",
-                json: ["widget": ["welcomeMessage": "Hello there", "supportEmail": "help@shop.example"], "strictIdentity": true],
+                json: [
+                    "widget": ["welcomeMessage": "Hello there", "supportEmail": "help@shop.example"],
+                    "strictIdentity": true,
+                ],
                 headers: session.headers)
             #expect(updated.status == .ok)
             let widget = try updated.json()["widget"] as? [String: Any]
@@ -155,13 +177,16 @@ import Testing
             #expect(try updated.json()["strictIdentity"] as? Bool == true)
 
             let secret = site["identitySecret"] as? String
-            let rotated = try await client.send(.post, "/api/v1/admin/sites/\(id)/rotate-secret", headers: session.headers)
+            let rotated = try await client.send(
+                .post, "/api/v1/admin/sites/\(id)/rotate-secret", headers: session.headers)
             #expect(try rotated.json()["identitySecret"] as? String != secret)
 
             var ids: [String] = []
             var cursor = ""
             repeat {
-                let page = try await client.send(.get, "/api/v1/admin/sites?limit=1&cursor=\(cursor)", headers: session.headers).json()
+                let page = try await client.send(
+                    .get, "/api/v1/admin/sites?limit=1&cursor=\(cursor)", headers: session.headers
+                ).json()
                 ids += (page["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
                 cursor = page["nextCursor"] as? String ?? ""
             } while !cursor.isEmpty
@@ -175,7 +200,8 @@ import Testing
         try await withTestApp(database) { client, stores in
             let org = try await stores.makeOrganization()
             let session = try await client.signIn(org.owner.email)
-            let created = try await client.send(.post, "/api/v1/admin/api-keys", json: ["name": "CRM", "role": "admin"], headers: session.headers)
+            let created = try await client.send(
+                .post, "/api/v1/admin/api-keys", json: ["name": "CRM", "role": "admin"], headers: session.headers)
             #expect(created.status == .created)
             let secret = try #require(try created.json()["secret"] as? String)
             let id = try #require((try created.json()["key"] as? [String: Any])?["id"] as? String)
@@ -187,18 +213,27 @@ import Testing
             #expect(me.status == .ok)
             #expect(try me.json()["role"] as? String == "admin")
             // No CSRF token needed with a key: there is no ambient credential to forge.
-            #expect(try await client.send(.post, "/api/v1/admin/sites", json: ["name": "Via API"], headers: bearer).status == .created)
+            #expect(
+                try await client.send(.post, "/api/v1/admin/sites", json: ["name": "Via API"], headers: bearer).status
+                    == .created)
 
-            let agentKey = try await client.send(.post, "/api/v1/admin/api-keys", json: ["name": "Bot"], headers: session.headers)
+            let agentKey = try await client.send(
+                .post, "/api/v1/admin/api-keys", json: ["name": "Bot"], headers: session.headers)
             let agentSecret = try #require(try agentKey.json()["secret"] as? String)
-            #expect(try await client.send(.get, "/api/v1/admin/sites", headers: [.authorization: "Bearer \(agentSecret)"]).status == .forbidden)
-            let ownerKey = try await client.send(.post, "/api/v1/admin/api-keys", json: ["name": "Root", "role": "owner"], headers: session.headers)
+            #expect(
+                try await client.send(.get, "/api/v1/admin/sites", headers: [.authorization: "Bearer \(agentSecret)"])
+                    .status == .forbidden)
+            let ownerKey = try await client.send(
+                .post, "/api/v1/admin/api-keys", json: ["name": "Root", "role": "owner"], headers: session.headers)
             #expect(ownerKey.status == .unprocessableContent)
 
-            #expect(try await client.send(.delete, "/api/v1/admin/api-keys/\(id)", headers: session.headers).status == .ok)
+            #expect(
+                try await client.send(.delete, "/api/v1/admin/api-keys/\(id)", headers: session.headers).status == .ok)
             let revoked = try await client.send(.get, "/api/v1/me", headers: bearer)
             #expect(revoked.status == .unauthorized)
-            #expect(try await client.send(.get, "/api/v1/me", headers: [.authorization: "Basic abc"]).status == .unauthorized)
+            #expect(
+                try await client.send(.get, "/api/v1/me", headers: [.authorization: "Basic abc"]).status
+                    == .unauthorized)
         }
     }
 }

@@ -36,8 +36,10 @@ import Testing
     func wrongCredentialsAreOneAnswerFor401(database: TestDatabase) async throws {
         try await withTestApp(database) { client, stores in
             let org = try await stores.makeOrganization()
-            let wrong = try await client.send(.post, "/api/v1/auth/login", json: ["email": org.owner.email, "password": "nope nope nope"])
-            let unknown = try await client.send(.post, "/api/v1/auth/login", json: ["email": "who@example.com", "password": "nope nope nope"])
+            let wrong = try await client.send(
+                .post, "/api/v1/auth/login", json: ["email": org.owner.email, "password": "nope nope nope"])
+            let unknown = try await client.send(
+                .post, "/api/v1/auth/login", json: ["email": "who@example.com", "password": "nope nope nope"])
             #expect(wrong.status == .unauthorized)
             #expect(unknown.status == .unauthorized)
             #expect(try wrong.errorCode() == "invalid_credentials")
@@ -51,11 +53,13 @@ import Testing
         try await withTestApp(database) { client, stores in
             let org = try await stores.makeOrganization()
             for _ in 0..<LoginThrottle.freeFailures {
-                let response = try await client.send(.post, "/api/v1/auth/login", json: ["email": org.owner.email, "password": "guess guess guess"])
+                let response = try await client.send(
+                    .post, "/api/v1/auth/login", json: ["email": org.owner.email, "password": "guess guess guess"])
                 #expect(response.status == .unauthorized)
             }
             // Locked now, even with the right password.
-            let locked = try await client.send(.post, "/api/v1/auth/login", json: ["email": org.owner.email, "password": org.password])
+            let locked = try await client.send(
+                .post, "/api/v1/auth/login", json: ["email": org.owner.email, "password": org.password])
             #expect(locked.status == .tooManyRequests)
             #expect(Int(locked.headers[.retryAfter] ?? "") ?? 0 > 0)
             #expect(try locked.errorCode() == "rate_limited")
@@ -68,14 +72,19 @@ import Testing
             let org = try await stores.makeOrganization()
             let session = try await client.signIn(org.owner.email)
             let cookieOnly: HTTPFields = [.cookie: "parley_session=\(session.cookie)"]
-            let forged = try await client.send(.post, "/api/v1/admin/sites", json: ["name": "Forged"], headers: cookieOnly)
+            let forged = try await client.send(
+                .post, "/api/v1/admin/sites", json: ["name": "Forged"], headers: cookieOnly)
             #expect(forged.status == .forbidden)
             #expect(try forged.errorCode() == "csrf_failed")
             var wrong = cookieOnly
             wrong[HTTPField.Name("X-CSRF-Token")!] = "not-the-token"
-            #expect(try await client.send(.post, "/api/v1/admin/sites", json: ["name": "Forged"], headers: wrong).status == .forbidden)
+            #expect(
+                try await client.send(.post, "/api/v1/admin/sites", json: ["name": "Forged"], headers: wrong).status
+                    == .forbidden)
             #expect(try await client.send(.get, "/api/v1/admin/sites", headers: cookieOnly).status == .ok)
-            #expect(try await client.send(.post, "/api/v1/admin/sites", json: ["name": "Real"], headers: session.headers).status == .created)
+            #expect(
+                try await client.send(.post, "/api/v1/admin/sites", json: ["name": "Real"], headers: session.headers)
+                    .status == .created)
         }
     }
 
@@ -98,16 +107,19 @@ import Testing
             let laptop = try await client.signIn(org.owner.email)
             let phone = try await client.signIn(org.owner.email)
             let wrongCurrent = try await client.send(
-                .post, "/api/v1/me/password", json: ["currentPassword": "not my password", "newPassword": "new and long password"],
+                .post, "/api/v1/me/password",
+                json: ["currentPassword": "not my password", "newPassword": "new and long password"],
                 headers: laptop.headers)
             #expect(wrongCurrent.status == .unprocessableContent)
             #expect(try wrongCurrent.errorField() == "currentPassword")
             let tooShort = try await client.send(
-                .post, "/api/v1/me/password", json: ["currentPassword": org.password, "newPassword": "short"], headers: laptop.headers)
+                .post, "/api/v1/me/password", json: ["currentPassword": org.password, "newPassword": "short"],
+                headers: laptop.headers)
             #expect(try tooShort.errorField() == "newPassword")
 
             let change = try await client.send(
-                .post, "/api/v1/me/password", json: ["currentPassword": org.password, "newPassword": "new and long password"],
+                .post, "/api/v1/me/password",
+                json: ["currentPassword": org.password, "newPassword": "new and long password"],
                 headers: laptop.headers)
             #expect(change.status == .noContent)
             #expect(try await client.send(.get, "/api/v1/me", headers: laptop.headers).status == .ok)

@@ -21,31 +21,63 @@ import Testing
     }
 
     static let cases: [BadRequest] = [
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": ", status: .badRequest, code: "malformed_json"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": ", status: .badRequest, code: "malformed_json"),
         .init(method: .post, uri: "/api/v1/admin/sites", body: "[1, 2]", status: .badRequest, code: "malformed_json"),
         .init(method: .post, uri: "/api/v1/admin/sites", body: "", status: .badRequest, code: "malformed_json"),
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "name=x", contentType: "application/x-www-form-urlencoded",
-              status: .unsupportedMediaType, code: "unsupported_media_type"),
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "{}", contentType: nil, status: .unsupportedMediaType, code: "unsupported_media_type"),
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "{}", status: .unprocessableContent, code: "invalid_field", field: "name"),
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": 42}", status: .unprocessableContent, code: "invalid_field", field: "name"),
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": null}", status: .unprocessableContent, code: "invalid_field", field: "name"),
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": \"   \"}", status: .unprocessableContent, code: "invalid_field", field: "name"),
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": \"x\", \"allowedOrigins\": [\"https://ok.example\", \"not an origin\"]}",
-              status: .unprocessableContent, code: "invalid_field", field: "allowedOrigins[1]"),
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": \"x\", \"widget\": {\"color\": \"blue\"}}",
-              status: .unprocessableContent, code: "invalid_field", field: "widget.color"),
-        .init(method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": \"x\", \"widget\": {\"position\": \"middle\"}}",
-              status: .unprocessableContent, code: "invalid_field", field: "widget.position"),
-        .init(method: .post, uri: "/api/v1/admin/agents", body: "{\"email\": \"nope\", \"role\": \"agent\", \"password\": \"long enough pw\"}",
-              status: .unprocessableContent, code: "invalid_field", field: "email"),
-        .init(method: .post, uri: "/api/v1/admin/agents", body: "{\"email\": \"a@b.co\", \"role\": \"king\", \"password\": \"long enough pw\"}",
-              status: .unprocessableContent, code: "invalid_field", field: "role"),
-        .init(method: .post, uri: "/api/v1/admin/agents", body: "{\"email\": \"a@b.co\", \"role\": \"agent\", \"password\": \"short\"}",
-              status: .unprocessableContent, code: "invalid_field", field: "password"),
-        .init(method: .get, uri: "/api/v1/admin/sites?limit=0", status: .unprocessableContent, code: "invalid_field", field: "limit"),
-        .init(method: .get, uri: "/api/v1/admin/sites?limit=lots", status: .unprocessableContent, code: "invalid_field", field: "limit"),
-        .init(method: .get, uri: "/api/v1/admin/sites?cursor=garbage!", status: .unprocessableContent, code: "invalid_field", field: "cursor"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites", body: "name=x", contentType: "application/x-www-form-urlencoded",
+            status: .unsupportedMediaType, code: "unsupported_media_type"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites", body: "{}", contentType: nil, status: .unsupportedMediaType,
+            code: "unsupported_media_type"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites", body: "{}", status: .unprocessableContent, code: "invalid_field",
+            field: "name"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": 42}", status: .unprocessableContent,
+            code: "invalid_field",
+            field: "name"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": null}", status: .unprocessableContent,
+            code: "invalid_field",
+            field: "name"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": \"   \"}", status: .unprocessableContent,
+            code: "invalid_field",
+            field: "name"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites",
+            body: "{\"name\": \"x\", \"allowedOrigins\": [\"https://ok.example\", \"not an origin\"]}",
+            status: .unprocessableContent, code: "invalid_field", field: "allowedOrigins[1]"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites", body: "{\"name\": \"x\", \"widget\": {\"color\": \"blue\"}}",
+            status: .unprocessableContent, code: "invalid_field", field: "widget.color"),
+        .init(
+            method: .post, uri: "/api/v1/admin/sites",
+            body: "{\"name\": \"x\", \"widget\": {\"position\": \"middle\"}}",
+            status: .unprocessableContent, code: "invalid_field", field: "widget.position"),
+        .init(
+            method: .post, uri: "/api/v1/admin/agents",
+            body: "{\"email\": \"nope\", \"role\": \"agent\", \"password\": \"long enough pw\"}",
+            status: .unprocessableContent, code: "invalid_field", field: "email"),
+        .init(
+            method: .post, uri: "/api/v1/admin/agents",
+            body: "{\"email\": \"a@b.co\", \"role\": \"king\", \"password\": \"long enough pw\"}",
+            status: .unprocessableContent, code: "invalid_field", field: "role"),
+        .init(
+            method: .post, uri: "/api/v1/admin/agents",
+            body: "{\"email\": \"a@b.co\", \"role\": \"agent\", \"password\": \"short\"}",
+            status: .unprocessableContent, code: "invalid_field", field: "password"),
+        .init(
+            method: .get, uri: "/api/v1/admin/sites?limit=0", status: .unprocessableContent, code: "invalid_field",
+            field: "limit"),
+        .init(
+            method: .get, uri: "/api/v1/admin/sites?limit=lots", status: .unprocessableContent, code: "invalid_field",
+            field: "limit"),
+        .init(
+            method: .get, uri: "/api/v1/admin/sites?cursor=garbage!", status: .unprocessableContent,
+            code: "invalid_field", field: "cursor"),
         .init(method: .get, uri: "/api/v1/admin/sites/not-a-uuid", status: .notFound, code: "not_found"),
         .init(method: .get, uri: "/api/v1/admin/sites/\(UUID())", status: .notFound, code: "not_found"),
         .init(method: .get, uri: "/api/v1/no/such/route", status: .notFound, code: "not_found"),
@@ -77,7 +109,8 @@ import Testing
             let big = "{\"name\": \"" + String(repeating: "x", count: 2 * 1024 * 1024) + "\"}"
             var headers = session.headers
             headers[.contentType] = "application/json"
-            let response = try await client.execute(uri: "/api/v1/admin/sites", method: .post, headers: headers, body: ByteBuffer(string: big))
+            let response = try await client.execute(
+                uri: "/api/v1/admin/sites", method: .post, headers: headers, body: ByteBuffer(string: big))
             #expect(response.status == .contentTooLarge)
             #expect(try response.errorCode() == "payload_too_large")
         }

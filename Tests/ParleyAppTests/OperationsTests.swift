@@ -47,7 +47,8 @@ import Testing
             #expect(!text.contains("first start password"))  // a password set by the operator is not echoed
             // A second start creates nothing and prints nothing.
             let again = Printed()
-            let second = try await buildApplication(configuration, logger: logger, database: engine, output: { again.append($0) })
+            let second = try await buildApplication(
+                configuration, logger: logger, database: engine, output: { again.append($0) })
             try await second.test(.router) { _ in }
             #expect(again.text.isEmpty)
             #expect(try await Stores(engine: engine).organizations.all().count == 1)
@@ -61,7 +62,8 @@ import Testing
             let writer = ChatWriter(engine: engine, origin: "test", logger: Logger(label: "test")) { bus.publish($0) }
             let router = try buildRouter(
                 HTTPDependencies(
-                    stores: Stores(engine: engine), baseURL: "http://x", metrics: { "" }, hub: hub, bus: bus, writer: writer,
+                    stores: Stores(engine: engine), baseURL: "http://x", metrics: { "" }, hub: hub, bus: bus,
+                    writer: writer,
                     tokens: VisitorTokens(secret: "test")))
             let url = Self.documentURL()
             let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
@@ -69,7 +71,9 @@ import Testing
             let paths = try #require(document["paths"] as? [String: [String: Any]])
             var documented = Set<String>()
             for (path, operations) in paths {
-                for method in operations.keys where method != "parameters" { documented.insert("\(method.uppercased()) \(path)") }
+                for method in operations.keys where method != "parameters" {
+                    documented.insert("\(method.uppercased()) \(path)")
+                }
             }
             let registered = Set(
                 router.routes.map { route in
@@ -84,7 +88,8 @@ import Testing
     }
 
     static func documentURL() -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/ParleyHTTP/Resources/openapi.json")
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../Sources/ParleyHTTP/Resources/openapi.json")
     }
 
     @Test func theServedOpenAPIDocumentIsTheResource() async throws {

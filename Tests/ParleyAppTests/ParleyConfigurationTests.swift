@@ -40,8 +40,10 @@ import Testing
         ("PARLEY_PORT", "http"), ("PARLEY_PORT", "70000"), ("PARLEY_BASE_URL", "support.example.com"),
         ("PARLEY_DATABASE_URL", "mysql://x"), ("PARLEY_DATABASE_URL", "postgres://nohost"),
         ("PARLEY_DATABASE_URL", "postgres://u@h/db?sslmode=sometimes"), ("PARLEY_LOG_LEVEL", "loud"),
-        ("PARLEY_LOG_FORMAT", "xml"), ("PARLEY_AUTO_MIGRATE", "maybe"), ("PARLEY_BCRYPT_COST", "3"), ("PARLEY_ASSISTANT", "sometimes"),
-        ("PARLEY_TRUSTED_PROXIES", "10.0.0.0/40"), ("PARLEY_CHAT_IDLE_MINUTES", "0"), ("PARLEY_CHAT_RATE_LIMIT", "many"),
+        ("PARLEY_LOG_FORMAT", "xml"), ("PARLEY_AUTO_MIGRATE", "maybe"), ("PARLEY_BCRYPT_COST", "3"),
+        ("PARLEY_ASSISTANT", "sometimes"),
+        ("PARLEY_TRUSTED_PROXIES", "10.0.0.0/40"), ("PARLEY_CHAT_IDLE_MINUTES", "0"),
+        ("PARLEY_CHAT_RATE_LIMIT", "many"),
     ])
     func aBadValueIsAnErrorNamingItsKey(key: String, value: String) {
         do {

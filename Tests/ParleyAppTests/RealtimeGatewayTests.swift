@@ -59,7 +59,9 @@ import Testing
             let lastSeen = 1  // the visitor saw its own message
             // While the visitor is away: a takeover (system + agent message) and two more replies.
             for body in ["Hi, I'm here", "What do you need?", "Still there?"] {
-                let reply = try await client.send(.post, "/api/v1/admin/chats/\(visitor.sessionID)/reply", json: ["body": body], headers: agent.headers)
+                let reply = try await client.send(
+                    .post, "/api/v1/admin/chats/\(visitor.sessionID)/reply", json: ["body": body],
+                    headers: agent.headers)
                 #expect(reply.status == .created)
             }
             try await withTestSocket(client.realtimeURL(token: visitor.token)) { socket in
@@ -72,7 +74,9 @@ import Testing
                     replayed.append(event["seq"] as? Int ?? -1)
                 }
                 #expect(replayed == [2, 3, 4, 5])
-                _ = try await client.send(.post, "/api/v1/admin/chats/\(visitor.sessionID)/reply", json: ["body": "Live now"], headers: agent.headers)
+                _ = try await client.send(
+                    .post, "/api/v1/admin/chats/\(visitor.sessionID)/reply", json: ["body": "Live now"],
+                    headers: agent.headers)
                 let live = await socket.collect(type: "event", name: "message.created", for: .milliseconds(400))
                 #expect(live.map { $0["seq"] as? Int ?? -1 } == [6])
                 #expect((live.first?["data"] as? [String: Any])?["body"] as? String == "Live now")
@@ -87,12 +91,16 @@ import Testing
             let alice = try await client.startConversation(siteKey: org.site.publicKey)
             let bob = try await client.startConversation(siteKey: org.site.publicKey)
             try await withTestSocket(client.realtimeURL(token: bob.token)) { socket in
-                for channel in ["supportChat:\(alice.sessionID)", "inbox:\(org.organization.id)", "supportChat:\(UUID())"] {
+                for channel in [
+                    "supportChat:\(alice.sessionID)", "inbox:\(org.organization.id)", "supportChat:\(UUID())",
+                ] {
                     try socket.send(["type": "subscribe", "channel": channel])
                     let error = try await socket.next(where: Self.isType("error"))
                     #expect(error["code"] as? String == "forbidden", "\(channel)")
                 }
-                try socket.send(["type": "send", "channel": "supportChat:\(alice.sessionID)", "clientId": "x", "body": "sneaky"])
+                try socket.send([
+                    "type": "send", "channel": "supportChat:\(alice.sessionID)", "clientId": "x", "body": "sneaky",
+                ])
                 #expect(try await socket.next(where: Self.isType("error"))["code"] as? String == "not_subscribed")
                 try socket.send(["type": "subscribe", "channel": "nonsense"])
                 #expect(try await socket.next(where: Self.isType("error"))["code"] as? String == "bad_channel")
@@ -120,8 +128,15 @@ import Testing
             #expect(try await client.send(.get, "/api/v1/realtime").status == .unauthorized)
             let agent = try await client.signIn(org.owner.email)
             let cookie = "parley_session=\(agent.cookie)"
-            #expect(try await client.send(.get, "/api/v1/realtime", headers: [.cookie: cookie, .origin: "https://evil.example"]).status == .forbidden)
-            #expect(try await client.send(.get, "/api/v1/realtime", headers: [.cookie: cookie, .origin: "http://parley.test"]).status == .ok)
+            #expect(
+                try await client.send(
+                    .get, "/api/v1/realtime", headers: [.cookie: cookie, .origin: "https://evil.example"]
+                ).status
+                    == .forbidden)
+            #expect(
+                try await client.send(
+                    .get, "/api/v1/realtime", headers: [.cookie: cookie, .origin: "http://parley.test"]
+                ).status == .ok)
         }
     }
 
@@ -139,7 +154,9 @@ import Testing
                 #expect((created["data"] as? [String: Any])?["id"] as? String == visitor.sessionID)
                 let channel = "supportChat:\(visitor.sessionID)"
                 try agentSocket.send(["type": "subscribe", "channel": channel])
-                _ = try await agentSocket.next(where: { $0["type"] as? String == "subscribed" && $0["channel"] as? String == channel })
+                _ = try await agentSocket.next(where: {
+                    $0["type"] as? String == "subscribed" && $0["channel"] as? String == channel
+                })
 
                 try await withTestSocket(client.realtimeURL(token: visitor.token)) { visitorSocket in
                     try visitorSocket.send(["type": "subscribe", "channel": channel])
@@ -150,7 +167,10 @@ import Testing
                     #expect((typing["data"] as? [String: Any])?["role"] as? String == "user")
 
                     try visitorSocket.send(["type": "send", "channel": channel, "clientId": "v1", "body": "Hi!"])
-                    let onInbox = try await agentSocket.next(where: { $0["name"] as? String == "message.created" && $0["channel"] as? String == "inbox:\(org.organization.id)" })
+                    let onInbox = try await agentSocket.next(where: {
+                        $0["name"] as? String == "message.created"
+                            && $0["channel"] as? String == "inbox:\(org.organization.id)"
+                    })
                     #expect((onInbox["data"] as? [String: Any])?["body"] as? String == "Hi!")
 
                     try agentSocket.send(["type": "read", "channel": channel, "seq": 1])
@@ -158,9 +178,12 @@ import Testing
                     #expect((read["data"] as? [String: Any])?["seq"] as? Int == 1)
                     #expect((read["data"] as? [String: Any])?["byVisitor"] as? Bool == false)
 
-                    try agentSocket.send(["type": "send", "channel": channel, "clientId": "a1", "body": "Hello from the team"])
+                    try agentSocket.send([
+                        "type": "send", "channel": channel, "clientId": "a1", "body": "Hello from the team",
+                    ])
                     let reply = try await visitorSocket.next(where: { frame in
-                        frame["name"] as? String == "message.created" && (frame["data"] as? [String: Any])?["role"] as? String == "agent"
+                        frame["name"] as? String == "message.created"
+                            && (frame["data"] as? [String: Any])?["role"] as? String == "agent"
                     })
                     #expect((reply["data"] as? [String: Any])?["body"] as? String == "Hello from the team")
                 }
@@ -177,7 +200,8 @@ import Testing
                     let visitor = try await first.startConversation(siteKey: org.site.publicKey)
                     let agent = try await second.signIn(org.owner.email)
                     let channel = "supportChat:\(visitor.sessionID)"
-                    try await withTestSocket(second.realtimeURL(), headers: [.cookie: "parley_session=\(agent.cookie)"]) { agentSocket in
+                    try await withTestSocket(second.realtimeURL(), headers: [.cookie: "parley_session=\(agent.cookie)"])
+                    { agentSocket in
                         try agentSocket.send(["type": "subscribe", "channel": channel])
                         _ = try await agentSocket.next(where: Self.isType("subscribed"))
                         try await withTestSocket(first.realtimeURL(token: visitor.token)) { visitorSocket in
@@ -185,17 +209,22 @@ import Testing
                             _ = try await visitorSocket.next(where: Self.isType("subscribed"))
                             // Through instance one, seen on instance two.
                             let sent = try await first.send(
-                                .post, "/api/v1/chat/sessions/\(visitor.sessionID)/messages", json: ["clientId": "x1", "body": "Via instance one"],
+                                .post, "/api/v1/chat/sessions/\(visitor.sessionID)/messages",
+                                json: ["clientId": "x1", "body": "Via instance one"],
                                 headers: visitor.headers)
                             #expect(sent.status == .created)
                             let seen = try await agentSocket.next(where: Self.isEvent("message.created"))
                             #expect((seen["data"] as? [String: Any])?["body"] as? String == "Via instance one")
                             // And back: an agent on instance two, seen by the visitor on instance one.
-                            try agentSocket.send(["type": "send", "channel": channel, "clientId": "a1", "body": "Via instance two"])
+                            try agentSocket.send([
+                                "type": "send", "channel": channel, "clientId": "a1", "body": "Via instance two",
+                            ])
                             let back = try await visitorSocket.next(where: { frame in
-                                frame["name"] as? String == "message.created" && (frame["data"] as? [String: Any])?["body"] as? String == "Via instance two"
+                                frame["name"] as? String == "message.created"
+                                    && (frame["data"] as? [String: Any])?["body"] as? String == "Via instance two"
                             })
-                            #expect((back["data"] as? [String: Any])?["seq"] as? Int == 3)  // 1 visitor, 2 "joined", 3 reply
+                            // 1 the visitor's message, 2 "joined", 3 the reply.
+                            #expect((back["data"] as? [String: Any])?["seq"] as? Int == 3)
                             try visitorSocket.send(["type": "typing", "channel": channel, "on": true])
                             _ = try await agentSocket.next(where: Self.isEvent("typing"))
                         }

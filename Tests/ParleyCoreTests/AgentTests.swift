@@ -20,14 +20,16 @@ import Testing
 
     @Test func agentsCannotChangeTheTeam() {
         #expect(throws: DomainError.self) {
-            try TeamRules.check(.init(isActive: false), to: Self.agent(.agent), by: .agent, actorID: nil, activeOwners: 1)
+            try TeamRules.check(
+                .init(isActive: false), to: Self.agent(.agent), by: .agent, actorID: nil, activeOwners: 1)
         }
         #expect(throws: DomainError.self) { try TeamRules.checkCreate(role: .agent, by: .agent) }
     }
 
     @Test func adminsCannotTouchOwnersOrMakeThem() {
         #expect(throws: DomainError.forbidden("Only an owner can change an owner's account.")) {
-            try TeamRules.check(.init(isActive: false), to: Self.agent(.owner), by: .admin, actorID: nil, activeOwners: 2)
+            try TeamRules.check(
+                .init(isActive: false), to: Self.agent(.owner), by: .admin, actorID: nil, activeOwners: 2)
         }
         #expect(throws: DomainError.self) {
             try TeamRules.check(.init(role: .owner), to: Self.agent(.agent), by: .admin, actorID: nil, activeOwners: 1)

@@ -7,11 +7,17 @@ import Testing
         #expect(SearchTerms.words("How do I RESET my password?") == ["how", "do", "reset", "my", "password"])
         #expect(SearchTerms.words(#"refund" OR title:* NEAR(a b) -x"#) == ["refund", "or", "title", "near"])
         #expect(SearchTerms.words("a ! ?").isEmpty)
-        #expect(SearchTerms.words(String(repeating: "word ", count: 40) + (0..<40).map { "w\($0)" }.joined(separator: " ")).count == 16)
+        #expect(
+            SearchTerms.words(String(repeating: "word ", count: 40) + (0..<40).map { "w\($0)" }.joined(separator: " "))
+                .count == 16)
     }
 
     @Test func markdownFrontMatterHeadingOrFileNameGiveTheTitle() {
-        let front = MarkdownArticle(fileName: "x.md", text: "---\ntitle: Shipping times\nurl: https://shop.example/shipping\ntags: orders, delivery\npublished: false\n---\nWe ship in 2 days.")
+        let front = MarkdownArticle(
+            fileName: "x.md",
+            text:
+                "---\ntitle: Shipping times\nurl: https://shop.example/shipping\ntags: orders, delivery\npublished: false\n---\nWe ship in 2 days."
+        )
         #expect(front.title == "Shipping times")
         #expect(front.url == "https://shop.example/shipping")
         #expect(front.tags == ["orders", "delivery"])
@@ -36,7 +42,10 @@ import Testing
         #expect(KnowledgeMatch.isStrong(question: question, title: title, body: body) == strong)
     }
 
-    @Test(arguments: ["I want to talk to a human", "Can I speak to someone?", "human", "AGENT", "real person please", "customer service"])
+    @Test(arguments: [
+        "I want to talk to a human", "Can I speak to someone?", "human", "AGENT", "real person please",
+        "customer service",
+    ])
     func askingForAPersonIsRecognised(text: String) {
         #expect(HandoffIntent.asksForHuman(text))
     }
@@ -49,13 +58,20 @@ import Testing
     @Test func theAssistantNeverSpeaksOnceAPersonIsInCharge() {
         let now = Date()
         for status in [ChatStatus.agentActive, .escalated, .closed] {
-            let session = ChatSession(id: .init(), organizationID: .init(), siteID: .init(), visitorID: .init(), status: status, lastSeq: 3, createdAt: now, updatedAt: now)
+            let session = ChatSession(
+                id: .init(), organizationID: .init(), siteID: .init(), visitorID: .init(), status: status, lastSeq: 3,
+                createdAt: now,
+                updatedAt: now)
             #expect(throws: InvalidTransition.self) {
                 try ChatLifecycle.apply(.aiMessage(body: "hi", replyTo: 3, metadata: [:]), to: session, now: now)
             }
         }
-        let active = ChatSession(id: .init(), organizationID: .init(), siteID: .init(), visitorID: .init(), status: .aiActive, lastSeq: 3, createdAt: now, updatedAt: now)
-        let reply = try? ChatLifecycle.apply(.aiMessage(body: "hi", replyTo: 3, metadata: ["kind": "article"]), to: active, now: now)
+        let active = ChatSession(
+            id: .init(), organizationID: .init(), siteID: .init(), visitorID: .init(), status: .aiActive, lastSeq: 3,
+            createdAt: now,
+            updatedAt: now)
+        let reply = try? ChatLifecycle.apply(
+            .aiMessage(body: "hi", replyTo: 3, metadata: ["kind": "article"]), to: active, now: now)
         #expect(reply?.messages.first?.clientID == "ai:3")
         #expect(reply?.messages.first?.metadata["kind"] == "article")
         let escalated = try? ChatLifecycle.apply(.escalate(.visitorAsked, visitorHasEmail: true), to: active, now: now)

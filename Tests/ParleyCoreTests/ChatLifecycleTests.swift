@@ -13,7 +13,8 @@ import Testing
 
     @Test(arguments: ChatStatus.allCases)
     func aVisitorMessageTakesTheNextSeqInAnyStatus(status: ChatStatus) throws {
-        let outcome = try ChatLifecycle.apply(.visitorMessage(body: "hi", clientID: "c"), to: self.session(status), now: self.now)
+        let outcome = try ChatLifecycle.apply(
+            .visitorMessage(body: "hi", clientID: "c"), to: self.session(status), now: self.now)
         #expect(outcome.messages.map(\.seq) == [5])
         #expect(outcome.session.lastSeq == 5)
         #expect(outcome.session.lastVisitorSeq == 5)
@@ -23,26 +24,37 @@ import Testing
     @Test func anAgentReplyTakesOverAndAssigns() throws {
         let agent = Agent.ID()
         let outcome = try ChatLifecycle.apply(
-            .agentMessage(agent: agent, agentName: "Ann", body: "Hello", clientID: nil), to: self.session(.aiActive), now: self.now)
+            .agentMessage(agent: agent, agentName: "Ann", body: "Hello", clientID: nil), to: self.session(.aiActive),
+            now: self.now)
         #expect(outcome.session.status == .agentActive)
         #expect(outcome.session.assignedAgentID == agent)
         #expect(outcome.messages.map(\.body) == ["Ann joined the conversation", "Hello"])
         #expect(outcome.messages.map(\.seq) == [5, 6])
         #expect(outcome.session.agentReadSeq == 6)
         let again = try ChatLifecycle.apply(
-            .agentMessage(agent: agent, agentName: "Ann", body: "More", clientID: nil), to: outcome.session, now: self.now)
+            .agentMessage(agent: agent, agentName: "Ann", body: "More", clientID: nil), to: outcome.session,
+            now: self.now)
         #expect(again.messages.count == 1)
     }
 
     @Test func forbiddenTransitionsThrow() {
-        #expect(throws: InvalidTransition.self) { try ChatLifecycle.apply(.close(.agent), to: self.session(.closed), now: self.now) }
-        #expect(throws: InvalidTransition.self) { try ChatLifecycle.apply(.assign(.init()), to: self.session(.closed), now: self.now) }
-        #expect(throws: InvalidTransition.self) { try ChatLifecycle.apply(.archive, to: self.session(.aiActive, archived: true), now: self.now) }
-        #expect(throws: InvalidTransition.self) { try ChatLifecycle.apply(.restore, to: self.session(.aiActive), now: self.now) }
+        #expect(throws: InvalidTransition.self) {
+            try ChatLifecycle.apply(.close(.agent), to: self.session(.closed), now: self.now)
+        }
+        #expect(throws: InvalidTransition.self) {
+            try ChatLifecycle.apply(.assign(.init()), to: self.session(.closed), now: self.now)
+        }
+        #expect(throws: InvalidTransition.self) {
+            try ChatLifecycle.apply(.archive, to: self.session(.aiActive, archived: true), now: self.now)
+        }
+        #expect(throws: InvalidTransition.self) {
+            try ChatLifecycle.apply(.restore, to: self.session(.aiActive), now: self.now)
+        }
     }
 
     @Test func aVisitorMessageRestoresAnArchivedConversation() throws {
-        let outcome = try ChatLifecycle.apply(.visitorMessage(body: "back", clientID: nil), to: self.session(.closed, archived: true), now: self.now)
+        let outcome = try ChatLifecycle.apply(
+            .visitorMessage(body: "back", clientID: nil), to: self.session(.closed, archived: true), now: self.now)
         #expect(outcome.session.archivedAt == nil)
         #expect(outcome.sessionChanged)
     }

@@ -11,7 +11,10 @@ import Testing
         #expect(try Validate.email(input) == expected)
     }
 
-    @Test(arguments: ["", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a b@example.com", "ada@.com", "<a>@x.com"])
+    @Test(arguments: [
+        "", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a b@example.com", "ada@.com",
+        "<a>@x.com",
+    ])
     func implausibleEmailsAreRefusedNamingTheField(input: String) {
         #expect(throws: ValidationError.self) { try Validate.email(input, field: "ownerEmail") }
         do {
@@ -37,7 +40,10 @@ import Testing
         #expect(try Validate.origin(input, field: "o") == expected)
     }
 
-    @Test(arguments: ["example.com", "ftp://example.com", "https://example.com/path", "https://", "https://a.com?x=1", "javascript:alert(1)"])
+    @Test(arguments: [
+        "example.com", "ftp://example.com", "https://example.com/path", "https://", "https://a.com?x=1",
+        "javascript:alert(1)",
+    ])
     func nonOriginsAreRefused(input: String) {
         #expect(throws: ValidationError.self) { try Validate.origin(input, field: "o") }
     }

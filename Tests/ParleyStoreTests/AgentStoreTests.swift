@@ -11,9 +11,13 @@ import Testing
             let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
             let org = try await stores.makeOrganization()
             let agent = try await stores.makeAgent(in: org.organization.id)
-            #expect(try await stores.agents.authenticate(email: agent.email.uppercased(), password: Stores.fixturePassword)?.id == agent.id)
+            #expect(
+                try await stores.agents.authenticate(email: agent.email.uppercased(), password: Stores.fixturePassword)?
+                    .id == agent.id)
             #expect(try await stores.agents.authenticate(email: agent.email, password: "wrong password") == nil)
-            #expect(try await stores.agents.authenticate(email: "nobody@example.com", password: Stores.fixturePassword) == nil)
+            #expect(
+                try await stores.agents.authenticate(email: "nobody@example.com", password: Stores.fixturePassword)
+                    == nil)
             _ = try await stores.agents.update(
                 agent.id, in: org.organization.id, with: .init(isActive: false), by: .owner, actorID: org.owner.id)
             #expect(try await stores.agents.authenticate(email: agent.email, password: Stores.fixturePassword) == nil)
@@ -63,7 +67,8 @@ import Testing
                 keepingSession: hereHash)
             #expect(try await stores.sessions.resolve(token: here.token) != nil)
             #expect(try await stores.sessions.resolve(token: elsewhere.token) == nil)
-            #expect(try await stores.agents.authenticate(email: org.owner.email, password: "a brand new password") != nil)
+            #expect(
+                try await stores.agents.authenticate(email: org.owner.email, password: "a brand new password") != nil)
         }
     }
 
@@ -81,10 +86,12 @@ import Testing
             }
             #expect(stored != secret && !stored.contains(secret))
             await #expect(throws: ValidationError.self) {
-                try await stores.apiKeys.create(name: "x", role: .owner, in: org.organization.id, by: nil, creatorRole: .owner)
+                try await stores.apiKeys.create(
+                    name: "x", role: .owner, in: org.organization.id, by: nil, creatorRole: .owner)
             }
             await #expect(throws: DomainError.self) {
-                try await stores.apiKeys.create(name: "x", role: .admin, in: org.organization.id, by: nil, creatorRole: .agent)
+                try await stores.apiKeys.create(
+                    name: "x", role: .admin, in: org.organization.id, by: nil, creatorRole: .agent)
             }
             _ = try await stores.apiKeys.revoke(key.id, in: org.organization.id)
             #expect(try await stores.apiKeys.resolve(secret: secret) == nil)

@@ -28,14 +28,17 @@ import Testing
     func concurrentMessagesGetGapFreeSeqsAndEveryOneIsStored(database: TestDatabase) async throws {
         try await Self.withWriter(database) { stores, writer, log in
             let org = try await stores.makeOrganization()
-            let started = try await stores.chats.start(site: org.site, anonymousID: "browser-1", identity: nil, page: nil)
+            let started = try await stores.chats.start(
+                site: org.site, anonymousID: "browser-1", identity: nil, page: nil)
             let count = 200
             let seqs = try await withThrowingTaskGroup(of: Int64.self) { group in
                 for index in 0..<count {
                     group.addTask {
                         let outcome = try await writer.submit(
-                            .init(sessionID: started.session.id, organizationID: org.organization.id,
-                                  actor: .visitor(started.visitor.id), command: .visitorMessage(body: "m\(index)", clientID: "c\(index)")))
+                            .init(
+                                sessionID: started.session.id, organizationID: org.organization.id,
+                                actor: .visitor(started.visitor.id),
+                                command: .visitorMessage(body: "m\(index)", clientID: "c\(index)")))
                         return outcome.messages[0].seq
                     }
                 }
@@ -57,7 +60,8 @@ import Testing
     func aResendWithTheSameClientIDReturnsTheOriginal(database: TestDatabase) async throws {
         try await Self.withWriter(database) { stores, writer, _ in
             let org = try await stores.makeOrganization()
-            let started = try await stores.chats.start(site: org.site, anonymousID: "browser-1", identity: nil, page: nil)
+            let started = try await stores.chats.start(
+                site: org.site, anonymousID: "browser-1", identity: nil, page: nil)
             let request = ChatWriter.Request(
                 sessionID: started.session.id, organizationID: org.organization.id, actor: .visitor(started.visitor.id),
                 command: .visitorMessage(body: "Hello", clientID: "same"))
@@ -79,10 +83,14 @@ import Testing
             let org = try await stores.makeOrganization()
             let started = try await stores.chats.start(site: org.site, anonymousID: "b", identity: nil, page: nil)
             func run(_ command: ChatCommand, as actor: ChatWriter.Actor = .team) async throws -> ChatOutcome {
-                try await writer.submit(.init(sessionID: started.session.id, organizationID: org.organization.id, actor: actor, command: command))
+                try await writer.submit(
+                    .init(
+                        sessionID: started.session.id, organizationID: org.organization.id, actor: actor,
+                        command: command))
             }
             _ = try await run(.visitorMessage(body: "Hi", clientID: "1"), as: .visitor(started.visitor.id))
-            let reply = try await run(.agentMessage(agent: org.owner.id, agentName: "Ann", body: "Hello!", clientID: nil))
+            let reply = try await run(
+                .agentMessage(agent: org.owner.id, agentName: "Ann", body: "Hello!", clientID: nil))
             #expect(reply.session.status == .agentActive)
             #expect(reply.session.assignedAgentID == org.owner.id)
             #expect(reply.messages.map(\.role) == [.system, .agent])
@@ -91,7 +99,8 @@ import Testing
             #expect(closed.session.status == .closed)
             await #expect(throws: InvalidTransition.self) { try await run(.close(.agent)) }
             _ = try await run(.archive)
-            let reopened = try await run(.visitorMessage(body: "One more thing", clientID: "2"), as: .visitor(started.visitor.id))
+            let reopened = try await run(
+                .visitorMessage(body: "One more thing", clientID: "2"), as: .visitor(started.visitor.id))
             #expect(reopened.session.status == .aiActive)
             #expect(reopened.session.archivedAt == nil)
             let stored = try await stores.chats.session(started.session.id, in: org.organization.id)
@@ -109,12 +118,16 @@ import Testing
             let mine = try await stores.chats.start(site: org.site, anonymousID: "me", identity: nil, page: nil)
             let theirs = try await stores.chats.start(site: org.site, anonymousID: "them", identity: nil, page: nil)
             await #expect(throws: DomainError.notFound(entity: "conversation")) {
-                try await writer.submit(.init(sessionID: theirs.session.id, organizationID: org.organization.id,
-                                              actor: .visitor(mine.visitor.id), command: .visitorMessage(body: "x", clientID: "x")))
+                try await writer.submit(
+                    .init(
+                        sessionID: theirs.session.id, organizationID: org.organization.id,
+                        actor: .visitor(mine.visitor.id), command: .visitorMessage(body: "x", clientID: "x")))
             }
             await #expect(throws: DomainError.notFound(entity: "conversation")) {
-                try await writer.submit(.init(sessionID: mine.session.id, organizationID: other.organization.id,
-                                              actor: .team, command: .close(.agent)))
+                try await writer.submit(
+                    .init(
+                        sessionID: mine.session.id, organizationID: other.organization.id,
+                        actor: .team, command: .close(.agent)))
             }
             #expect(try await stores.chats.messages(in: theirs.session.id, after: 0, limit: 10).isEmpty)
         }
@@ -125,18 +138,25 @@ import Testing
         try await Self.withWriter(database) { stores, writer, _ in
             let org = try await stores.makeOrganization()
             let first = try await stores.chats.start(site: org.site, anonymousID: "b", identity: nil, page: "/pricing")
-            _ = try await writer.submit(.init(sessionID: first.session.id, organizationID: org.organization.id,
-                                              actor: .visitor(first.visitor.id), command: .visitorMessage(body: "Hi", clientID: "1")))
+            _ = try await writer.submit(
+                .init(
+                    sessionID: first.session.id, organizationID: org.organization.id,
+                    actor: .visitor(first.visitor.id), command: .visitorMessage(body: "Hi", clientID: "1")))
             let again = try await stores.chats.start(site: org.site, anonymousID: "b", identity: nil, page: "/docs")
             #expect(again.session.id == first.session.id)
             #expect(!again.isNew)
             #expect(again.recent.map(\.body) == ["Hi"])
             #expect(again.visitor.currentPage == "/docs")
             // An identified user on a new browser finds the same visitor.
-            let identified = try await stores.chats.start(site: org.site, anonymousID: "b", identity: .init(id: "u-42"), page: nil)
-            let newBrowser = try await stores.chats.start(site: org.site, anonymousID: "other-browser", identity: .init(id: "u-42"), page: nil)
+            let identified = try await stores.chats.start(
+                site: org.site, anonymousID: "b", identity: .init(id: "u-42"), page: nil)
+            let newBrowser = try await stores.chats.start(
+                site: org.site, anonymousID: "other-browser", identity: .init(id: "u-42"), page: nil)
             #expect(newBrowser.visitor.id == identified.visitor.id)
-            _ = try await writer.submit(.init(sessionID: first.session.id, organizationID: org.organization.id, actor: .team, command: .close(.agent)))
+            _ = try await writer.submit(
+                .init(
+                    sessionID: first.session.id, organizationID: org.organization.id, actor: .team,
+                    command: .close(.agent)))
             let afterClose = try await stores.chats.start(site: org.site, anonymousID: "b", identity: nil, page: nil)
             #expect(afterClose.session.id != first.session.id)
             #expect(afterClose.isNew)

@@ -75,7 +75,9 @@ import Testing
             #expect(try await stores.jobs.enqueue(kind: "cleanup", uniqueKey: "cleanup") != nil)
             #expect(try await stores.jobs.enqueue(kind: "cleanup", uniqueKey: "cleanup") == nil)
             let job = try #require(try await stores.jobs.claim(limit: 1, worker: "w").first)
-            #expect(try await stores.jobs.enqueue(kind: "cleanup", runAt: Date().addingTimeInterval(3600), uniqueKey: "cleanup") != nil)
+            #expect(
+                try await stores.jobs.enqueue(
+                    kind: "cleanup", runAt: Date().addingTimeInterval(3600), uniqueKey: "cleanup") != nil)
             #expect(try await stores.jobs.enqueue(kind: "cleanup", uniqueKey: "cleanup") == nil)
             try await stores.jobs.complete(job, worker: "w")
             #expect(try await stores.jobs.counts() == ["done": 1, "pending": 1])

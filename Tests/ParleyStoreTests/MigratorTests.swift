@@ -12,7 +12,8 @@ import Testing
             let again = try await Migrator.migrate(engine, logger: Logger(label: "test"))
             #expect(again.isEmpty)
             let count = try await engine.read { db in
-                try await db.raw("SELECT COUNT(*) AS n FROM parley_migrations").first()!.decode(column: "n", as: Int.self)
+                try await db.raw("SELECT COUNT(*) AS n FROM parley_migrations").first()!.decode(
+                    column: "n", as: Int.self)
             }
             #expect(count == Migrator.known.count)
         }
@@ -23,7 +24,8 @@ import Testing
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         try await TestDatabase.sqlite.withEngine(file: path) { engine in
             let (mode, sync) = try await engine.transaction { db in
-                let mode = try await db.raw("PRAGMA journal_mode").first()!.decode(column: "journal_mode", as: String.self)
+                let mode = try await db.raw("PRAGMA journal_mode").first()!.decode(
+                    column: "journal_mode", as: String.self)
                 let sync = try await db.raw("PRAGMA synchronous").first()!.decode(column: "synchronous", as: Int.self)
                 return (mode, sync)
             }

@@ -44,7 +44,9 @@ import Testing
                         try await stores.createFirstOrganization(
                             .init(
                                 name: "First \(index)",
-                                owner: .init(email: "owner\(index)@example.com", name: "", role: .owner, password: "long enough pw"),
+                                owner: .init(
+                                    email: "owner\(index)@example.com", name: "", role: .owner,
+                                    password: "long enough pw"),
                                 site: .init(name: "Website"))) != nil
                     }
                 }

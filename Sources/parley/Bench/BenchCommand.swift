@@ -13,14 +13,16 @@ struct Bench: AsyncParsableCommand {
 
     struct Target: ParsableArguments {
         @Option(help: "The server's URL (loopback only).") var url = "http://127.0.0.1:8080"
-        @Option(help: "An owner's or admin's email (sets up an API key and conversations).") var email = "bench@example.com"
+        @Option(help: "An owner's or admin's email (sets up an API key and conversations).") var email =
+            "bench@example.com"
         @Option(help: "Their password.") var password = "bench password 1"
         @Option(help: "The server's process id, to read its memory.") var serverPid: Int32?
         @Flag(help: "Drive the Node ws peer instead of Parley (no REST API, no persistence).") var peer = false
         @Option(help: "Event loop threads for the load generator.") var threads = 1
 
         func validate() throws {
-            guard let host = URL(string: self.url)?.host, host == "localhost" || host.hasPrefix("127.") || host == "::1" else {
+            guard let host = URL(string: self.url)?.host, host == "localhost" || host.hasPrefix("127.") || host == "::1"
+            else {
                 throw ValidationError("--url must be a loopback address")
             }
         }
@@ -70,7 +72,8 @@ struct Bench: AsyncParsableCommand {
     }
 
     static func subscribe(_ channel: String, after: Int? = nil) -> String {
-        after.map { #"{"type":"subscribe","channel":"\#(channel)","after":\#($0)}"# } ?? #"{"type":"subscribe","channel":"\#(channel)"}"#
+        after.map { #"{"type":"subscribe","channel":"\#(channel)","after":\#($0)}"# }
+            ?? #"{"type":"subscribe","channel":"\#(channel)"}"#
     }
 
     static func send(_ channel: String, clientId: String, body: String) -> String {
@@ -88,7 +91,8 @@ struct Bench: AsyncParsableCommand {
     // MARK: - idle
 
     struct Idle: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Hold many idle visitor connections; server memory per connection.")
+        static let configuration = CommandConfiguration(
+            abstract: "Hold many idle visitor connections; server memory per connection.")
         @OptionGroup var target: Target
         @Option(help: "How many connections.") var connections = 19_000
         @Option(help: "Seconds to hold them.") var hold = 5
@@ -117,10 +121,16 @@ struct Bench: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(self.hold))
             let after = self.target.serverPid.flatMap(residentMemory)
             let open = sockets.filter { $0.channel.isActive }.count
-            print(String(format: "idle: %d connections open and subscribed (%d subscribed) in %.1f s; held %d s", open, subscribed.load(ordering: .relaxed), seconds, self.hold))
+            print(
+                String(
+                    format: "idle: %d connections open and subscribed (%d subscribed) in %.1f s; held %d s", open,
+                    subscribed.load(ordering: .relaxed), seconds, self.hold))
             if let before, let after {
-                print(String(format: "idle: server memory %.1f MB -> %.1f MB: %.2f KB per connection",
-                             Double(before) / 1_048_576, Double(after) / 1_048_576, Double(after - before) / 1024 / Double(open)))
+                print(
+                    String(
+                        format: "idle: server memory %.1f MB -> %.1f MB: %.2f KB per connection",
+                        Double(before) / 1_048_576, Double(after) / 1_048_576,
+                        Double(after - before) / 1024 / Double(open)))
             }
             for socket in sockets { await socket.close() }
             try await group.shutdownGracefully()
@@ -130,7 +140,8 @@ struct Bench: AsyncParsableCommand {
     // MARK: - fanout
 
     struct Fanout: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One conversation watched by many subscribers; delivery latency.")
+        static let configuration = CommandConfiguration(
+            abstract: "One conversation watched by many subscribers; delivery latency.")
         @OptionGroup var target: Target
         @Option(help: "Subscribers of the one conversation.") var subscribers = 1000
         @Option(help: "Messages per second sent into it.") var rate = 100
@@ -146,9 +157,12 @@ struct Bench: AsyncParsableCommand {
             let key = server.apiKey
             let sockets = try await Bench.connectAll(
                 self.subscribers, target: server, group: group,
-                path: { _ in "/api/v1/realtime" }, headers: { _ in server.peer ? [] : [("Authorization", "Bearer \(key)")] }
+                path: { _ in "/api/v1/realtime" },
+                headers: { _ in server.peer ? [] : [("Authorization", "Bearer \(key)")] }
             ) { _, buffer, time in
-                if FrameScan.contains(buffer, Bench.messageMarker), let sent = FrameScan.number(after: Bench.timeMarker, in: buffer) {
+                if FrameScan.contains(buffer, Bench.messageMarker),
+                    let sent = FrameScan.number(after: Bench.timeMarker, in: buffer)
+                {
                     samples.add(time &- sent)
                     received.add(1, ordering: .relaxed)
                 } else if FrameScan.contains(buffer, Bench.subscribedMarker) {
@@ -156,7 +170,9 @@ struct Bench: AsyncParsableCommand {
                 }
             }
             for socket in sockets { socket.send(Bench.subscribe(publisher.channel)) }
-            while subscribed.load(ordering: .relaxed) < self.subscribers { try await Task.sleep(for: .milliseconds(50)) }
+            while subscribed.load(ordering: .relaxed) < self.subscribers {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let acks = Atomic<Int>(0)
             let sender = try await BenchSocket.connect(
                 host: server.host, port: server.port, path: "/api/v1/realtime?token=\(publisher.token)", group: group
@@ -165,7 +181,9 @@ struct Bench: AsyncParsableCommand {
             }
             sender.send(Bench.subscribe(publisher.channel))
             try await Task.sleep(for: .milliseconds(300))
-            print("fanout: \(self.subscribers) subscribers of one conversation, \(self.rate) messages/s for \(self.duration) s")
+            print(
+                "fanout: \(self.subscribers) subscribers of one conversation, \(self.rate) messages/s for \(self.duration) s"
+            )
             let total = self.rate * self.duration
             let start = Bench.now()
             for index in 0..<total {
@@ -177,13 +195,18 @@ struct Bench: AsyncParsableCommand {
             let sendSeconds = Double(Bench.now() - start) / 1e9
             let expected = total * self.subscribers
             let deadline = Bench.now() + 10_000_000_000
-            while received.load(ordering: .relaxed) < expected || acks.load(ordering: .relaxed) < total, Bench.now() < deadline {
+            while received.load(ordering: .relaxed) < expected || acks.load(ordering: .relaxed) < total,
+                Bench.now() < deadline
+            {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let elapsed = max(sendSeconds, Double(self.duration))
             let got = received.load(ordering: .relaxed)
-            print(String(format: "fanout: %d of %d deliveries (%.0f/s), %d acks, lost %d; latency %@",
-                         got, expected, Double(got) / elapsed, acks.load(ordering: .relaxed), expected - got, samples.summary()))
+            print(
+                String(
+                    format: "fanout: %d of %d deliveries (%.0f/s), %d acks, lost %d; latency %@",
+                    got, expected, Double(got) / elapsed, acks.load(ordering: .relaxed), expected - got,
+                    samples.summary()))
             print("fanout: server memory \(self.target.memory())")
             await sender.close()
             for socket in sockets { await socket.close() }
@@ -194,7 +217,8 @@ struct Bench: AsyncParsableCommand {
     // MARK: - throughput
 
     struct Throughput: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Many conversations of a visitor and watching agents; committed messages per second.")
+        static let configuration = CommandConfiguration(
+            abstract: "Many conversations of a visitor and watching agents; committed messages per second.")
         @OptionGroup var target: Target
         @Option(help: "Conversations.") var conversations = 500
         @Option(help: "Agents watching each conversation.") var watchers = 2
@@ -213,16 +237,21 @@ struct Bench: AsyncParsableCommand {
             let watcherCount = self.conversations * self.watchers
             let watchers = try await Bench.connectAll(
                 watcherCount, target: server, group: group,
-                path: { _ in "/api/v1/realtime" }, headers: { _ in server.peer ? [] : [("Authorization", "Bearer \(key)")] }
+                path: { _ in "/api/v1/realtime" },
+                headers: { _ in server.peer ? [] : [("Authorization", "Bearer \(key)")] }
             ) { _, buffer, time in
-                if FrameScan.contains(buffer, Bench.messageMarker), let sent = FrameScan.number(after: Bench.timeMarker, in: buffer) {
+                if FrameScan.contains(buffer, Bench.messageMarker),
+                    let sent = FrameScan.number(after: Bench.timeMarker, in: buffer)
+                {
                     delivery.add(time &- sent)
                     delivered.add(1, ordering: .relaxed)
                 } else if FrameScan.contains(buffer, Bench.subscribedMarker) {
                     subscribed.add(1, ordering: .relaxed)
                 }
             }
-            for (index, socket) in watchers.enumerated() { socket.send(Bench.subscribe(visitors[index % self.conversations].channel)) }
+            for (index, socket) in watchers.enumerated() {
+                socket.send(Bench.subscribe(visitors[index % self.conversations].channel))
+            }
 
             let acked = Atomic<Int>(0)
             let sending = Atomic<Bool>(true)
@@ -233,13 +262,16 @@ struct Bench: AsyncParsableCommand {
                 self.conversations, target: server, group: group, parallel: 100,
                 path: { "/api/v1/realtime?token=\(visitors[$0].token)" }, headers: { _ in [] }
             ) { index, buffer, time in
-                if FrameScan.contains(buffer, Bench.ackMarker), let id = FrameScan.number(after: Bench.clientMarker, in: buffer) {
+                if FrameScan.contains(buffer, Bench.ackMarker),
+                    let id = FrameScan.number(after: Bench.clientMarker, in: buffer)
+                {
                     acked.add(1, ordering: .relaxed)
                     if let sent = sentAt.withLock({ $0.removeValue(forKey: Int(id)) }) { ackLatency.add(time &- sent) }
                     guard sending.load(ordering: .relaxed) else { return }
                     let next = Int(id) + window * 1_000_000
                     sentAt.withLock { $0[next] = Bench.now() }
-                    box.withLock { $0[index] }.send(Bench.send(visitors[index].channel, clientId: "k\(next)", body: "t=\(Bench.now())"))
+                    box.withLock { $0[index] }.send(
+                        Bench.send(visitors[index].channel, clientId: "k\(next)", body: "t=\(Bench.now())"))
                 } else if FrameScan.contains(buffer, Bench.subscribedMarker) {
                     subscribed.add(1, ordering: .relaxed)
                 }
@@ -248,7 +280,9 @@ struct Bench: AsyncParsableCommand {
             for (index, socket) in senders.enumerated() { socket.send(Bench.subscribe(visitors[index].channel)) }
             let all = watcherCount + self.conversations
             while subscribed.load(ordering: .relaxed) < all { try await Task.sleep(for: .milliseconds(50)) }
-            print("throughput: \(self.conversations) conversations x (1 visitor + \(self.watchers) agents), window \(window), \(self.duration) s")
+            print(
+                "throughput: \(self.conversations) conversations x (1 visitor + \(self.watchers) agents), window \(window), \(self.duration) s"
+            )
             let start = Bench.now()
             // Client id k<slot*1e6 + visitor>: each ack sends the next in its slot.
             for (index, socket) in senders.enumerated() {
@@ -264,10 +298,16 @@ struct Bench: AsyncParsableCommand {
             let ackCount = acked.load(ordering: .relaxed)
             try await Task.sleep(for: .seconds(2))
             let expected = acked.load(ordering: .relaxed) * self.watchers
-            print(String(format: "throughput: %d messages acknowledged (committed) in %.1f s: %.0f/s; ack latency %@",
-                         ackCount, elapsed, Double(ackCount) / elapsed, ackLatency.summary()))
-            print(String(format: "throughput: %d of %d deliveries to watchers, lost %d; delivery latency %@",
-                         delivered.load(ordering: .relaxed), expected, max(0, expected - delivered.load(ordering: .relaxed)), delivery.summary()))
+            print(
+                String(
+                    format: "throughput: %d messages acknowledged (committed) in %.1f s: %.0f/s; ack latency %@",
+                    ackCount, elapsed, Double(ackCount) / elapsed, ackLatency.summary()))
+            print(
+                String(
+                    format: "throughput: %d of %d deliveries to watchers, lost %d; delivery latency %@",
+                    delivered.load(ordering: .relaxed), expected, max(0, expected - delivered.load(ordering: .relaxed)),
+                    delivery.summary())
+            )
             print("throughput: server memory \(self.target.memory())")
             for socket in senders + watchers { await socket.close() }
             try await group.shutdownGracefully()
@@ -277,7 +317,8 @@ struct Bench: AsyncParsableCommand {
     // MARK: - reconnect
 
     struct Reconnect: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Many clients drop at once and come back with after; time until all are resumed.")
+        static let configuration = CommandConfiguration(
+            abstract: "Many clients drop at once and come back with after; time until all are resumed.")
         @OptionGroup var target: Target
         @Option(help: "Clients.") var clients = 10_000
         @Option(help: "Conversations that get a reply while their visitor is away.") var missed = 200
@@ -289,7 +330,8 @@ struct Bench: AsyncParsableCommand {
             let visitors = try await server.visitors(self.clients)
             let subscribed = Atomic<Int>(0)
             var sockets = try await Bench.connectAll(
-                self.clients, target: server, group: group, path: { "/api/v1/realtime?token=\(visitors[$0].token)" }, headers: { _ in [] }
+                self.clients, target: server, group: group, path: { "/api/v1/realtime?token=\(visitors[$0].token)" },
+                headers: { _ in [] }
             ) { _, buffer, _ in
                 if FrameScan.contains(buffer, Bench.subscribedMarker) { subscribed.add(1, ordering: .relaxed) }
             }
@@ -297,8 +339,11 @@ struct Bench: AsyncParsableCommand {
             while subscribed.load(ordering: .relaxed) < self.clients { try await Task.sleep(for: .milliseconds(50)) }
             print("reconnect: \(self.clients) clients connected and subscribed; dropping them all")
             for socket in sockets { await socket.close() }
-            for index in 0..<self.missed { try await server.reply(to: visitors[index].session, body: "while you were away \(index)") }
-            print("reconnect: \(self.missed) conversations got a reply meanwhile; reconnecting all at once with after=0")
+            for index in 0..<self.missed {
+                try await server.reply(to: visitors[index].session, body: "while you were away \(index)")
+            }
+            print(
+                "reconnect: \(self.missed) conversations got a reply meanwhile; reconnecting all at once with after=0")
             let resumed = Atomic<Int>(0)
             let replayed = Atomic<Int>(0)
             let start = Bench.now()
@@ -310,16 +355,23 @@ struct Bench: AsyncParsableCommand {
                 if FrameScan.contains(buffer, Bench.messageMarker) { replayed.add(1, ordering: .relaxed) }
             }
             let connected = Double(Bench.now() - start) / 1e9
-            for (index, socket) in sockets.enumerated() { socket.send(Bench.subscribe(visitors[index].channel, after: 0)) }
+            for (index, socket) in sockets.enumerated() {
+                socket.send(Bench.subscribe(visitors[index].channel, after: 0))
+            }
             // Each replied conversation replays 2 messages (the takeover note and the reply).
-            while (resumed.load(ordering: .relaxed) < self.clients || replayed.load(ordering: .relaxed) < 2 * self.missed),
+            while (resumed.load(ordering: .relaxed) < self.clients
+                || replayed.load(ordering: .relaxed) < 2 * self.missed),
                 Bench.now() - start < 60_000_000_000
             {
                 try await Task.sleep(for: .milliseconds(10))
             }
             let total = Double(Bench.now() - start) / 1e9
-            print(String(format: "reconnect: %d of %d resumed in %.2f s (sockets reconnected in %.2f s); %d of %d missed messages replayed",
-                         resumed.load(ordering: .relaxed), self.clients, total, connected, replayed.load(ordering: .relaxed), 2 * self.missed))
+            print(
+                String(
+                    format:
+                        "reconnect: %d of %d resumed in %.2f s (sockets reconnected in %.2f s); %d of %d missed messages replayed",
+                    resumed.load(ordering: .relaxed), self.clients, total, connected, replayed.load(ordering: .relaxed),
+                    2 * self.missed))
             for socket in sockets { await socket.close() }
             try await group.shutdownGracefully()
         }

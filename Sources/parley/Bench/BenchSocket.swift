@@ -29,7 +29,8 @@ final class BenchSocket: Sendable {
             bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localAddress, port: 0))
         }
         let channel = try await bootstrap.channelInitializer { channel in
-            let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20, automaticErrorHandling: true) { channel, _ in
+            let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20, automaticErrorHandling: true) {
+                channel, _ in
                 let handler = FrameHandler(onText: onText)
                 upgraded.succeed(NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 return channel.pipeline.addHandler(handler)

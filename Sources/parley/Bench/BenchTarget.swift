@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The server under test, driven over its REST API to set a benchmark up.
@@ -34,8 +34,11 @@ struct BenchTarget: Sendable {
         }
         let headers = ["Cookie": cookie, "X-CSRF-Token": csrf]
         self.session = headers
-        let key = try await self.request("POST", "/api/v1/admin/api-keys", ["name": "bench \(Date())", "role": "admin"], headers: headers)
-        guard let secret = key.json["secret"] as? String else { throw BenchError("could not create an API key: \(key.text)") }
+        let key = try await self.request(
+            "POST", "/api/v1/admin/api-keys", ["name": "bench \(Date())", "role": "admin"], headers: headers)
+        guard let secret = key.json["secret"] as? String else {
+            throw BenchError("could not create an API key: \(key.text)")
+        }
         self.apiKey = secret
         let sites = try await self.request("GET", "/api/v1/admin/sites", nil, headers: headers)
         guard let site = (sites.json["data"] as? [[String: Any]])?.first?["publicKey"] as? String else {
@@ -61,8 +64,12 @@ struct BenchTarget: Sendable {
                 let index = next
                 next += 1
                 group.addTask {
-                    let started = try await self.request("POST", "/api/v1/chat/sessions", ["site": self.siteKey, "visitorId": "bench-\(UUID().uuidString)-\(index)"])
-                    guard let token = started.json["token"] as? String, let session = (started.json["session"] as? [String: Any])?["id"] as? String else {
+                    let started = try await self.request(
+                        "POST", "/api/v1/chat/sessions",
+                        ["site": self.siteKey, "visitorId": "bench-\(UUID().uuidString)-\(index)"])
+                    guard let token = started.json["token"] as? String,
+                        let session = (started.json["session"] as? [String: Any])?["id"] as? String
+                    else {
                         throw BenchError("could not start a conversation: \(started.text)")
                     }
                     return Visitor(token: token, session: session)
@@ -80,7 +87,8 @@ struct BenchTarget: Sendable {
 
     /// An agent reply through REST (what a visitor misses while away).
     func reply(to session: String, body: String) async throws {
-        let response = try await self.request("POST", "/api/v1/admin/chats/\(session)/reply", ["body": body], headers: self.session)
+        let response = try await self.request(
+            "POST", "/api/v1/admin/chats/\(session)/reply", ["body": body], headers: self.session)
         guard response.status == 201 else { throw BenchError("reply failed: \(response.text)") }
     }
 
@@ -88,10 +96,14 @@ struct BenchTarget: Sendable {
         var status: Int
         var text: String
         var cookie: String?
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(self.text.utf8)) as? [String: Any]) ?? [:] }
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(self.text.utf8)) as? [String: Any]) ?? [:]
+        }
     }
 
-    func request(_ method: String, _ path: String, _ body: [String: Any]?, headers: [String: String] = [:]) async throws -> Response {
+    func request(_ method: String, _ path: String, _ body: [String: Any]?, headers: [String: String] = [:]) async throws
+        -> Response
+    {
         var request = URLRequest(url: self.base.appendingPathComponent(path))
         request.httpMethod = method
         if let body {
@@ -101,7 +113,9 @@ struct BenchTarget: Sendable {
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as? HTTPURLResponse
-        let cookie = (http?.value(forHTTPHeaderField: "Set-Cookie")).flatMap { $0.split(separator: ";").first.map(String.init) }
+        let cookie = (http?.value(forHTTPHeaderField: "Set-Cookie")).flatMap {
+            $0.split(separator: ";").first.map(String.init)
+        }
         return Response(status: http?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self), cookie: cookie)
     }
 }
