@@ -94,7 +94,6 @@ let package = Package(
             dependencies: [
                 "ParleyCore", "ParleyStore",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -41,7 +41,7 @@ public func buildApplication(
     let instance =
         "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(8))"
 
-    let hub = RealtimeHub(logger: logger)
+    let hub = RealtimeHub()
     let bus: any EventBus
     if let postgres = engine as? PostgresEngine {
         bus = PostgresEventBus(hub: hub, engine: postgres, chats: stores.chats, origin: instance, logger: logger)

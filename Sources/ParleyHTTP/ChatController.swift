@@ -148,7 +148,7 @@ public struct ChatController: Sendable {
 
     func messages(_ request: Request, context: AgentContext) async throws -> MessagesResponse {
         let session = try await self.session(context)
-        let after = try VisitorController.int64(request, "after") ?? 0
+        let after = try request.sequenceNumber("after") ?? 0
         let page = try PageRequest(cursor: nil, limit: request.uri.queryParameters["limit"].map(String.init))
         let messages = try await self.chats.messages(in: session.id, after: after, limit: page.limit)
         return MessagesResponse(data: messages.map(MessageView.init), lastSeq: session.lastSeq)

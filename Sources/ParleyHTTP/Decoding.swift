@@ -3,6 +3,15 @@ import Foundation
 import ParleyCore
 
 extension Request {
+    /// A seq in the query (`?after=12`): a whole number, 0 or more; nil when absent.
+    func sequenceNumber(_ name: String) throws -> Int64? {
+        guard let text = self.uri.queryParameters[Substring(name)].map(String.init), !text.isEmpty else { return nil }
+        guard let value = Int64(text), value >= 0 else {
+            throw ValidationError(field: name, message: "\(name) must be a whole number, 0 or more.")
+        }
+        return value
+    }
+
     /// `?cursor=&limit=` as a page request (422 naming the field when either is bad).
     func pageRequest() throws -> PageRequest {
         try PageRequest(

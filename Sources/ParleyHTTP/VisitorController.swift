@@ -171,7 +171,7 @@ public struct VisitorController: Sendable {
 
     func messages(_ request: Request, context: VisitorContext) async throws -> MessagesResponse {
         let session = try await self.ownSession(context)
-        let after = try Self.int64(request, "after") ?? 0
+        let after = try request.sequenceNumber("after") ?? 0
         let page = try PageRequest(cursor: nil, limit: request.uri.queryParameters["limit"].map(String.init))
         let messages = try await self.chats.messages(in: session.id, after: after, limit: page.limit)
         return MessagesResponse(
@@ -238,15 +238,5 @@ public struct VisitorController: Sendable {
     func ownSession(_ context: VisitorContext) async throws -> ChatSession {
         let id = try context.id("session", as: ChatSession.ID.self, entity: "conversation")
         return try await self.chats.session(id, ofVisitor: context.visitor.visitor)
-    }
-
-    static func int64(_ request: Request, _ name: String) throws -> Int64? {
-        guard let text = request.uri.queryParameters[Substring(name)].map(String.init), !text.isEmpty else {
-            return nil
-        }
-        guard let value = Int64(text), value >= 0 else {
-            throw ValidationError(field: name, message: "\(name) must be a whole number, 0 or more.")
-        }
-        return value
     }
 }

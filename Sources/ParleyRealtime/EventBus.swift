@@ -2,7 +2,6 @@ import Foundation
 public import Logging
 public import ParleyCore
 public import ParleyStore
-import PostgresNIO
 public import ServiceLifecycle
 
 /// Carries committed events and live signals to every instance's hub.
@@ -60,8 +59,7 @@ public final class PostgresEventBus: EventBus {
         do {
             let payload = String(
                 decoding: try JSONEncoder().encode(SignalNotice(origin: self.origin, signal: signal)), as: UTF8.self)
-            _ = try await self.engine.client.query(
-                "SELECT pg_notify(\(Self.signalChannel), \(payload))", logger: self.logger)
+            try await self.engine.notify(Self.signalChannel, payload: payload)
         } catch {
             self.logger.warning("Could not publish a signal", metadata: ["parley.error": "\(error)"])
         }
@@ -70,35 +68,16 @@ public final class PostgresEventBus: EventBus {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.listen(ChatWriter.noticeChannel) { try await self.receiveChat($0) } }
-                group.addTask { await self.listen(Self.signalChannel) { try await self.receiveSignal($0) } }
-            }
-        }
-    }
-
-    /// Listens on `channel` until cancelled, reconnecting with backoff.
-    private func listen(_ channel: String, _ handle: @Sendable (String) async throws -> Void) async {
-        var delay: Duration = .milliseconds(100)
-        while !Task.isCancelled {
-            do {
-                try await self.engine.client.withConnection { connection in
-                    try await connection.listen(on: channel) { notifications in
-                        delay = .milliseconds(100)
-                        for try await notification in notifications {
-                            do {
-                                try await handle(notification.payload)
-                            } catch {
-                                self.logger.warning(
-                                    "Could not handle a notification", metadata: ["parley.error": "\(error)"])
-                            }
-                        }
+                group.addTask {
+                    await self.engine.listen(ChatWriter.noticeChannel, logger: self.logger) {
+                        try await self.receiveChat($0)
                     }
                 }
-            } catch {
-                if Task.isCancelled { return }
-                self.logger.warning("LISTEN connection lost; reconnecting", metadata: ["parley.error": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
+                group.addTask {
+                    await self.engine.listen(Self.signalChannel, logger: self.logger) {
+                        try await self.receiveSignal($0)
+                    }
+                }
             }
         }
     }

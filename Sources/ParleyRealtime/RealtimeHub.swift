@@ -1,5 +1,4 @@
 import Foundation
-public import Logging
 public import struct NIOCore.ByteBuffer
 public import ParleyCore
 import Synchronization
@@ -179,9 +178,7 @@ public final class RealtimeConnection: Sendable {
 public final class RealtimeHub: Sendable {
     private let connections = Mutex<[Channel: [RealtimeConnection.ID: RealtimeConnection]]>([:])
     private let nextID = Atomic<Int>(0)
-    private let logger: Logger
-
-    public init(logger: Logger) { self.logger = logger }
+    public init() {}
 
     /// A new connection for `principal`; call `disconnect` when its socket closes. With
     /// `framesWaiting`, frames are pushed: it is called once per batch and the transport takes them

@@ -36,7 +36,7 @@ public final class PostgresEngine: DatabaseEngine {
         self.logger = logger
     }
 
-    private func untilRunning() async {
+    func untilRunning() async {
         if self.running.withLock({ $0.started }) { return }
         await withCheckedContinuation { continuation in
             let resumeNow = self.running.withLock { state in
@@ -81,4 +81,43 @@ public final class PostgresEngine: DatabaseEngine {
     }
 
     public func shutdown() async throws {}
+}
+
+// MARK: - Notifications (the LISTEN/NOTIFY dialect branch)
+
+extension PostgresEngine {
+    /// Sends `payload` on `channel` now, outside any transaction (for live signals; committed
+    /// changes notify inside their transaction, see `ChatWriter`).
+    public func notify(_ channel: String, payload: String) async throws {
+        try await self.read { db in try await db.raw("SELECT pg_notify(\(bind: channel), \(bind: payload))").run() }
+    }
+
+    /// Listens on `channel` until the task is cancelled, handing each payload to `handle` in
+    /// order; a lost connection is re-established with backoff (100 ms doubling to 5 s).
+    public func listen(_ channel: String, logger: Logger, _ handle: @Sendable (String) async throws -> Void) async {
+        await self.untilRunning()
+        var delay: Duration = .milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await self.client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        delay = .milliseconds(100)
+                        for try await notification in notifications {
+                            do {
+                                try await handle(notification.payload)
+                            } catch {
+                                logger.warning(
+                                    "Could not handle a notification", metadata: ["parley.error": "\(error)"])
+                            }
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("LISTEN connection lost; reconnecting", metadata: ["parley.error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
 }

@@ -13,7 +13,7 @@ import Testing
     func idleConversationsAreClosedWithoutLosingAnythingAndSubscribersHear(database: TestDatabase) async throws {
         try await database.withEngine { engine in
             let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
-            let hub = RealtimeHub(logger: Logger(label: "test"))
+            let hub = RealtimeHub()
             let writer = ChatWriter(engine: engine, origin: "test", logger: Logger(label: "test")) { hub.deliver($0) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await writer.run() }

@@ -57,7 +57,7 @@ import Testing
 
     @Test func theOpenAPIDocumentDescribesEveryRoute() async throws {
         try await TestDatabase.sqlite.withEngine { engine in
-            let hub = RealtimeHub(logger: Logger(label: "test"))
+            let hub = RealtimeHub()
             let bus = LocalEventBus(hub: hub)
             let writer = ChatWriter(engine: engine, origin: "test", logger: Logger(label: "test")) { bus.publish($0) }
             let router = try buildRouter(

@@ -131,7 +131,6 @@ enum FrameScan {
 final class Samples: Sendable {
     private let values = Mutex<[UInt64]>([])
 
-    func add(_ batch: [UInt64]) { self.values.withLock { $0 += batch } }
     func add(_ value: UInt64) { self.values.withLock { $0.append(value) } }
     var count: Int { self.values.withLock { $0.count } }
 
