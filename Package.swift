@@ -39,7 +39,8 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyApp", "ParleyCore", "ParleyStore",
+                "ParleyApp", "ParleyAI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), "ParleyCore", "ParleyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -58,6 +59,8 @@ let package = Package(
             name: "ParleyApp",
             dependencies: [
                 "ParleyCore", "ParleyStore", "ParleyRealtime", "ParleyAI", "ParleyMail", "ParleyHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -65,6 +68,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["README.md"],
+            resources: [.copy("Demo")],
             swiftSettings: swiftSettings
         ),
 

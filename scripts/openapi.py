@@ -62,6 +62,10 @@ paths = {
     "/api/v1/chat/sessions/{session}/read": {"post": op("Mark read up to a seq", "widget", {**ok(ref("Session")), **UNSAFE}, VISITOR, parameters=idp("session"),
                                                         requestBody=body({"type": "object", "required": ["seq"], "properties": {"seq": {"type": "integer"}}}))},
 
+    "/api/v1/chat/messages/{message}/feedback": {"post": op("Thumbs up or down on an assistant reply in the visitor's own conversation; a thumbs down offers a handoff", "widget",
+                                                            {**ok(ref("FeedbackResult")), **UNSAFE}, VISITOR, parameters=idp("message"),
+                                                            requestBody=body({"type": "object", "required": ["rating"], "properties": {"rating": {"type": "string", "enum": ["up", "down"]}, "comment": {"type": "string", "maxLength": 1000}}}))},
+
     "/api/v1/admin/chats": {"get": op("Conversations by last activity, newest first", "conversations", {**ok(ref("ChatPage")), **err("401", "403", "422")},
                                       parameters=PAGE + [query("status", {"type": "string"}, "Comma-separated: ai_active, agent_active, escalated, closed"),
                                                          query("assigned", {"type": "string"}, "me, unassigned or an agent id"),
@@ -98,6 +102,20 @@ paths = {
                                            {**ok({"type": "object", "properties": {"created": {"type": "integer"}, "updated": {"type": "integer"}}}), **UNSAFE},
                                            requestBody=body({"type": "object", "required": ["files"], "properties": {"files": {"type": "array", "maxItems": 500, "items": {
                                                "type": "object", "required": ["name", "markdown"], "properties": {"name": {"type": "string"}, "markdown": {"type": "string"}}}}}}))},
+    "/api/v1/admin/ai/settings": {
+        "get": op("The assistant's settings (defaults until changed)", "assistant", {**ok(ref("AssistantSettings")), **err("401", "403")}),
+        "put": op("Replace the assistant's settings (admins)", "assistant", {**ok(ref("AssistantSettings")), **UNSAFE}, requestBody=body(ref("AssistantSettings")))},
+    "/api/v1/admin/ai/providers": {
+        "get": op("The organization's LLM providers in the order they are tried, with health; keys are never returned", "assistant",
+                  {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("Provider")}}}), **err("401", "403")}),
+        "post": op("Add a provider (admins); its API key is stored sealed with AES-256-GCM", "assistant", {**ok(ref("Provider"), "201", "Created"), **UNSAFE}, requestBody=body(ref("ProviderInput")))},
+    "/api/v1/admin/ai/providers/{provider}": {
+        "patch": op("Change a provider (admins); apiKey left out keeps the stored one, empty removes it", "assistant", {**ok(ref("Provider")), **UNSAFE}, parameters=idp("provider"), requestBody=body(ref("ProviderInput"))),
+        "delete": op("Remove a provider (admins)", "assistant", {"204": {"description": "Removed"}, **err("401", "403", "404")}, parameters=idp("provider"))},
+    "/api/v1/admin/ai/interactions": {"get": op("The assistant's latest 200 interactions: outcome, provider, model, latency, tokens, confidence, citations, feedback", "assistant",
+                                                {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("Interaction")}}}), **err("401", "403")})},
+    "/api/v1/admin/tickets": {"get": op("Tickets, newest first", "tickets", {**ok(ref("TicketPage")), **err("401", "403", "422")}, parameters=PAGE)},
+    "/api/v1/admin/tickets/{ticket}": {"get": op("A ticket with its thread (internal notes included, flagged)", "tickets", {**ok(ref("Ticket")), **err("401", "403", "404")}, parameters=idp("ticket"))},
     "/api/v1/admin/agents": {
         "get": op("List the team (any role)", "agents", {**ok(ref("AgentPage")), **err("401", "422")}, parameters=PAGE),
         "post": op("Add an agent (admins; owners to add owners)", "agents", {**ok(ref("Agent"), "201", "Created"), **UNSAFE, **err("409")}, requestBody=body(ref("NewAgent")))},
@@ -174,7 +192,38 @@ schemas = {
     "StartedSession": {"type": "object", "required": ["visitorId", "token", "session", "messages"], "properties": {
         "visitorId": {"type": "string"}, "token": {"type": "string"}, "identified": {"type": "boolean"}, "session": ref("Session"), "messages": {"type": "array", "items": ref("Message")}}},
     "VisitorMessages": {"type": "object", "required": ["data", "lastSeq"], "properties": {"data": {"type": "array", "items": ref("Message")}, "lastSeq": {"type": "integer"}, "status": {"type": "string"}}},
-    "EmailLeft": {"type": "object", "properties": {"email": {"type": "string"}}},
+    "EmailLeft": {"type": "object", "properties": {"email": {"type": "string"}, "ticketId": {"type": ["string", "null"], "format": "uuid"}}},
+    "FeedbackResult": {"type": "object", "properties": {"rating": {"type": "string"}, "offerTicket": {"type": "boolean"}}},
+    "AutoReplyRule": {"type": "object", "required": ["match", "pattern", "reply"], "properties": {
+        "match": {"type": "string", "enum": ["exact", "contains", "keyword"]}, "pattern": {"type": "string", "maxLength": 200}, "reply": {"type": "string", "maxLength": 2000}}},
+    "AssistantSettings": {"type": "object", "required": ["systemPrompt", "welcomeMessage", "contextMessages", "maxMessagesBeforeEscalation", "confidenceThreshold", "autoReplyRules"], "properties": {
+        "systemPrompt": {"type": "string", "maxLength": 4000}, "welcomeMessage": {"type": "string", "maxLength": 500},
+        "contextMessages": {"type": "integer", "minimum": 1, "maximum": 50}, "maxMessagesBeforeEscalation": {"type": "integer", "minimum": 1, "maximum": 100},
+        "confidenceThreshold": {"type": "number", "minimum": 0, "maximum": 1}, "autoReplyRules": {"type": "array", "maxItems": 100, "items": ref("AutoReplyRule")}}},
+    "ProviderInput": {"type": "object", "required": ["kind", "name", "model"], "properties": {
+        "kind": {"type": "string", "enum": ["openai", "anthropic", "gemini"]}, "name": {"type": "string", "maxLength": 80}, "baseUrl": {"type": "string", "format": "uri"},
+        "model": {"type": "string", "maxLength": 200}, "apiKey": {"type": "string", "maxLength": 500, "writeOnly": True}, "enabled": {"type": "boolean"}, "position": {"type": "integer", "minimum": 0, "maximum": 1000}}},
+    "Provider": {"type": "object", "properties": {
+        "id": {"type": "string", "format": "uuid"}, "kind": {"type": "string"}, "name": {"type": "string"}, "baseUrl": {"type": "string"}, "model": {"type": "string"},
+        "hasApiKey": {"type": "boolean"}, "enabled": {"type": "boolean"}, "position": {"type": "integer"},
+        "health": {"type": "object", "properties": {"healthy": {"type": ["boolean", "null"]}, "lastError": {"type": ["string", "null"]}, "checkedAt": {"type": ["string", "null"], "format": "date-time"}}},
+        "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}}},
+    "Interaction": {"type": "object", "properties": {
+        "id": {"type": "string"}, "sessionId": {"type": "string"}, "question": {"type": "string"},
+        "outcome": {"type": "string", "enum": ["answer", "resolve", "article", "auto_reply", "handoff", "failed"]}, "reason": {"type": ["string", "null"]},
+        "messageId": {"type": ["string", "null"]}, "provider": {"type": ["string", "null"]}, "model": {"type": ["string", "null"]},
+        "latencyMs": {"type": ["integer", "null"]}, "firstTokenMs": {"type": ["integer", "null"]}, "promptTokens": {"type": ["integer", "null"]}, "completionTokens": {"type": ["integer", "null"]},
+        "confidence": {"type": ["number", "null"]}, "citations": {"type": "array", "items": {"type": "string"}},
+        "feedback": {"type": ["string", "null"], "enum": ["up", "down", None]}, "feedbackComment": {"type": ["string", "null"]}, "createdAt": {"type": "string", "format": "date-time"}}},
+    "Ticket": {"type": "object", "properties": {
+        "id": {"type": "string", "format": "uuid"}, "subject": {"type": "string"},
+        "status": {"type": "string", "enum": ["open", "pending", "in_progress", "waiting_on_customer", "resolved", "closed"]},
+        "priority": {"type": "string", "enum": ["low", "medium", "high", "urgent"]}, "source": {"type": "string", "enum": ["form", "chat", "email"]},
+        "requesterEmail": {"type": "string"}, "requesterName": {"type": ["string", "null"]}, "visitorId": {"type": ["string", "null"]}, "chatSessionId": {"type": ["string", "null"]},
+        "lastSeq": {"type": "integer"}, "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"},
+        "messages": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "seq": {"type": "integer"},
+            "role": {"type": "string", "enum": ["customer", "agent", "ai", "system"]}, "authorAgentId": {"type": ["string", "null"]}, "body": {"type": "string"},
+            "internal": {"type": "boolean"}, "createdAt": {"type": "string", "format": "date-time"}}}}}},
     "Visitor": {"type": "object", "properties": {"id": uuid, "anonymousId": {"type": "string"}, "externalId": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]},
         "email": {"type": ["string", "null"]}, "traits": {"type": "object"}, "currentPage": {"type": ["string", "null"]}, "firstSeenAt": ts, "lastSeenAt": ts}},
     "ChatSummary": {"type": "object", "properties": {"session": ref("Session"), "visitor": ref("Visitor")}},
@@ -185,6 +234,7 @@ schemas = {
         "id": uuid, "title": {"type": "string"}, "body": {"type": "string", "description": "Markdown"}, "url": {"type": ["string", "null"]},
         "tags": {"type": "array", "items": {"type": "string"}}, "published": {"type": "boolean"}, "createdAt": ts, "updatedAt": ts}},
     "ArticlePage": page("Article"),
+    "TicketPage": page("Ticket"),
     "ArticleInput": {"type": "object", "required": ["title", "body"], "properties": {
         "title": {"type": "string", "maxLength": 300}, "body": {"type": "string", "maxLength": 100000}, "url": {"type": ["string", "null"]},
         "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 40}}, "published": {"type": "boolean", "default": True}}},

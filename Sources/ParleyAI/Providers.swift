@@ -79,17 +79,30 @@ public struct OpenAICompatibleProvider: LLMProvider {
 
     public func stream(_ request: CompletionRequest) async throws -> CompletionStream {
         var http = HTTPClientRequest(url: "\(self.baseURL)/chat/completions")
-        http.method = .POST
-        http.headers.add(name: "Content-Type", value: "application/json")
-        http.headers.add(name: "Accept", value: "text/event-stream")
         if let apiKey { http.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         let body = Body(
             model: self.model, messages: request.messages, max_tokens: request.maxTokens,
             temperature: request.temperature)
+        return try await ProviderHTTP.open(http, body: body, client: self.client, decode: OpenAIStream.decode)
+    }
+}
+
+/// What every streaming provider does over HTTP: POST JSON, map the status to a `ProviderError`,
+/// and read the first chunk before returning (so a failure before the first token throws here
+/// and a fleet can fail over).
+enum ProviderHTTP {
+    static func open(
+        _ request: HTTPClientRequest, body: some Encodable, client: HTTPClient,
+        decode: @escaping CompletionStream.Decoder, endsAfterFinish: Bool = false
+    ) async throws -> CompletionStream {
+        var http = request
+        http.method = .POST
+        http.headers.add(name: "Content-Type", value: "application/json")
+        http.headers.add(name: "Accept", value: "text/event-stream")
         http.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         let response: HTTPClientResponse
         do {
-            response = try await self.client.execute(http, timeout: .seconds(300))
+            response = try await client.execute(http, timeout: .seconds(300))
         } catch let error as HTTPClientError where error == .readTimeout {
             throw ProviderError.timedOut
         } catch {
@@ -105,9 +118,8 @@ public struct OpenAICompatibleProvider: LLMProvider {
             let text = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
             throw ProviderError.rejected(status: Int(response.status.code), message: String(text.prefix(500)))
         }
-        // The first chunk is read here, so that a provider that fails before its first token
-        // throws from `stream` and a fleet can fail over; the rest is read as the caller iterates.
-        var iterator = CompletionStream.AsyncIterator(body: response.body.makeAsyncIterator())
+        var iterator = CompletionStream.AsyncIterator(
+            body: response.body.makeAsyncIterator(), decode: decode, endsAfterFinish: endsAfterFinish)
         guard let first = try await iterator.next() else { throw ProviderError.stream(.truncated) }
         iterator.pending.insert(first, at: 0)
         return CompletionStream(iterator: iterator)
@@ -118,6 +130,8 @@ public struct OpenAICompatibleProvider: LLMProvider {
 /// Ends after `.done`; throws `ProviderError` for a truncated, broken or stalled stream.
 public struct CompletionStream: AsyncSequence {
     public typealias Element = CompletionChunk
+    /// Reads one event of a provider's wire format.
+    public typealias Decoder = @Sendable (ServerSentEventParser.Event) throws(StreamError) -> [CompletionChunk]
     let iterator: AsyncIterator
 
     public func makeAsyncIterator() -> AsyncIterator { self.iterator }
@@ -127,21 +141,36 @@ public struct CompletionStream: AsyncSequence {
         var parser = ServerSentEventParser()
         var pending: [CompletionChunk] = []
         var finished = false
+        let decode: Decoder
+        /// The wire format has no end marker: the body ending after a finish reason is the end.
+        let endsAfterFinish: Bool
+        var sawFinish = false
 
-        init(body: HTTPClientResponse.Body.AsyncIterator) { self.body = body }
+        init(body: HTTPClientResponse.Body.AsyncIterator, decode: @escaping Decoder, endsAfterFinish: Bool) {
+            self.body = body
+            self.decode = decode
+            self.endsAfterFinish = endsAfterFinish
+        }
 
         public mutating func next() async throws -> CompletionChunk? {
             while true {
                 if !self.pending.isEmpty {
                     let chunk = self.pending.removeFirst()
                     if chunk == .done { self.finished = true }
+                    if case .finished = chunk { self.sawFinish = true }
                     return chunk
                 }
                 if self.finished { return nil }
                 do {
-                    guard let buffer = try await self.body.next() else { throw ProviderError.stream(.truncated) }
+                    guard let buffer = try await self.body.next() else {
+                        if self.endsAfterFinish && self.sawFinish {
+                            self.pending.append(.done)
+                            continue
+                        }
+                        throw ProviderError.stream(.truncated)
+                    }
                     for event in try self.parser.feed(buffer.readableBytesView) {
-                        self.pending += try OpenAIStream.decode(event)
+                        self.pending += try self.decode(event)
                     }
                 } catch let error as StreamError {
                     throw ProviderError.stream(error)
@@ -169,24 +198,36 @@ public final class ProviderFleet: Sendable {
 
     public let providers: [any LLMProvider]
     private let health = Mutex<[String: Health]>([:])
+    /// Told when a provider starts a stream (true) or fails before its first token (false).
+    private let report: @Sendable (_ index: Int, _ healthy: Bool, _ error: String?) async -> Void
 
-    public init(_ providers: [any LLMProvider]) { self.providers = providers }
+    public init(
+        _ providers: [any LLMProvider],
+        report: @escaping @Sendable (_ index: Int, _ healthy: Bool, _ error: String?) async -> Void = { _, _, _ in }
+    ) {
+        self.providers = providers
+        self.report = report
+    }
 
     public func health(of name: String) -> Health? { self.health.withLock { $0[name] } }
 
-    /// The stream of the first provider that starts one, and its name; throws the last error when
-    /// every provider failed before its first token.
-    public func stream(_ request: CompletionRequest) async throws -> (provider: String, chunks: CompletionStream) {
+    /// The stream of the first provider that starts one, its name and place; throws the last
+    /// error when every provider failed before its first token.
+    public func stream(_ request: CompletionRequest) async throws -> (
+        provider: String, chunks: CompletionStream, index: Int
+    ) {
         var lastError: any Error = ProviderError.unavailable("no provider is configured")
-        for provider in self.providers {
+        for (index, provider) in self.providers.enumerated() {
             do {
                 let chunks = try await provider.stream(request)
                 self.health.withLock { $0[provider.name] = Health(healthy: true, lastError: nil, checkedAt: Date()) }
-                return (provider.name, chunks)
+                await self.report(index, true, nil)
+                return (provider.name, chunks, index)
             } catch {
                 self.health.withLock {
                     $0[provider.name] = Health(healthy: false, lastError: "\(error)", checkedAt: Date())
                 }
+                await self.report(index, false, "\(error)")
                 lastError = error
             }
         }

@@ -2,7 +2,9 @@ import Foundation
 public import Hummingbird
 import HummingbirdWebSocket
 public import Logging
-import ParleyAI
+import AsyncHTTPClient
+import NIOCore
+public import ParleyAI
 import ParleyCore
 import ParleyHTTP
 import ParleyRealtime
@@ -28,6 +30,7 @@ public func buildApplication(
     _ configuration: ParleyConfiguration,
     logger: Logger = Logger(label: "parley"),
     database: (any DatabaseEngine)? = nil,
+    assistantOptions: Assistant.Options = Assistant.Options(),
     output: @escaping @Sendable (String) -> Void = writeToStandardOutput
 ) async throws -> some ApplicationProtocol {
     let engine: any DatabaseEngine
@@ -36,7 +39,8 @@ public func buildApplication(
     } else {
         engine = try await Databases.open(configuration.databaseURL, logger: logger)
     }
-    let stores = Stores(engine: engine, hasher: PasswordHasher(cost: configuration.bcryptCost))
+    let secrets = try SecretBox.load(masterKey: configuration.masterKey, directory: configuration.dataDirectory)
+    let stores = Stores(engine: engine, hasher: PasswordHasher(cost: configuration.bcryptCost), secrets: secrets)
     let registry = ParleyMetrics.bootstrap()
     let instance =
         "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(8))"
@@ -51,14 +55,34 @@ public func buildApplication(
     // What the writer commits goes to the hub (through the bus) and to the assistant.
     let listeners = CommitListeners()
     let writer = ChatWriter(engine: engine, origin: instance, logger: logger) { events in listeners.notify(events) }
-    let assistant = Assistant(chats: stores.chats, articles: stores.articles, writer: writer, logger: logger)
+    let handoff = Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer) { ticket in
+        await bus.publish(
+            .ticketCreated(
+                ticket.id, organization: ticket.organizationID, session: ticket.chatSessionID, subject: ticket.subject),
+            from: nil)
+    }
+    // One HTTP client for every provider; its read timeout bounds the wait for the first token
+    // and between tokens.
+    let timeout = TimeAmount.milliseconds(Int64(configuration.aiTimeout * 1000))
+    let httpClient = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(timeout: .init(connect: .seconds(10), read: timeout)))
+    let assistant = Assistant(
+        stores: stores, writer: writer, handoff: handoff, client: httpClient, options: assistantOptions, logger: logger
+    ) { delta in
+        await bus.publish(
+            .messageDelta(
+                session: delta.sessionID, organization: delta.organizationID, streamID: delta.streamID,
+                replyTo: delta.replyTo, index: delta.index, text: delta.text, done: delta.done, outcome: delta.outcome),
+            from: nil)
+    }
     listeners.add { bus.publish($0) }
     if configuration.assistantEnabled { listeners.add { assistant.handle($0) } }
     let tokens = VisitorTokens()
     let router = try buildRouter(
         HTTPDependencies(
             stores: stores, baseURL: configuration.baseURL, metrics: { registry.emitToString() }, hub: hub, bus: bus,
-            writer: writer, tokens: tokens, trustedProxies: configuration.trustedProxies,
+            writer: writer, handoff: handoff, tokens: tokens, trustedProxies: configuration.trustedProxies,
             messageLimiter: RateLimiter(limit: configuration.chatRateLimit, per: 60),
             publicLimiter: RateLimiter(limit: configuration.publicRateLimit, per: 60)))
 
@@ -74,7 +98,7 @@ public func buildApplication(
 
     var services: [any Service] = []
     if database == nil { services.append(engine) }
-    services += [bus, writer]
+    services += [HTTPClientService(client: httpClient), bus, writer]
     if configuration.assistantEnabled { services.append(assistant) }
     services.append(jobRunner)
     var app = Application(
@@ -94,6 +118,15 @@ public func buildApplication(
         }
         tokens.install(secret: try await stores.chats.serverKey("visitor-token") { Secrets.token() + Secrets.token() })
         try await FirstStart.run(stores: stores, configuration: configuration, output: output)
+        if let provider = configuration.defaultProvider {
+            let seeded = try await stores.assistant.seedDefaultProvider(provider)
+            if seeded > 0 {
+                logger.info(
+                    "Stored the default AI provider from AI_API_URL/AI_API_KEY/AI_MODEL",
+                    metadata: ["parley.organizations": "\(seeded)", "parley.ai.model": "\(provider.model)"])
+            }
+        }
+        if configuration.demo { try await Demo.load(stores: stores, output: output) }
         try await Maintenance.schedule(stores)
         try await IdleConversations.schedule(stores)
         started.open()
@@ -114,5 +147,15 @@ final class CommitListeners: Sendable {
 
     func notify(_ events: [DomainEvent]) {
         for listener in self.listeners.withLock({ $0 }) { listener(events) }
+    }
+}
+
+/// Shuts the providers' HTTP client down after everything that uses it has stopped.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await self.client.shutdown()
     }
 }

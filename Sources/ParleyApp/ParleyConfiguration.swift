@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import ParleyStore
+import ParleyCore
 public import ParleyHTTP
 
 /// Everything an operator can set, read from `PARLEY_*` environment variables and the flags of
@@ -39,6 +40,17 @@ public struct ParleyConfiguration: Sendable {
     /// Whether the assistant answers visitors and hands over (`PARLEY_ASSISTANT`); off leaves every
     /// conversation to the team.
     public var assistantEnabled: Bool = true
+    /// The key that seals secrets at rest (`PARLEY_MASTER_KEY`: 64 hex digits or base64 of 32
+    /// bytes); without it, `DATA_DIR/master.key` (created 0600).
+    public var masterKey: String?
+    /// The provider `AI_API_URL`, `AI_API_KEY` and `AI_MODEL` describe, stored for every
+    /// organization that has none (nil when neither a URL nor a key is set).
+    public var defaultProvider: AssistantStore.ProviderDraft?
+    /// How long the assistant waits for a provider's first token, and between tokens
+    /// (`PARLEY_AI_TIMEOUT_SECONDS`).
+    public var aiTimeout: TimeInterval = 30
+    /// `serve --demo`: load the demo knowledge base and print where to try it.
+    public var demo: Bool = false
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable, CaseIterable {
@@ -81,6 +93,20 @@ public struct ParleyConfiguration: Sendable {
         (
             "PARLEY_ASSISTANT", "",
             "on: the assistant answers from the knowledge base and hands over; off: the team answers everything (default on)"
+        ),
+        (
+            "PARLEY_MASTER_KEY", "",
+            "Key sealing stored secrets (AES-256-GCM): 64 hex digits or base64 of 32 bytes (default: DATA_DIR/master.key, created 0600)"
+        ),
+        (
+            "AI_API_URL", "",
+            "Default AI provider's OpenAI-compatible API root (default https://api.openai.com/v1 when AI_API_KEY is set)"
+        ),
+        ("AI_API_KEY", "", "Default AI provider's API key (stored sealed for organizations without a provider)"),
+        ("AI_MODEL", "", "Default AI provider's model (default gpt-4o-mini)"),
+        (
+            "PARLEY_AI_TIMEOUT_SECONDS", "",
+            "Wait for a provider's first token and between tokens, 1 to 600 (default 30)"
         ),
     ]
 
@@ -178,6 +204,33 @@ public struct ParleyConfiguration: Sendable {
                     message: "must be a whole number of minutes from 1 to 10080, got '\(minutes)'")
             }
             configuration.chatIdleTimeout = TimeInterval(number * 60)
+        }
+        if let key = value("PARLEY_MASTER_KEY") {
+            do {
+                _ = try SecretBox.parse(key)
+            } catch {
+                throw Error(key: "PARLEY_MASTER_KEY", message: "must be 64 hex digits or base64 of 32 bytes")
+            }
+            configuration.masterKey = key
+        }
+        let aiURL = value("AI_API_URL")
+        let aiKey = value("AI_API_KEY")
+        if aiURL != nil || aiKey != nil {
+            let url = aiURL ?? ProviderKind.openai.defaultBaseURL
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil
+            else {
+                throw Error(
+                    key: "AI_API_URL", message: "must be an http(s) URL like http://127.0.0.1:11434/v1, got '\(url)'")
+            }
+            configuration.defaultProvider = AssistantStore.ProviderDraft(
+                kind: .openai, name: "default", baseURL: url, model: value("AI_MODEL") ?? "gpt-4o-mini", apiKey: aiKey)
+        }
+        if let timeout = value("PARLEY_AI_TIMEOUT_SECONDS") {
+            guard let number = Int(timeout), (1...600).contains(number) else {
+                throw Error(
+                    key: "PARLEY_AI_TIMEOUT_SECONDS", message: "must be a whole number from 1 to 600, got '\(timeout)'")
+            }
+            configuration.aiTimeout = TimeInterval(number)
         }
         for (key, path) in [
             ("PARLEY_CHAT_RATE_LIMIT", \ParleyConfiguration.chatRateLimit),

@@ -27,8 +27,16 @@ public enum ChatCommand: Sendable, Hashable {
 public enum EscalationReason: String, Sendable, Hashable, Codable {
     /// The visitor asked for a person.
     case visitorAsked = "visitor_asked"
-    /// Nothing in the knowledge base answered, and no AI provider is configured.
+    /// Nothing in the knowledge base answered (no provider, or every provider failed).
     case noAnswer = "no_answer"
+    /// The assistant already replied `maxMessagesBeforeEscalation` times.
+    case limitReached = "limit_reached"
+    /// The reply's confidence was below the organization's threshold.
+    case lowConfidence = "low_confidence"
+    /// The model decided a person should answer (`handoff`, or `[ESCALATE]`).
+    case assistantHandoff = "assistant_handoff"
+    /// The provider's stream broke after it had started.
+    case providerFailed = "provider_failed"
 }
 
 /// Why a conversation ended; each says so to the visitor differently.
@@ -39,6 +47,8 @@ public enum CloseReason: String, Sendable, Hashable, Codable {
     case visitor
     /// Nobody wrote for longer than the idle timeout.
     case idle
+    /// The assistant settled the visitor's question.
+    case resolved
 }
 
 /// A command that the conversation's state does not allow (409 at the edge).
@@ -153,6 +163,7 @@ public enum ChatLifecycle {
             case .agent: text = "The conversation was closed"
             case .visitor: text = "The visitor ended the conversation"
             case .idle: text = "The conversation was closed after a period of inactivity"
+            case .resolved: text = "Glad we could help. Write again any time to reopen this conversation."
             }
             append(.system, text)
             session.status = .closed

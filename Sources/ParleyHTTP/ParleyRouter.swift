@@ -14,6 +14,8 @@ public struct HTTPDependencies: Sendable {
     public var hub: RealtimeHub
     public var bus: any EventBus
     public var writer: ChatWriter
+    /// Where handoffs lead (built from the stores and the writer when not given).
+    public var handoff: Handoff
     public var tokens: VisitorTokens
     public var trustedProxies: TrustedProxies
     /// Visitor messages per IP (REST and WebSocket `send` alike).
@@ -23,7 +25,7 @@ public struct HTTPDependencies: Sendable {
 
     public init(
         stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
-        writer: ChatWriter, tokens: VisitorTokens, trustedProxies: TrustedProxies = .none,
+        writer: ChatWriter, handoff: Handoff? = nil, tokens: VisitorTokens, trustedProxies: TrustedProxies = .none,
         messageLimiter: RateLimiter = RateLimiter(limit: 20, per: 60),
         publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60)
     ) {
@@ -33,6 +35,7 @@ public struct HTTPDependencies: Sendable {
         self.hub = hub
         self.bus = bus
         self.writer = writer
+        self.handoff = handoff ?? Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer)
         self.tokens = tokens
         self.trustedProxies = trustedProxies
         self.messageLimiter = messageLimiter
@@ -67,8 +70,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     auth.addPublicRoutes(to: api)
 
     let visitors = VisitorController(
-        sites: stores.sites, chats: stores.chats, writer: dependencies.writer, bus: dependencies.bus,
-        tokens: dependencies.tokens,
+        sites: stores.sites, chats: stores.chats, writer: dependencies.writer, handoff: dependencies.handoff,
+        assistant: stores.assistant, bus: dependencies.bus, tokens: dependencies.tokens,
         baseURL: dependencies.baseURL, messageLimiter: dependencies.messageLimiter)
     let visitorRoutes = api.group().add(middleware: RateLimitMiddleware(dependencies.publicLimiter))
     visitors.addPublicRoutes(to: visitorRoutes)
@@ -85,6 +88,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     ChatController(chats: stores.chats, agents: stores.agents, writer: dependencies.writer, bus: dependencies.bus)
         .addRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)
+    AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
+    TicketController(tickets: stores.tickets).addRoutes(to: admin.group("tickets"))
     AgentController(agents: stores.agents).addRoutes(to: admin.group("agents"))
     SiteController(sites: stores.sites, baseURL: dependencies.baseURL)
         .addRoutes(to: admin.group("sites").add(middleware: RequirePermission(.manageSites)))

@@ -11,6 +11,8 @@ public struct VisitorController: Sendable {
     let sites: SiteStore
     let chats: ChatStore
     let writer: ChatWriter
+    let handoff: Handoff
+    let assistant: AssistantStore
     let bus: any EventBus
     let tokens: VisitorTokens
     let origins: OriginPolicy
@@ -18,13 +20,14 @@ public struct VisitorController: Sendable {
     let messageLimiter: RateLimiter
 
     public init(
-        sites: SiteStore, chats: ChatStore, writer: ChatWriter, bus: any EventBus, tokens: VisitorTokens,
-        baseURL: String,
-        messageLimiter: RateLimiter
+        sites: SiteStore, chats: ChatStore, writer: ChatWriter, handoff: Handoff, assistant: AssistantStore,
+        bus: any EventBus, tokens: VisitorTokens, baseURL: String, messageLimiter: RateLimiter
     ) {
         self.sites = sites
         self.chats = chats
         self.writer = writer
+        self.handoff = handoff
+        self.assistant = assistant
         self.bus = bus
         self.tokens = tokens
         self.origins = OriginPolicy(baseURL: baseURL)
@@ -76,7 +79,23 @@ public struct VisitorController: Sendable {
         var status: String
     }
 
-    struct EmailResponse: ResponseEncodable { var email: String }
+    struct EmailResponse: ResponseEncodable {
+        var email: String
+        /// The ticket a handed-over conversation now has, when it has one.
+        var ticketId: String?
+    }
+
+    struct FeedbackRequest: Decodable {
+        /// `up` or `down`.
+        var rating: String
+        var comment: String?
+    }
+
+    struct FeedbackResponse: ResponseEncodable {
+        var rating: String
+        /// After a thumbs down: whether the widget should offer to hand over (a ticket).
+        var offerTicket: Bool
+    }
 
     func addPublicRoutes(to group: RouterGroup<ParleyRequestContext>) {
         group.get("widget/config", use: self.config)
@@ -90,6 +109,7 @@ public struct VisitorController: Sendable {
         group.post("chat/sessions/:session/close", use: self.close)
         group.post("chat/sessions/:session/read", use: self.read)
         group.post("chat/sessions/:session/escalate", use: self.escalate)
+        group.post("chat/messages/:message/feedback", use: self.feedback)
     }
 
     /// What the widget needs to draw itself, or why it should not.
@@ -107,11 +127,14 @@ public struct VisitorController: Sendable {
                 ? "widget_disabled"
                 : !self.originAllowed(request, site: site) ? "origin_not_allowed" : nil
         let widget = site.widget
+        let settings = try await self.assistant.settings(in: site.organizationID)
+        let providers = try await self.assistant.providers(in: site.organizationID)
         return ConfigResponse(
             enabled: reason == nil, reason: reason, site: key, title: widget.title, color: widget.color,
-            welcomeMessage: widget.welcomeMessage, launcherText: widget.launcherText,
+            welcomeMessage: widget.welcomeMessage.isEmpty ? settings.welcomeMessage : widget.welcomeMessage,
+            launcherText: widget.launcherText,
             position: widget.position.rawValue,
-            ai: .init(enabled: false), withinBusinessHours: nil)
+            ai: .init(enabled: providers.contains(where: \.enabled)), withinBusinessHours: nil)
     }
 
     /// Starts or resumes the visitor's conversation and hands out their token.
@@ -194,13 +217,35 @@ public struct VisitorController: Sendable {
         return EditedResponse(status: .created, response: MessageView(outcome.messages.last!))
     }
 
-    /// Leaves an email for replies (anonymous visitors).
+    /// Leaves an email for replies (anonymous visitors); a conversation already with the team
+    /// gets its ticket now.
     func email(_ request: Request, context: VisitorContext) async throws -> EmailResponse {
-        _ = try await self.ownSession(context)
+        let session = try await self.ownSession(context)
         let input = try await request.decodeJSON(as: EmailRequest.self, context: context)
         let visitor = try await self.chats.setEmail(
             input.email, of: context.visitor.visitor, in: context.visitor.organization)
-        return EmailResponse(email: visitor.email ?? "")
+        let ticket = await self.handoff.emailLeft(session, visitor: visitor, logger: context.logger)
+        return EmailResponse(email: visitor.email ?? "", ticketId: ticket?.id.description)
+    }
+
+    /// Thumbs up or down on one of the assistant's replies in the visitor's own conversation.
+    func feedback(_ request: Request, context: VisitorContext) async throws -> FeedbackResponse {
+        let id = try context.id("message", as: ChatMessage.ID.self, entity: "message")
+        let input = try await request.decodeJSON(as: FeedbackRequest.self, context: context)
+        guard input.rating == "up" || input.rating == "down" else {
+            throw ValidationError(field: "rating", message: "rating must be up or down.")
+        }
+        let comment = try input.comment.map { try Validate.text($0, field: "comment", max: 1000, allowEmpty: true) }
+        let message = try await self.chats.message(id, in: context.visitor.organization)
+        let session = try await self.chats.session(message.sessionID, ofVisitor: context.visitor.visitor)
+        guard message.role == .ai else {
+            throw ValidationError(field: "message", message: "Only the assistant's replies take feedback.")
+        }
+        try await self.assistant.recordFeedback(
+            on: id, helpful: input.rating == "up", comment: comment.flatMap { $0.isEmpty ? nil : $0 },
+            in: context.visitor.organization)
+        return FeedbackResponse(
+            rating: input.rating, offerTicket: input.rating == "down" && session.status == .aiActive)
     }
 
     func close(_ request: Request, context: VisitorContext) async throws -> SessionView {
@@ -227,11 +272,9 @@ public struct VisitorController: Sendable {
     /// "Talk to a person": hands the conversation to the team (409 if it already is with them).
     func escalate(_ request: Request, context: VisitorContext) async throws -> SessionView {
         let session = try await self.ownSession(context)
-        let visitor = try await self.chats.visitor(context.visitor.visitor, in: context.visitor.organization)
-        let outcome = try await self.writer.submit(
-            .init(
-                sessionID: session.id, organizationID: session.organizationID, actor: .visitor(visitor.id),
-                command: .escalate(.visitorAsked, visitorHasEmail: visitor.email != nil)))
+        let outcome = try await self.handoff.escalate(
+            session.id, in: session.organizationID, reason: .visitorAsked, actor: .visitor(context.visitor.visitor),
+            logger: context.logger)
         return SessionView(outcome.session, forAgents: false)
     }
 

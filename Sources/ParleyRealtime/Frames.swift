@@ -22,6 +22,12 @@ public enum Signal: Sendable, Hashable, Codable {
     case presence(agent: Agent.ID, organization: Organization.ID, online: Bool)
     /// A visitor opened or closed the widget's connection (live visitors).
     case visitor(Visitor.ID, organization: Organization.ID, name: String?, email: String?, page: String?, online: Bool)
+    /// A piece of an AI reply as it streams; `done` ends the stream with its outcome.
+    case messageDelta(
+        session: ChatSession.ID, organization: Organization.ID, streamID: String, replyTo: Int64, index: Int,
+        text: String, done: Bool, outcome: String?)
+    /// A handed-over conversation became a ticket (agents' inbox).
+    case ticketCreated(Ticket.ID, organization: Organization.ID, session: ChatSession.ID?, subject: String)
 
     public var name: String {
         switch self {
@@ -29,13 +35,18 @@ public enum Signal: Sendable, Hashable, Codable {
         case .read: "read"
         case .presence: "agent.presence"
         case .visitor(_, _, _, _, _, let online): online ? "visitor.online" : "visitor.offline"
+        case .messageDelta: "message.delta"
+        case .ticketCreated: "ticket.created"
         }
     }
 
     public var channels: [Channel] {
         switch self {
         case .typing(let session, _, _, _, _), .read(let session, _, _, _): [.supportChat(session)]
-        case .presence(_, let organization, _), .visitor(_, let organization, _, _, _, _): [.inbox(organization)]
+        case .messageDelta(let session, _, _, _, _, _, _, _): [.supportChat(session)]
+        case .presence(_, let organization, _), .visitor(_, let organization, _, _, _, _),
+            .ticketCreated(_, let organization, _, _):
+            [.inbox(organization)]
         }
     }
 }

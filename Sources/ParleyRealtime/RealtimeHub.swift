@@ -316,6 +316,14 @@ struct SignalView: Encodable {
     var seq: Int64?
     var byVisitor: Bool?
     var online: Bool?
+    var streamId: String?
+    var replyTo: Int64?
+    var index: Int?
+    var delta: String?
+    var done: Bool?
+    var outcome: String?
+    var ticketId: String?
+    var subject: String?
 
     init(_ signal: Signal) {
         switch signal {
@@ -331,6 +339,18 @@ struct SignalView: Encodable {
         case .presence(let agent, _, let online):
             self.agentId = agent.description
             self.online = online
+        case .messageDelta(let session, _, let stream, let replyTo, let index, let text, let done, let outcome):
+            self.sessionId = session.description
+            self.streamId = stream
+            self.replyTo = replyTo
+            self.index = index
+            self.delta = text
+            self.done = done
+            self.outcome = outcome
+        case .ticketCreated(let ticket, _, let session, let subject):
+            self.ticketId = ticket.description
+            self.sessionId = session?.description
+            self.subject = subject
         case .visitor(let visitor, _, let name, let email, let page, let online):
             self.visitorId = visitor.description
             self.name = name

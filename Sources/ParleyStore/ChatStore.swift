@@ -202,6 +202,27 @@ public struct ChatStore: Sendable {
         return try Self.decodeSession(row)
     }
 
+    /// One message by id, within the organization.
+    public func message(_ id: ChatMessage.ID, in organizationID: Organization.ID) async throws -> ChatMessage {
+        let row = try await self.engine.read { db in
+            try await db.raw(
+                "SELECT * FROM chat_messages WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)"
+            ).first()
+        }
+        guard let row else { throw DomainError.notFound(entity: "message") }
+        return try Self.decodeMessage(row)
+    }
+
+    /// How many times the assistant has replied in a conversation.
+    public func aiReplyCount(in sessionID: ChatSession.ID) async throws -> Int {
+        let row = try await self.engine.read { db in
+            try await db.raw(
+                "SELECT COUNT(*) AS n FROM chat_messages WHERE session_id = \(bind: sessionID.description) AND role = 'ai'"
+            ).first()
+        }
+        return Int(try row?.int64("n") ?? 0)
+    }
+
     /// Messages with `seq > after`, in order, at most `limit`.
     public func messages(in sessionID: ChatSession.ID, after: Int64, limit: Int) async throws -> [ChatMessage] {
         try await self.engine.read { db in try await Self.messages(in: sessionID, after: after, limit: limit, db: db) }

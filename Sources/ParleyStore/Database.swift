@@ -52,6 +52,8 @@ extension SQLRow {
     func int64(_ column: String) throws -> Int64 { try self.decode(column: column, as: Int64.self) }
     func optionalInt64(_ column: String) throws -> Int64? { try self.decode(column: column, as: Int64?.self) }
     func bool(_ column: String) throws -> Bool { try self.decode(column: column, as: Bool.self) }
+    func optionalBool(_ column: String) throws -> Bool? { try self.decode(column: column, as: Bool?.self) }
+    func optionalDouble(_ column: String) throws -> Double? { try self.decode(column: column, as: Double?.self) }
     func date(_ column: String) throws -> Date { Date(millis: try self.int64(column)) }
     func optionalDate(_ column: String) throws -> Date? { try self.optionalInt64(column).map(Date.init(millis:)) }
 }

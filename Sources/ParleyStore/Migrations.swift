@@ -278,5 +278,94 @@ public enum Migrator {
                 ]
             }
         },
+        Migration(number: 5, name: "assistant settings, providers, interactions; tickets") { _ in
+            [
+                """
+                CREATE TABLE assistant_settings (
+                    organization_id TEXT PRIMARY KEY REFERENCES organizations(id),
+                    settings TEXT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE ai_providers (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    position BIGINT NOT NULL,
+                    kind TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    base_url TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    api_key_sealed TEXT,
+                    enabled BOOLEAN NOT NULL,
+                    healthy BOOLEAN,
+                    last_error TEXT,
+                    checked_at BIGINT,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX ai_providers_org ON ai_providers (organization_id, position)",
+                """
+                CREATE TABLE ai_interactions (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    session_id TEXT NOT NULL,
+                    reply_to BIGINT NOT NULL,
+                    question TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    reason TEXT,
+                    message_id TEXT,
+                    provider TEXT,
+                    model TEXT,
+                    latency_ms BIGINT,
+                    first_token_ms BIGINT,
+                    prompt_tokens BIGINT,
+                    completion_tokens BIGINT,
+                    confidence DOUBLE PRECISION,
+                    citations TEXT NOT NULL,
+                    feedback TEXT,
+                    feedback_comment TEXT,
+                    feedback_at BIGINT,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX ai_interactions_org ON ai_interactions (organization_id, created_at)",
+                "CREATE UNIQUE INDEX ai_interactions_message ON ai_interactions (message_id)",
+                """
+                CREATE TABLE tickets (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    visitor_id TEXT REFERENCES visitors(id),
+                    requester_email TEXT NOT NULL,
+                    requester_name TEXT,
+                    subject TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    priority TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    chat_session_id TEXT REFERENCES chat_sessions(id),
+                    last_seq BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX tickets_org_created ON tickets (organization_id, created_at, id)",
+                "CREATE UNIQUE INDEX tickets_chat_session ON tickets (chat_session_id)",
+                """
+                CREATE TABLE ticket_messages (
+                    id TEXT PRIMARY KEY,
+                    ticket_id TEXT NOT NULL REFERENCES tickets(id),
+                    organization_id TEXT NOT NULL,
+                    seq BIGINT NOT NULL,
+                    role TEXT NOT NULL,
+                    author_agent_id TEXT,
+                    body TEXT NOT NULL,
+                    internal BOOLEAN NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    UNIQUE (ticket_id, seq)
+                )
+                """,
+            ]
+        },
     ]
 }

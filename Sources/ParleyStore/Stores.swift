@@ -14,9 +14,11 @@ public struct Stores: Sendable {
     public let jobs: JobQueue
     public let chats: ChatStore
     public let articles: ArticleStore
+    public let assistant: AssistantStore
+    public let tickets: TicketStore
 
     public init(
-        engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(),
+        engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox = .ephemeral(),
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.engine = engine
@@ -29,6 +31,8 @@ public struct Stores: Sendable {
         self.jobs = JobQueue(engine: engine, now: now)
         self.chats = ChatStore(engine: engine, now: now)
         self.articles = ArticleStore(engine: engine, now: now)
+        self.assistant = AssistantStore(engine: engine, box: secrets, now: now)
+        self.tickets = TicketStore(engine: engine, now: now)
     }
 
     /// Answers when the database does (for `/readyz`).

@@ -31,14 +31,20 @@ public func withTestApp<T: Sendable>(
     configuration.baseURL = "http://parley.test"
     // Most suites test transport and APIs; the assistant's suites turn it on.
     configuration.assistantEnabled = false
+    configuration.masterKey = testMasterKey
     configure(&configuration)
-    let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
+    let stores = Stores(
+        engine: engine, hasher: PasswordHasher(cost: 4),
+        secrets: SecretBox(key: try SecretBox.parse(configuration.masterKey ?? testMasterKey)))
     var logger = Logger(label: "parley.test")
     logger.logLevel =
         ProcessInfo.processInfo.environment["PARLEY_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
     let app = try await buildApplication(configuration, logger: logger, database: engine, output: { _ in })
     return try await app.test(setup) { client in try await body(client, stores) }
 }
+
+/// The master key test apps seal secrets with.
+public let testMasterKey = String(repeating: "5a", count: 32)
 
 extension TestClientProtocol {
     /// The WebSocket URL of a live test server.

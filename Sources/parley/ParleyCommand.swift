@@ -1,4 +1,6 @@
 import ArgumentParser
+import AsyncHTTPClient
+import ParleyAI
 import Foundation
 import Logging
 import ParleyApp
@@ -10,7 +12,7 @@ struct ParleyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Parley: AI-first customer support in one binary.",
-        subcommands: [Serve.self, Migrate.self, Org.self, User.self, Site.self, KB.self, Bench.self],
+        subcommands: [Serve.self, Migrate.self, Org.self, User.self, Site.self, KB.self, Eval.self, Bench.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -49,7 +51,9 @@ struct ConfigurationOptions: ParsableArguments {
         let logger = Logger(label: "parley")
         return try await Databases.with(configuration.databaseURL, logger: logger) { engine in
             try await Migrator.migrate(engine, logger: logger)
-            return try await body(Stores(engine: engine, hasher: PasswordHasher(cost: configuration.bcryptCost)))
+            let secrets = try SecretBox.load(masterKey: configuration.masterKey, directory: configuration.dataDirectory)
+            return try await body(
+                Stores(engine: engine, hasher: PasswordHasher(cost: configuration.bcryptCost), secrets: secrets))
         }
     }
 }
@@ -57,9 +61,12 @@ struct ConfigurationOptions: ParsableArguments {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server (the default command).")
     @OptionGroup var options: ConfigurationOptions
+    @Flag(help: "Load the demo knowledge base (a fictional notes app's help centre) into an empty one.")
+    var demo = false
 
     func run() async throws {
-        let configuration = try self.options.load()
+        var configuration = try self.options.load()
+        configuration.demo = self.demo
         configuration.bootstrapLogging()
         let app = try await buildApplication(configuration)
         try await app.runService()
@@ -217,6 +224,91 @@ struct KB: AsyncParsableCommand {
                 return try await stores.articles.importMarkdown(batch, in: organization.id)
             }
             print("Imported: \(result.created) created, \(result.updated) updated.")
+        }
+    }
+}
+
+struct Eval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Run a set of questions against the assistant and print answer rate, handoff rate, citation accuracy and latency.",
+        discussion: """
+            FILE is JSON: {"cases": [{"question": "How do I get a refund?", "expect": "Refund policy"}, \
+            {"question": "Can I talk to a person?", "expect": "handoff"}]}; "expect" is an article's title or \
+            "handoff". --demo runs the shipped demo set (after loading the demo articles when the knowledge \
+            base is empty). Uses the organization's providers as configured (AI_API_URL seeds one), or the \
+            knowledge-base fallback without one. Writes nothing to any conversation.
+            """)
+    @OptionGroup var options: ConfigurationOptions
+    @Option(help: "The organization's id or exact name (default: the first).") var org: String?
+    @Flag(help: "Run the demo eval set.") var demo = false
+    @Option(help: "The most tokens a reply may have.") var maxTokens = 512
+    @Option(help: "The most characters of knowledge-base passages in a prompt.") var passageCharacters = 6000
+    @Argument(help: "The eval set (JSON).") var file: String?
+
+    func validate() throws {
+        if self.file == nil && !self.demo { throw ValidationError("give an eval FILE, or --demo") }
+    }
+
+    func run() async throws {
+        let data =
+            try self.demo && self.file == nil ? Demo.evalSet() : Data(contentsOf: URL(fileURLWithPath: self.file!))
+        let cases = try Evaluation.cases(from: data)
+        let configuration = try self.options.load()
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(
+                timeout: .init(connect: .seconds(10), read: .milliseconds(Int64(configuration.aiTimeout * 1000)))))
+        let report: Evaluation.Report
+        do {
+            report = try await self.evaluate(cases, configuration: configuration, client: client)
+            try await client.shutdown()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        print("")
+        print(report.text)
+    }
+
+    func evaluate(_ cases: [Evaluation.Case], configuration: ParleyConfiguration, client: HTTPClient) async throws
+        -> Evaluation.Report
+    {
+        let org = self.org
+        let demo = self.demo
+        let options = Assistant.Options(maxTokens: self.maxTokens, passageCharacters: self.passageCharacters)
+        return try await self.options.withStores { stores in
+            let organization: Organization
+            if let org {
+                organization = try await stores.organizations.find(idOrName: org)
+            } else {
+                guard let first = try await stores.organizations.all().first else {
+                    throw ValidationError("no organization yet: run parley serve once, or parley org create")
+                }
+                organization = first
+            }
+            if let provider = configuration.defaultProvider {
+                try await stores.assistant.seedDefaultProvider(provider)
+            }
+            if demo, try await stores.articles.list(in: organization.id, page: PageRequest(limit: 1)).items.isEmpty {
+                let result = try await stores.articles.importMarkdown(try Demo.articles(), in: organization.id)
+                print("Loaded \(result.created) demo articles into \(organization.name).")
+            }
+            let providers = try await stores.assistant.providers(in: organization.id).filter(\.enabled)
+            print(
+                "Evaluating \(cases.count) cases against \(organization.name): "
+                    + (providers.isEmpty
+                        ? "no AI provider, knowledge-base fallback"
+                        : providers.map { "\($0.name) (\($0.model))" }.joined(separator: ", ")))
+            return try await Evaluation.run(
+                cases, stores: stores, organization: organization.id, client: client, options: options,
+                logger: Logger(label: "parley.eval")
+            ) { done, result in
+                let verdict = result.correct ? "ok  " : "MISS"
+                let detail =
+                    result.handedOver ? "handoff" : "\(result.kind): \(result.citedTitles.joined(separator: ", "))"
+                print("[\(done)/\(cases.count)] \(verdict) \(result.millis) ms  \(result.item.question)  ->  \(detail)")
+            }
         }
     }
 }

@@ -164,8 +164,8 @@ final class ScriptedOpenAIServer: Sendable {
                         OpenAICompatibleProvider(
                             name: "second", baseURL: workingURL, apiKey: nil, model: "m", client: client),
                     ])
-                    let (name, chunks) = try await fleet.stream(Self.request)
-                    #expect(name == "second")
+                    let (name, chunks, index) = try await fleet.stream(Self.request)
+                    #expect(name == "second" && index == 1)
                     let text = try await Self.collect(chunks)
                     #expect(text == "from the second")
                     #expect(fleet.health(of: "first")?.healthy == false)

@@ -33,6 +33,7 @@ import Testing
             configuration.bcryptCost = 4
             configuration.adminEmail = "boss@example.com"
             configuration.adminPassword = "first start password"
+            configuration.masterKey = testMasterKey
             let printed = Printed()
             var logger = Logger(label: "parley.test")
             logger.logLevel = .warning

@@ -1,0 +1,148 @@
+public import Foundation
+
+/// A support request that outlives a conversation: created when a conversation is handed to the
+/// team and the visitor can be reached by email. (The full lifecycle, SLA and agent tools come
+/// with the ticket system; this is what handoff needs.)
+public struct Ticket: Sendable, Hashable, Codable {
+    public typealias ID = TypedID<Ticket>
+
+    public var id: ID
+    public var organizationID: Organization.ID
+    public var visitorID: Visitor.ID?
+    public var requesterEmail: String
+    public var requesterName: String?
+    public var subject: String
+    public var status: TicketStatus
+    public var priority: TicketPriority
+    public var source: TicketSource
+    /// The conversation it came from (source `chat`).
+    public var chatSessionID: ChatSession.ID?
+    /// The `seq` of the last message of its thread; gap-free like a conversation's.
+    public var lastSeq: Int64
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: ID, organizationID: Organization.ID, visitorID: Visitor.ID?, requesterEmail: String,
+        requesterName: String?, subject: String, status: TicketStatus, priority: TicketPriority,
+        source: TicketSource, chatSessionID: ChatSession.ID?, lastSeq: Int64, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.organizationID = organizationID
+        self.visitorID = visitorID
+        self.requesterEmail = requesterEmail
+        self.requesterName = requesterName
+        self.subject = subject
+        self.status = status
+        self.priority = priority
+        self.source = source
+        self.chatSessionID = chatSessionID
+        self.lastSeq = lastSeq
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// A subject from the visitor's first words: one line, at most 80 characters.
+    public static func subject(from text: String?) -> String {
+        let line = (text ?? "").split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return "Conversation with the assistant" }
+        return trimmed.count <= 80 ? trimmed : String(trimmed.prefix(79)) + "…"
+    }
+
+    /// A conversation's transcript as the first message of its ticket, oldest first.
+    public static func transcript(of messages: [ChatMessage], visitorName: String?) -> String {
+        let formatter = ISO8601DateFormatter()
+        return messages.map { message in
+            let who: String
+            switch message.role {
+            case .user: who = visitorName ?? "Visitor"
+            case .ai: who = "Assistant"
+            case .agent: who = "Agent"
+            case .system: who = "Parley"
+            }
+            return "[\(formatter.string(from: message.createdAt))] \(who): \(message.body)"
+        }.joined(separator: "\n")
+    }
+}
+
+/// Where a ticket stands.
+public enum TicketStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    /// New, nobody on it yet.
+    case open
+    /// Waiting on something other than the customer.
+    case pending
+    /// An agent is working on it.
+    case inProgress = "in_progress"
+    /// The team replied; the customer's turn.
+    case waitingOnCustomer = "waiting_on_customer"
+    /// Answered; reopens if the customer writes.
+    case resolved
+    /// Done.
+    case closed
+}
+
+/// How urgent a ticket is.
+public enum TicketPriority: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Whenever there is time.
+    case low
+    /// The default.
+    case medium
+    /// Before the others.
+    case high
+    /// Now.
+    case urgent
+}
+
+/// How a ticket came in.
+public enum TicketSource: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The offline form.
+    case form
+    /// A conversation handed to the team.
+    case chat
+    /// An email.
+    case email
+}
+
+/// Who wrote a ticket message.
+public enum TicketRole: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The requester.
+    case customer
+    /// A member of the team.
+    case agent
+    /// The assistant.
+    case ai
+    /// Parley itself.
+    case system
+}
+
+/// One message of a ticket's thread.
+public struct TicketMessage: Sendable, Hashable, Codable {
+    public typealias ID = TypedID<TicketMessage>
+
+    public var id: ID
+    public var ticketID: Ticket.ID
+    public var organizationID: Organization.ID
+    public var seq: Int64
+    public var role: TicketRole
+    public var authorAgentID: Agent.ID?
+    public var body: String
+    /// An internal note: agents only, never the customer.
+    public var isInternal: Bool
+    public var createdAt: Date
+
+    public init(
+        id: ID, ticketID: Ticket.ID, organizationID: Organization.ID, seq: Int64, role: TicketRole,
+        authorAgentID: Agent.ID?, body: String, isInternal: Bool, createdAt: Date
+    ) {
+        self.id = id
+        self.ticketID = ticketID
+        self.organizationID = organizationID
+        self.seq = seq
+        self.role = role
+        self.authorAgentID = authorAgentID
+        self.body = body
+        self.isInternal = isInternal
+        self.createdAt = createdAt
+    }
+}

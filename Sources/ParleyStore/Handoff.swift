@@ -1,0 +1,70 @@
+public import Foundation
+public import Logging
+public import ParleyCore
+
+/// Where every handoff leads, whoever asked (the visitor's button, the assistant's rules, the
+/// model's decision): the conversation goes to the team, and a visitor Parley can reach by email
+/// gets a ticket carrying the transcript, linked to the conversation. An anonymous visitor is
+/// asked for an email, and gets the ticket when they leave one.
+public struct Handoff: Sendable {
+    let chats: ChatStore
+    let tickets: TicketStore
+    let writer: ChatWriter
+    /// Told of each new ticket (the app tells the agents' inbox).
+    let ticketOpened: @Sendable (Ticket) async -> Void
+
+    public init(
+        chats: ChatStore, tickets: TicketStore, writer: ChatWriter,
+        ticketOpened: @escaping @Sendable (Ticket) async -> Void = { _ in }
+    ) {
+        self.chats = chats
+        self.tickets = tickets
+        self.writer = writer
+        self.ticketOpened = ticketOpened
+    }
+
+    /// Hands the conversation over (409 when it is not the AI's to hand over), then opens the
+    /// ticket when the visitor has an email. A ticket that fails is logged, never undoes the handoff.
+    public func escalate(
+        _ sessionID: ChatSession.ID, in organizationID: Organization.ID, reason: EscalationReason,
+        actor: ChatWriter.Actor, logger: Logger
+    ) async throws -> ChatOutcome {
+        let session = try await self.chats.session(sessionID, in: organizationID)
+        let visitor = try await self.chats.visitor(session.visitorID, in: organizationID)
+        let outcome = try await self.writer.submit(
+            .init(
+                sessionID: sessionID, organizationID: organizationID, actor: actor,
+                command: .escalate(reason, visitorHasEmail: visitor.email != nil)))
+        if let email = visitor.email {
+            await self.openTicket(outcome.session, visitor: visitor, email: email, logger: logger)
+        }
+        return outcome
+    }
+
+    /// The visitor left an email: a conversation already with the team gets its ticket now.
+    public func emailLeft(_ session: ChatSession, visitor: Visitor, logger: Logger) async -> Ticket? {
+        guard let email = visitor.email, session.status == .escalated || session.status == .agentActive else {
+            return nil
+        }
+        return await self.openTicket(session, visitor: visitor, email: email, logger: logger)
+    }
+
+    @discardableResult
+    private func openTicket(_ session: ChatSession, visitor: Visitor, email: String, logger: Logger) async -> Ticket? {
+        do {
+            let (ticket, created) = try await self.tickets.openFromConversation(session, visitor: visitor, email: email)
+            if created {
+                logger.info(
+                    "Opened a ticket for a handed-over conversation",
+                    metadata: ["parley.ticket.id": "\(ticket.id)", "parley.session.id": "\(session.id)"])
+                await self.ticketOpened(ticket)
+            }
+            return ticket
+        } catch {
+            logger.error(
+                "Could not open a ticket for a handed-over conversation",
+                metadata: ["parley.session.id": "\(session.id)", "parley.error": "\(error)"])
+            return nil
+        }
+    }
+}
