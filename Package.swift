@@ -164,6 +164,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -174,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "ParleyAITests",
             dependencies: [
-                "ParleyAI", "ParleyCore",
+                "ParleyAI", "ParleyCore", "ParleyTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -193,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "ParleyAppTests",
             dependencies: [
-                "ParleyApp", "ParleyCore", "ParleyStore", "ParleyHTTP", "ParleyRealtime", "ParleyTesting",
+                "ParleyApp", "ParleyAI", "ParleyCore", "ParleyStore", "ParleyHTTP", "ParleyRealtime", "ParleyTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

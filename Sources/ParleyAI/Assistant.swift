@@ -44,14 +44,18 @@ public final class Assistant: Service, Sendable {
         public var passages: Int
         /// How many answers are worked on at once.
         public var concurrentAnswers: Int
+        /// Sampling temperature (0 for the most repeatable answers).
+        public var temperature: Double
 
         public init(
-            maxTokens: Int = 512, passageCharacters: Int = 6000, passages: Int = 4, concurrentAnswers: Int = 256
+            maxTokens: Int = 512, passageCharacters: Int = 6000, passages: Int = 4, concurrentAnswers: Int = 256,
+            temperature: Double = 0.2
         ) {
             self.maxTokens = maxTokens
             self.passageCharacters = passageCharacters
             self.passages = passages
             self.concurrentAnswers = concurrentAnswers
+            self.temperature = temperature
         }
     }
 
@@ -170,7 +174,7 @@ public final class Assistant: Service, Sendable {
         let request = CompletionRequest(
             messages: PromptBuilder.messages(
                 settings: settings, passages: passages, history: history, question: question),
-            maxTokens: self.options.maxTokens)
+            maxTokens: self.options.maxTokens, temperature: self.options.temperature)
         let started = ContinuousClock.now
         let opened: (provider: String, chunks: CompletionStream, index: Int)
         do {
@@ -324,7 +328,9 @@ public final class Assistant: Service, Sendable {
     }
 
     static func json(_ value: some Encodable) -> String {
-        (try? String(decoding: JSONEncoder().encode(value), as: UTF8.self)) ?? "[]"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "[]"
     }
 
     // MARK: - Answering a visitor message

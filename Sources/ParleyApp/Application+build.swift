@@ -30,7 +30,6 @@ public func buildApplication(
     _ configuration: ParleyConfiguration,
     logger: Logger = Logger(label: "parley"),
     database: (any DatabaseEngine)? = nil,
-    assistantOptions: Assistant.Options = Assistant.Options(),
     output: @escaping @Sendable (String) -> Void = writeToStandardOutput
 ) async throws -> some ApplicationProtocol {
     let engine: any DatabaseEngine
@@ -68,7 +67,8 @@ public func buildApplication(
         eventLoopGroupProvider: .singleton,
         configuration: .init(timeout: .init(connect: .seconds(10), read: timeout)))
     let assistant = Assistant(
-        stores: stores, writer: writer, handoff: handoff, client: httpClient, options: assistantOptions, logger: logger
+        stores: stores, writer: writer, handoff: handoff, client: httpClient, options: configuration.assistantOptions,
+        logger: logger
     ) { delta in
         await bus.publish(
             .messageDelta(

@@ -2,6 +2,7 @@ public import Foundation
 public import Logging
 public import ParleyStore
 import ParleyCore
+public import ParleyAI
 public import ParleyHTTP
 
 /// Everything an operator can set, read from `PARLEY_*` environment variables and the flags of
@@ -49,6 +50,8 @@ public struct ParleyConfiguration: Sendable {
     /// How long the assistant waits for a provider's first token, and between tokens
     /// (`PARLEY_AI_TIMEOUT_SECONDS`).
     public var aiTimeout: TimeInterval = 30
+    /// Prompt and concurrency limits of the assistant (set in code: tests and small local models).
+    public var assistantOptions = Assistant.Options()
     /// `serve --demo`: load the demo knowledge base and print where to try it.
     public var demo: Bool = false
 

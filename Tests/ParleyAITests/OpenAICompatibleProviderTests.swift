@@ -4,56 +4,9 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import ParleyAI
+import ParleyTesting
 import Synchronization
 import Testing
-
-/// A scripted OpenAI-compatible server: each request takes the next step of its script. Real
-/// HTTP on loopback, for the failures a real server will not produce on demand.
-final class ScriptedOpenAIServer: Sendable {
-    enum Step: Sendable {
-        /// 200 with these SSE lines, each after `delay`.
-        case stream([String], delay: Duration = .zero)
-        /// A status with headers and a body.
-        case status(Int, headers: [(String, String)] = [], body: String = "")
-    }
-
-    private let script: Mutex<[Step]>
-    let requests = Mutex<[String]>([])
-
-    init(_ steps: [Step]) { self.script = Mutex(steps) }
-
-    static func chunk(_ text: String) -> String { #"data: {"choices":[{"delta":{"content":"\#(text)"}}]}"# + "\n\n" }
-    static let done = "data: [DONE]\n\n"
-
-    func run<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
-        let router = Router()
-        router.post("v1/chat/completions") { request, context -> Response in
-            let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
-            self.requests.withLock { $0.append(text) }
-            let step = self.script.withLock { $0.isEmpty ? Step.status(500) : $0.removeFirst() }
-            switch step {
-            case .status(let code, let headers, let body):
-                var fields = HTTPFields()
-                for (name, value) in headers { fields[HTTPFields.Element.Name(name)!] = value }
-                return Response(
-                    status: .init(code: code), headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
-            case .stream(let lines, let delay):
-                return Response(
-                    status: .ok, headers: [.contentType: "text/event-stream"],
-                    body: .init { writer in
-                        for line in lines {
-                            if delay > .zero { try await Task.sleep(for: delay) }
-                            try await writer.write(ByteBuffer(string: line))
-                        }
-                        try await writer.finish(nil)
-                    })
-            }
-        }
-        return try await Application(router: router).test(.live) { client in
-            try await body("http://localhost:\(client.port!)/v1")
-        }
-    }
-}
 
 @Suite struct OpenAICompatibleProviderTests {
     static func withClient<T: Sendable>(
@@ -80,9 +33,9 @@ final class ScriptedOpenAIServer: Sendable {
     static let request = CompletionRequest(messages: [ChatTurn(role: "user", content: "Hello")])
 
     @Test func aStreamArrivesTokenByToken() async throws {
-        let server = ScriptedOpenAIServer([
+        let server = ScriptedLLMServer([
             .stream(
-                [ScriptedOpenAIServer.chunk("Hel"), ScriptedOpenAIServer.chunk("lo!"), ScriptedOpenAIServer.done],
+                [ScriptedLLMServer.chunk("Hel"), ScriptedLLMServer.chunk("lo!"), ScriptedLLMServer.done],
                 delay: .milliseconds(20))
         ])
         try await server.run { url in
@@ -93,13 +46,13 @@ final class ScriptedOpenAIServer: Sendable {
                 #expect(text == "Hello!")
             }
         }
-        let sent = server.requests.withLock { $0.first ?? "" }
+        let sent = server.requests.withLock { $0.first?.body ?? "" }
         #expect(sent.contains(#""stream":true"#))
         #expect(sent.contains(#""model":"m""#))
     }
 
     @Test func failuresBeforeTheFirstTokenAreTypedErrors() async throws {
-        let server = ScriptedOpenAIServer([
+        let server = ScriptedLLMServer([
             .status(429, headers: [("Retry-After", "7")]),
             .status(503),
             .status(401, body: #"{"error":{"message":"bad key"}}"#),
@@ -132,9 +85,9 @@ final class ScriptedOpenAIServer: Sendable {
     }
 
     @Test func aStreamThatStopsOrStallsMidwayFails() async throws {
-        let server = ScriptedOpenAIServer([
-            .stream([ScriptedOpenAIServer.chunk("Hel")]),  // no [DONE]
-            .stream([ScriptedOpenAIServer.chunk("Hel"), ScriptedOpenAIServer.chunk("lo")], delay: .milliseconds(900)),
+        let server = ScriptedLLMServer([
+            .stream([ScriptedLLMServer.chunk("Hel")]),  // no [DONE]
+            .stream([ScriptedLLMServer.chunk("Hel"), ScriptedLLMServer.chunk("lo")], delay: .milliseconds(900)),
         ])
         try await server.run { url in
             try await Self.withClient(read: .milliseconds(500)) { client in
@@ -151,9 +104,9 @@ final class ScriptedOpenAIServer: Sendable {
     }
 
     @Test func theFleetFailsOverBeforeTheFirstTokenAndKeepsHealth() async throws {
-        let broken = ScriptedOpenAIServer([.status(500)])
-        let working = ScriptedOpenAIServer([
-            .stream([ScriptedOpenAIServer.chunk("from the second"), ScriptedOpenAIServer.done])
+        let broken = ScriptedLLMServer([.status(500)])
+        let working = ScriptedLLMServer([
+            .stream([ScriptedLLMServer.chunk("from the second"), ScriptedLLMServer.done])
         ])
         try await broken.run { brokenURL in
             try await working.run { workingURL in
