@@ -41,6 +41,7 @@ let package = Package(
             dependencies: [
                 "ParleyApp", "ParleyAI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), "ParleyCore", "ParleyStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

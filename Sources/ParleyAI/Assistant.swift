@@ -151,7 +151,8 @@ public final class Assistant: Service, Sendable {
     /// `onDelta` as it comes. Pure of side effects on the conversation (eval uses it as is).
     public func compose(
         question: String, history: [ChatMessage], aiReplies: Int, in organizationID: Organization.ID,
-        settings: AssistantSettings, onDelta: @Sendable (String) async -> Void = { _ in }
+        settings: AssistantSettings, hits prefetched: [ArticleStore.Hit]? = nil,
+        onDelta: @Sendable (String) async -> Void = { _ in }
     ) async throws -> Composition {
         if let rule = AutoReplyRule.firstMatch(settings.autoReplyRules, for: question) {
             return Composition(
@@ -161,9 +162,14 @@ public final class Assistant: Service, Sendable {
         if let reason = EscalationPolicy.beforeAnswering(question, aiReplies: aiReplies, settings: settings) {
             return Self.handover(reason)
         }
-        let hits = try await self.articles.search(
-            question, in: organizationID, publishedOnly: true, limit: self.options.passages)
-        let providers = try await self.settings.providers(in: organizationID).filter(\.enabled)
+        let hits: [ArticleStore.Hit]
+        if let prefetched {
+            hits = prefetched
+        } else {
+            hits = try await self.articles.search(
+                question, in: organizationID, publishedOnly: true, limit: self.options.passages)
+        }
+        let providers = try await self.settings.configuration(in: organizationID).providers
         guard let client = self.client, !providers.isEmpty else {
             return Self.fromKnowledgeBase(question: question, hits: hits, reason: .noAnswer)
         }
@@ -191,19 +197,25 @@ public final class Assistant: Service, Sendable {
         var usage: (prompt: Int?, completion: Int?) = (nil, nil)
         var deltas = 0
         do {
-            for try await chunk in opened.chunks {
-                switch chunk {
-                case .delta(let text):
-                    if firstToken == nil { firstToken = Self.millis(since: started) }
-                    deltas += 1
-                    let shown = splitter.feed(text)
-                    if !shown.isEmpty { await onDelta(shown) }
-                case .usage(let prompt, let completion):
-                    if prompt > 0 { usage.prompt = prompt }
-                    if completion > 0 { usage.completion = completion }
-                case .finished, .done:
-                    break
+            var chunks = opened.chunks.makeAsyncIterator()
+            while let batch = try await chunks.nextBatch() {
+                var text = ""
+                for chunk in batch {
+                    switch chunk {
+                    case .delta(let piece):
+                        text += piece
+                        deltas += 1
+                    case .usage(let prompt, let completion):
+                        if prompt > 0 { usage.prompt = prompt }
+                        if completion > 0 { usage.completion = completion }
+                    case .finished, .done:
+                        break
+                    }
                 }
+                guard !text.isEmpty else { continue }
+                if firstToken == nil { firstToken = Self.millis(since: started) }
+                let shown = splitter.feed(text)
+                if !shown.isEmpty { await onDelta(shown) }
             }
         } catch {
             self.logger.warning(
@@ -344,17 +356,21 @@ public final class Assistant: Service, Sendable {
         var index = 0
         var streamed = false
         do {
-            let session = try await self.chats.session(message.sessionID, in: message.organizationID)
-            guard session.status == .aiActive, session.lastVisitorSeq == message.seq else { return }
-            let settings = try await self.settings.settings(in: message.organizationID)
-            let history = try await self.chats.messages(
+            let settings = try await self.settings.configuration(in: message.organizationID).settings
+            // The reads an answer needs, side by side (SQLite has several reader connections).
+            async let session = self.chats.session(message.sessionID, in: message.organizationID)
+            async let history = self.chats.messages(
                 in: message.sessionID, after: max(0, message.seq - Int64(settings.contextMessages)),
                 limit: settings.contextMessages)
-            let aiReplies = try await self.chats.aiReplyCount(in: message.sessionID)
+            async let aiReplies = self.chats.aiReplyCount(in: message.sessionID)
+            async let hits = self.articles.search(
+                message.body, in: message.organizationID, publishedOnly: true, limit: self.options.passages)
+            let current = try await session
+            guard current.status == .aiActive, current.lastVisitorSeq == message.seq else { return }
             let counter = DeltaCounter()
             let composition = try await self.compose(
-                question: message.body, history: history.filter { $0.seq < message.seq }, aiReplies: aiReplies,
-                in: message.organizationID, settings: settings
+                question: message.body, history: try await history.filter { $0.seq < message.seq },
+                aiReplies: try await aiReplies, in: message.organizationID, settings: settings, hits: try await hits
             ) { text in
                 let next = counter.next()
                 await self.deliver(

@@ -156,31 +156,53 @@ public struct CompletionStream: AsyncSequence {
             while true {
                 if !self.pending.isEmpty {
                     let chunk = self.pending.removeFirst()
-                    if chunk == .done { self.finished = true }
-                    if case .finished = chunk { self.sawFinish = true }
+                    self.note(chunk)
                     return chunk
                 }
                 if self.finished { return nil }
-                do {
-                    guard let buffer = try await self.body.next() else {
-                        if self.endsAfterFinish && self.sawFinish {
-                            self.pending.append(.done)
-                            continue
-                        }
-                        throw ProviderError.stream(.truncated)
+                try await self.read()
+            }
+        }
+
+        /// Every chunk that has arrived, at least one (nil at the end): when the reader falls
+        /// behind, tokens that came in one read are handled together instead of one by one.
+        public mutating func nextBatch() async throws -> [CompletionChunk]? {
+            while self.pending.isEmpty {
+                if self.finished { return nil }
+                try await self.read()
+            }
+            let batch = self.pending
+            self.pending = []
+            for chunk in batch { self.note(chunk) }
+            return batch
+        }
+
+        private mutating func note(_ chunk: CompletionChunk) {
+            if chunk == .done { self.finished = true }
+            if case .finished = chunk { self.sawFinish = true }
+        }
+
+        /// Reads the next piece of the body into `pending`.
+        private mutating func read() async throws {
+            do {
+                guard let buffer = try await self.body.next() else {
+                    if self.endsAfterFinish && self.sawFinish {
+                        self.pending.append(.done)
+                        return
                     }
-                    for event in try self.parser.feed(buffer.readableBytesView) {
-                        self.pending += try self.decode(event)
-                    }
-                } catch let error as StreamError {
-                    throw ProviderError.stream(error)
-                } catch let error as HTTPClientError where error == .readTimeout {
-                    throw ProviderError.timedOut
-                } catch let error as ProviderError {
-                    throw error
-                } catch {
-                    throw ProviderError.unavailable("\(error)")
+                    throw ProviderError.stream(.truncated)
                 }
+                for event in try self.parser.feed(buffer.readableBytesView) {
+                    self.pending += try self.decode(event)
+                }
+            } catch let error as StreamError {
+                throw ProviderError.stream(error)
+            } catch let error as HTTPClientError where error == .readTimeout {
+                throw ProviderError.timedOut
+            } catch let error as ProviderError {
+                throw error
+            } catch {
+                throw ProviderError.unavailable("\(error)")
             }
         }
     }

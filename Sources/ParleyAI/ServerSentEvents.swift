@@ -115,13 +115,16 @@ public enum OpenAIStream {
 
     /// What one event says; throws for an in-band error or anything that is not a chunk.
     public static func decode(_ event: ServerSentEventParser.Event) throws(StreamError) -> [CompletionChunk] {
-        let data = event.data.trimmingCharacters(in: .whitespaces)
+        var data = Substring(event.data)
+        while data.first == " " || data.first == "\t" { data = data.dropFirst() }
+        while data.last == " " || data.last == "\t" { data = data.dropLast() }
         if data == "[DONE]" { return [.done] }
+        if event.name == nil, let text = Self.plainDelta(data) { return [.delta(text)] }
         guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(data.utf8)) else {
             throw .garbage("not a completion chunk: \(data.prefix(80))")
         }
         if let error = chunk.error { throw .provider(error.message ?? "the provider reported an error") }
-        if event.name == "error" { throw .provider(data) }
+        if event.name == "error" { throw .provider(String(data)) }
         var steps: [CompletionChunk] = []
         for choice in chunk.choices ?? [] {
             if let text = choice.delta?.content, !text.isEmpty { steps.append(.delta(text)) }
@@ -131,5 +134,51 @@ public enum OpenAIStream {
             steps.append(.usage(prompt: usage.prompt_tokens, completion: usage.completion_tokens))
         }
         return steps
+    }
+}
+
+extension OpenAIStream {
+    /// The common case without a JSON decoder: one choice whose delta is only text, no finish
+    /// reason, no usage, no error (`{"choices":[{"delta":{"content":"…"},"finish_reason":null}]}`
+    /// with any id/model fields). Anything else returns nil and goes through the decoder.
+    static func plainDelta(_ data: Substring) -> String? {
+        let bytes = Array(data.utf8)
+        func contains(_ needle: String) -> Bool {
+            let pattern = Array(needle.utf8)
+            guard bytes.count >= pattern.count else { return false }
+            for start in 0...(bytes.count - pattern.count) where bytes[start] == pattern[0] {
+                if Array(bytes[start..<(start + pattern.count)]) == pattern { return true }
+            }
+            return false
+        }
+        guard bytes.first == UInt8(ascii: "{"), !contains("\"error\""), !contains("\"usage\""),
+            !contains("\"tool_calls\""), !contains("\"finish_reason\":\""), !contains("\"index\":1")
+        else { return nil }
+        let marker = Array("\"content\":\"".utf8)
+        var start: Int?
+        var occurrences = 0
+        if bytes.count >= marker.count {
+            for index in 0...(bytes.count - marker.count) where bytes[index] == marker[0] {
+                if Array(bytes[index..<(index + marker.count)]) == marker {
+                    occurrences += 1
+                    start = index + marker.count
+                }
+            }
+        }
+        guard occurrences == 1, var position = start else { return nil }
+        var text: [UInt8] = []
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                return String(decoding: text, as: UTF8.self)
+            }
+            if byte == UInt8(ascii: "\\") {
+                // Escapes are rare in a token: let the decoder handle them exactly.
+                return nil
+            }
+            text.append(byte)
+            position += 1
+        }
+        return nil
     }
 }

@@ -63,9 +63,13 @@ public func buildApplication(
     // One HTTP client for every provider; its read timeout bounds the wait for the first token
     // and between tokens.
     let timeout = TimeAmount.milliseconds(Int64(configuration.aiTimeout * 1000))
-    let httpClient = HTTPClient(
-        eventLoopGroupProvider: .singleton,
-        configuration: .init(timeout: .init(connect: .seconds(10), read: timeout)))
+    // AsyncHTTPClient keeps 8 connections per host by default: a stream holds one for its whole
+    // length, so allow as many as the assistant answers at once.
+    var clientConfiguration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: timeout))
+    clientConfiguration.connectionPool = .init(
+        idleTimeout: .seconds(60),
+        concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.assistantOptions.concurrentAnswers)
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     let assistant = Assistant(
         stores: stores, writer: writer, handoff: handoff, client: httpClient, options: configuration.assistantOptions,
         logger: logger

@@ -49,16 +49,17 @@ public final class PostgresEventBus: EventBus {
 
     public func publish(_ events: [DomainEvent]) { self.hub.deliver(events) }
 
-    struct SignalNotice: Codable {
-        var origin: String
-        var signal: Signal
+    /// A signal's NOTIFY payload: the origin instance, a newline, the signal as JSON. Every
+    /// instance hears its own notices too; the origin up front lets it drop them unparsed (a
+    /// streamed reply sends one per token).
+    static func signalPayload(origin: String, signal: Signal) throws -> String {
+        origin + "\n" + String(decoding: try JSONEncoder().encode(signal), as: UTF8.self)
     }
 
     public func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async {
         self.hub.deliver(signal, except: connection)
         do {
-            let payload = String(
-                decoding: try JSONEncoder().encode(SignalNotice(origin: self.origin, signal: signal)), as: UTF8.self)
+            let payload = try Self.signalPayload(origin: self.origin, signal: signal)
             try await self.engine.notify(Self.signalChannel, payload: payload)
         } catch {
             self.logger.warning("Could not publish a signal", metadata: ["parley.error": "\(error)"])
@@ -105,8 +106,8 @@ public final class PostgresEventBus: EventBus {
     }
 
     private func receiveSignal(_ payload: String) async throws {
-        let notice = try JSONDecoder().decode(SignalNotice.self, from: Data(payload.utf8))
-        guard notice.origin != self.origin else { return }
-        self.hub.deliver(notice.signal)
+        guard let newline = payload.firstIndex(of: "\n"), payload[..<newline] != self.origin else { return }
+        let signal = try JSONDecoder().decode(Signal.self, from: Data(payload[payload.index(after: newline)...].utf8))
+        self.hub.deliver(signal)
     }
 }

@@ -99,6 +99,55 @@ public enum ServerFrame {
 
     public static let pong = #"{"type":"pong"}"#
 
+    /// A `message.delta`'s data, written directly (it is sent for every token of every reply).
+    static func deltaData(
+        session: ChatSession.ID, streamID: String, replyTo: Int64, index: Int, text: String, done: Bool,
+        outcome: String?
+    ) -> String {
+        var json = #"{"sessionId":""#
+        json += session.description
+        json += #"","streamId":"#
+        Self.appendString(streamID, to: &json)
+        json += #","replyTo":\#(replyTo),"index":\#(index),"delta":"#
+        Self.appendString(text, to: &json)
+        json += #","done":\#(done)"#
+        if let outcome {
+            json += #","outcome":"#
+            Self.appendString(outcome, to: &json)
+        }
+        json += "}"
+        return json
+    }
+
+    /// Appends `text` as a JSON string literal: quotes, backslashes and control characters escaped.
+    static func appendString(_ text: String, to json: inout String) {
+        json += "\""
+        var plainStart = text.unicodeScalars.startIndex
+        var index = plainStart
+        let scalars = text.unicodeScalars
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            let escaped: String?
+            switch scalar {
+            case "\"": escaped = "\\\""
+            case "\\": escaped = "\\\\"
+            case "\n": escaped = "\\n"
+            case "\r": escaped = "\\r"
+            case "\t": escaped = "\\t"
+            default:
+                escaped = scalar.value < 0x20 ? String(format: "\\u%04x", scalar.value) : nil
+            }
+            if let escaped {
+                json.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
+                json += escaped
+                plainStart = scalars.index(after: index)
+            }
+            index = scalars.index(after: index)
+        }
+        json.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
+        json += "\""
+    }
+
     static func encode(_ value: some Encodable) -> String {
         (try? String(decoding: Self.encoder.encode(value), as: UTF8.self)) ?? #"{"type":"error","code":"internal"}"#
     }

@@ -278,8 +278,21 @@ public final class RealtimeHub: Sendable {
     public func deliver(_ signal: Signal, except: RealtimeConnection.ID? = nil) {
         for channel in signal.channels {
             guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }) else { continue }
-            let frame = ByteBuffer(
-                string: ServerFrame.event(channel: channel, seq: nil, name: signal.name, data: SignalView(signal)))
+            let frame: ByteBuffer
+            if case .messageDelta(let session, _, let stream, let replyTo, let index, let text, let done, let outcome) =
+                signal
+            {
+                // The hot path of a streamed reply: framed by hand, no encoder per token.
+                frame = ByteBuffer(
+                    string: ServerFrame.event(
+                        channel: channel, seq: nil, name: signal.name,
+                        json: ServerFrame.deltaData(
+                            session: session, streamID: stream, replyTo: replyTo, index: index, text: text, done: done,
+                            outcome: outcome)))
+            } else {
+                frame = ByteBuffer(
+                    string: ServerFrame.event(channel: channel, seq: nil, name: signal.name, data: SignalView(signal)))
+            }
             for connection in receivers where connection.id != except {
                 if case .visitor = connection.principal, case .inbox = channel { continue }
                 connection.offer(frame, channel: channel, seq: nil, isMessage: false)

@@ -1,6 +1,7 @@
 public import Foundation
 public import ParleyCore
 import SQLKit
+import Synchronization
 
 /// The assistant's configuration per organization (settings and ordered providers, whose API
 /// keys are sealed by the `SecretBox`) and its log of interactions with the visitors' feedback.
@@ -8,6 +9,50 @@ public struct AssistantStore: Sendable {
     let engine: any DatabaseEngine
     let box: SecretBox
     let now: @Sendable () -> Date
+    /// What answering reads on every visitor message, kept for a moment (see `configuration(in:)`).
+    let cache = Cache()
+
+    init(engine: any DatabaseEngine, box: SecretBox, now: @escaping @Sendable () -> Date) {
+        self.engine = engine
+        self.box = box
+        self.now = now
+    }
+
+    final class Cache: Sendable {
+        struct Entry {
+            var settings: AssistantSettings
+            var providers: [AIProvider]
+            var expires: ContinuousClock.Instant
+        }
+        let entries = Mutex<[Organization.ID: Entry]>([:])
+        /// The health last written per provider, so a healthy provider costs no write per answer.
+        let health = Mutex<[AIProvider.ID: Bool]>([:])
+
+        func forget(_ organizationID: Organization.ID) {
+            _ = self.entries.withLock { $0.removeValue(forKey: organizationID) }
+        }
+    }
+
+    /// How long another instance's change may take to reach this one's assistant.
+    public static let cacheLifetime: Duration = .seconds(2)
+
+    /// The settings and the enabled providers, as the assistant needs them for every answer: read
+    /// at most every two seconds per organization (at once after a change made through this store).
+    public func configuration(in organizationID: Organization.ID) async throws -> (
+        settings: AssistantSettings, providers: [AIProvider]
+    ) {
+        let now = ContinuousClock.now
+        if let entry = self.cache.entries.withLock({ $0[organizationID] }), entry.expires > now {
+            return (entry.settings, entry.providers)
+        }
+        let settings = try await self.settings(in: organizationID)
+        let providers = try await self.providers(in: organizationID).filter(\.enabled)
+        self.cache.entries.withLock {
+            $0[organizationID] = Cache.Entry(
+                settings: settings, providers: providers, expires: now + Self.cacheLifetime)
+        }
+        return (settings, providers)
+    }
 
     // MARK: Settings
 
@@ -38,6 +83,7 @@ public struct AssistantStore: Sendable {
                 """
             ).run()
         }
+        self.cache.forget(organizationID)
         return settings
     }
 
@@ -132,6 +178,7 @@ public struct AssistantStore: Sendable {
                 """
             ).run()
         }
+        self.cache.forget(organizationID)
         return provider
     }
 
@@ -161,6 +208,8 @@ public struct AssistantStore: Sendable {
                 """
             ).run()
         }
+        self.cache.forget(organizationID)
+        self.cache.health.withLock { _ = $0.removeValue(forKey: id) }
         return updated
     }
 
@@ -171,11 +220,14 @@ public struct AssistantStore: Sendable {
                 "DELETE FROM ai_providers WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)"
             ).run()
         }
+        self.cache.forget(organizationID)
     }
 
     /// Records what a provider just did, when that differs from what is stored (so a healthy
     /// provider costs no write per answer).
     public func recordHealth(_ id: AIProvider.ID, healthy: Bool, error: String?) async throws {
+        if healthy, self.cache.health.withLock({ $0[id] }) == true { return }
+        defer { self.cache.health.withLock { $0[id] = healthy } }
         let error = error.map { String($0.prefix(500)) }
         try await self.engine.transaction { db in
             try await db.raw(

@@ -74,4 +74,41 @@ import Testing
         let steps = try Self.run([#"data: {"choices":[{"delta":{"content":"Hel"}}]}"# + "\n\n"])
         #expect(!steps.contains(.done))
     }
+
+    @Test(arguments: [
+        #"{"id":"c1","object":"chat.completion.chunk","model":"smollm2","choices":[{"index":0,"delta":{"content":" café ☕"},"finish_reason":null}]}"#,
+        #"{"choices":[{"delta":{"content":"say \"hi\"\n"}}]}"#,
+        #"{"choices":[{"delta":{"content":"<b>x</b>"},"finish_reason":"stop"}]}"#,
+        #"{"choices":[{"delta":{"content":"a"}},{"index":1,"delta":{"content":"b"}}]}"#,
+        #"{"choices":[{"delta":{"content":""}}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        #"{"error":{"message":"content: \"x\""}}"#,
+    ])
+    func theFastPathReadsTokensExactlyAsTheDecoderDoes(data: String) throws {
+        // What decode gives must equal what a plain JSON decoding of the same chunk gives.
+        let fast = Result { () throws(StreamError) in try OpenAIStream.decode(.init(name: nil, data: data)) }
+        struct Chunk: Decodable {
+            struct Choice: Decodable {
+                struct Delta: Decodable { var content: String? }
+                var delta: Delta?
+                var finish_reason: String?
+            }
+            var choices: [Choice]?
+            var usage: [String: Int]?
+            var error: [String: String]?
+        }
+        let slow = try JSONDecoder().decode(Chunk.self, from: Data(data.utf8))
+        if slow.error != nil {
+            #expect(throws: StreamError.self) { try fast.get() }
+            return
+        }
+        var expected: [CompletionChunk] = []
+        for choice in slow.choices ?? [] {
+            if let text = choice.delta?.content, !text.isEmpty { expected.append(.delta(text)) }
+            if let reason = choice.finish_reason { expected.append(.finished(reason: reason)) }
+        }
+        if let usage = slow.usage {
+            expected.append(.usage(prompt: usage["prompt_tokens"] ?? 0, completion: usage["completion_tokens"] ?? 0))
+        }
+        #expect(try fast.get() == expected)
+    }
 }
