@@ -21,6 +21,20 @@ public struct Ticket: Sendable, Hashable, Codable {
     public var lastSeq: Int64
     public var createdAt: Date
     public var updatedAt: Date
+    public var assigneeID: Agent.ID?
+    public var tags: [String] = []
+    public var category: String?
+    public var satisfaction: Satisfaction?
+    /// The first public reply of an agent (never the assistant's).
+    public var firstResponseAt: Date?
+    public var resolvedAt: Date?
+    public var closedAt: Date?
+    public var firstResponseDueAt: Date?
+    public var resolutionDueAt: Date?
+    /// Set while the SLA clock is paused (waiting on the customer).
+    public var slaPausedAt: Date?
+    /// Resolved by the assistant; the customer may reopen it.
+    public var aiResolved = false
 
     public init(
         id: ID, organizationID: Organization.ID, visitorID: Visitor.ID?, requesterEmail: String,

@@ -49,6 +49,8 @@ public struct APIError: Error, Sendable {
             }
         case let error as InvalidTransition:
             return APIError(.conflict, code: "invalid_transition", message: error.message)
+        case let error as TicketTransitionError:
+            return APIError(.conflict, code: "invalid_transition", message: error.message)
         case is ChatWriter.ShuttingDown:
             return APIError(
                 .serviceUnavailable, code: "shutting_down", message: "The server is restarting; try again in a moment.",

@@ -75,9 +75,10 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         baseURL: dependencies.baseURL, messageLimiter: dependencies.messageLimiter)
     let visitorRoutes = api.group().add(middleware: RateLimitMiddleware(dependencies.publicLimiter))
     visitors.addPublicRoutes(to: visitorRoutes)
-    visitors.addRoutes(
-        to: visitorRoutes.add(middleware: VisitorAuthenticationMiddleware(tokens: dependencies.tokens)).group(
-            context: VisitorContext.self))
+    let visitorAPI = visitorRoutes.add(middleware: VisitorAuthenticationMiddleware(tokens: dependencies.tokens)).group(
+        context: VisitorContext.self)
+    visitors.addRoutes(to: visitorAPI)
+    CustomerTicketController(tickets: stores.tickets, chats: stores.chats).addRoutes(to: visitorAPI)
 
     let signedIn = api.group()
         .add(middleware: AuthenticationMiddleware(stores: stores))
@@ -89,7 +90,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         .addRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)
     AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
-    TicketController(tickets: stores.tickets).addRoutes(to: admin.group("tickets"))
+    TicketController(tickets: stores.tickets, agents: stores.agents).addRoutes(to: admin)
     AgentController(agents: stores.agents).addRoutes(to: admin.group("agents"))
     SiteController(sites: stores.sites, baseURL: dependencies.baseURL)
         .addRoutes(to: admin.group("sites").add(middleware: RequirePermission(.manageSites)))

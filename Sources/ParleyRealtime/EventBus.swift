@@ -49,20 +49,55 @@ public final class PostgresEventBus: EventBus {
 
     public func publish(_ events: [DomainEvent]) { self.hub.deliver(events) }
 
-    /// A signal's NOTIFY payload: the origin instance, a newline, the signal as JSON. Every
-    /// instance hears its own notices too; the origin up front lets it drop them unparsed (a
-    /// streamed reply sends one per token).
-    static func signalPayload(origin: String, signal: Signal) throws -> String {
-        origin + "\n" + String(decoding: try JSONEncoder().encode(signal), as: UTF8.self)
+    /// Signals waiting to be sent to the other instances, in order.
+    private let outgoing = WorkQueue<Signal>()
+    /// PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more.
+    static let payloadLimit = 7_000
+
+    /// NOTIFY payloads for `signals`: the origin instance, a newline, then a JSON array of signals,
+    /// each payload under the size limit. Every instance hears its own notices too; the origin up
+    /// front lets it drop them unparsed.
+    static func signalPayloads(origin: String, signals: [Signal]) -> [String] {
+        let encoder = JSONEncoder()
+        var payloads: [String] = []
+        var current: [String] = []
+        var size = 0
+        for signal in signals {
+            guard let json = try? String(decoding: encoder.encode(signal), as: UTF8.self) else { continue }
+            let length: Int = json.utf8.count + 1
+            if !current.isEmpty && size + length > Self.payloadLimit {
+                let joined: String = current.joined(separator: ",")
+                payloads.append("\(origin)\n[\(joined)]")
+                current = []
+                size = 0
+            }
+            current.append(json)
+            size += length
+        }
+        if !current.isEmpty {
+            let joined: String = current.joined(separator: ",")
+            payloads.append("\(origin)\n[\(joined)]")
+        }
+        return payloads
     }
 
+    /// Delivers here at once; the other instances hear of it from a sender loop that puts
+    /// whatever has queued into as few NOTIFYs as fit (a streamed reply makes one signal per
+    /// token, and the stream never waits for the database).
     public func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async {
         self.hub.deliver(signal, except: connection)
-        do {
-            let payload = try Self.signalPayload(origin: self.origin, signal: signal)
-            try await self.engine.notify(Self.signalChannel, payload: payload)
-        } catch {
-            self.logger.warning("Could not publish a signal", metadata: ["parley.error": "\(error)"])
+        self.outgoing.append(contentsOf: [signal])
+    }
+
+    private func sendSignals() async {
+        while let batch = await self.outgoing.next(maximum: 500) {
+            for payload in Self.signalPayloads(origin: self.origin, signals: batch) {
+                do {
+                    try await self.engine.notify(Self.signalChannel, payload: payload)
+                } catch {
+                    self.logger.warning("Could not publish signals", metadata: ["parley.error": "\(error)"])
+                }
+            }
         }
     }
 
@@ -77,6 +112,14 @@ public final class PostgresEventBus: EventBus {
                 group.addTask {
                     await self.engine.listen(Self.signalChannel, logger: self.logger) {
                         try await self.receiveSignal($0)
+                    }
+                }
+                // When shutdown cancels the listeners, the sender finishes what is queued.
+                group.addTask {
+                    await withTaskCancellationHandler {
+                        await self.sendSignals()
+                    } onCancel: {
+                        self.outgoing.finish()
                     }
                 }
             }
@@ -107,7 +150,8 @@ public final class PostgresEventBus: EventBus {
 
     private func receiveSignal(_ payload: String) async throws {
         guard let newline = payload.firstIndex(of: "\n"), payload[..<newline] != self.origin else { return }
-        let signal = try JSONDecoder().decode(Signal.self, from: Data(payload[payload.index(after: newline)...].utf8))
-        self.hub.deliver(signal)
+        let signals = try JSONDecoder().decode(
+            [Signal].self, from: Data(payload[payload.index(after: newline)...].utf8))
+        for signal in signals { self.hub.deliver(signal) }
     }
 }

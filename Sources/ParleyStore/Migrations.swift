@@ -367,5 +367,55 @@ public enum Migrator {
                 """,
             ]
         },
+        Migration(number: 6, name: "the ticket system: lifecycle, SLA, search") { dialect in
+            var statements = [
+                "ALTER TABLE tickets ADD COLUMN assignee_id TEXT",
+                "ALTER TABLE tickets ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",
+                "ALTER TABLE tickets ADD COLUMN category TEXT",
+                "ALTER TABLE tickets ADD COLUMN satisfaction TEXT",
+                "ALTER TABLE tickets ADD COLUMN first_response_at BIGINT",
+                "ALTER TABLE tickets ADD COLUMN resolved_at BIGINT",
+                "ALTER TABLE tickets ADD COLUMN closed_at BIGINT",
+                "ALTER TABLE tickets ADD COLUMN first_response_due_at BIGINT",
+                "ALTER TABLE tickets ADD COLUMN resolution_due_at BIGINT",
+                "ALTER TABLE tickets ADD COLUMN sla_paused_at BIGINT",
+                "ALTER TABLE tickets ADD COLUMN ai_resolved BOOLEAN NOT NULL DEFAULT FALSE",
+                "CREATE INDEX tickets_org_status ON tickets (organization_id, status, created_at, id)",
+                "CREATE INDEX tickets_org_assignee ON tickets (organization_id, assignee_id, created_at, id)",
+                "CREATE INDEX tickets_org_priority ON tickets (organization_id, priority, created_at, id)",
+                "CREATE INDEX tickets_org_updated ON tickets (organization_id, updated_at, id)",
+                "CREATE INDEX tickets_visitor ON tickets (visitor_id, created_at)",
+                """
+                CREATE TABLE sla_policies (
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    priority TEXT NOT NULL,
+                    first_response_minutes BIGINT NOT NULL,
+                    resolution_minutes BIGINT NOT NULL,
+                    business_hours_only BOOLEAN NOT NULL,
+                    PRIMARY KEY (organization_id, priority)
+                )
+                """,
+                """
+                CREATE TABLE organization_settings (
+                    organization_id TEXT PRIMARY KEY REFERENCES organizations(id),
+                    business_calendar TEXT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+            ]
+            switch dialect {
+            case .sqlite:
+                // One FTS5 row per subject and per message, kept by the store.
+                statements.append(
+                    "CREATE VIRTUAL TABLE ticket_search USING fts5(ticket_id UNINDEXED, organization_id UNINDEXED, text, tokenize='porter unicode61')"
+                )
+            case .postgres:
+                statements += [
+                    "CREATE INDEX tickets_subject_search ON tickets USING GIN (to_tsvector('english', subject))",
+                    "CREATE INDEX ticket_messages_search ON ticket_messages USING GIN (to_tsvector('english', body))",
+                ]
+            }
+            return statements
+        },
     ]
 }

@@ -2,11 +2,70 @@ public import Foundation
 public import ParleyCore
 import SQLKit
 
-/// Tickets and their threads, scoped by organization. (For now: what handoff needs, creating a
-/// ticket from a conversation, and reading tickets back.)
+/// Tickets and their threads, scoped by organization. Every change goes through the core's
+/// `TicketLifecycle` inside one transaction that also appends the message (with the ticket's next
+/// gap-free `seq`), so a ticket's state and thread never disagree.
 public struct TicketStore: Sendable {
     let engine: any DatabaseEngine
     let now: @Sendable () -> Date
+
+    // MARK: Creating
+
+    /// What a new ticket is made of.
+    public struct NewTicket: Sendable {
+        public var requesterEmail: String
+        public var requesterName: String?
+        public var visitorID: Visitor.ID?
+        public var subject: String
+        public var body: String
+        public var priority: TicketPriority
+        public var source: TicketSource
+        public var category: String?
+        public var tags: [String]
+
+        public init(
+            requesterEmail: String, requesterName: String? = nil, visitorID: Visitor.ID? = nil, subject: String,
+            body: String, priority: TicketPriority = .medium, source: TicketSource = .form, category: String? = nil,
+            tags: [String] = []
+        ) {
+            self.requesterEmail = requesterEmail
+            self.requesterName = requesterName
+            self.visitorID = visitorID
+            self.subject = subject
+            self.body = body
+            self.priority = priority
+            self.source = source
+            self.category = category
+            self.tags = tags
+        }
+    }
+
+    /// Opens a ticket with the requester's first message, SLA deadlines from the organization's
+    /// policy for its priority.
+    public func create(_ new: NewTicket, in organizationID: Organization.ID) async throws -> Ticket {
+        let email = try Validate.email(new.requesterEmail, field: "email")
+        let subject = try Validate.text(new.subject, field: "subject", max: 200)
+        let body = try Validate.messageBody(new.body)
+        let tags = try Validate.tags(new.tags)
+        let now = self.now()
+        var ticket = Ticket(
+            id: .init(), organizationID: organizationID, visitorID: new.visitorID, requesterEmail: email,
+            requesterName: new.requesterName, subject: subject, status: .open, priority: new.priority,
+            source: new.source, chatSessionID: nil, lastSeq: 1, createdAt: now, updatedAt: now)
+        ticket.tags = tags
+        ticket.category = try new.category.map { try Validate.text($0, field: "category", max: 80) }
+        let message = TicketMessage(
+            id: .init(), ticketID: ticket.id, organizationID: organizationID, seq: 1, role: .customer,
+            authorAgentID: nil, body: body, isInternal: false, createdAt: now)
+        let made = ticket
+        return try await self.engine.transaction { db in
+            var ticket = made
+            try await Self.applySLA(to: &ticket, db: db)
+            try await Self.insert(ticket, db: db)
+            try await Self.insert(message, db: db)
+            return ticket
+        }
+    }
 
     /// Creates the ticket of a handed-over conversation, with its transcript as the first
     /// message, unless the conversation has one already (then that one is returned, and
@@ -22,30 +81,27 @@ public struct TicketStore: Sendable {
         }
         let now = self.now()
         let firstQuestion = messages.first { $0.role == .user }?.body
-        let ticket = Ticket(
+        var ticket = Ticket(
             id: .init(), organizationID: session.organizationID, visitorID: visitor.id, requesterEmail: email,
             requesterName: visitor.name, subject: Ticket.subject(from: firstQuestion), status: .open,
             priority: .medium, source: .chat, chatSessionID: session.id, lastSeq: 1, createdAt: now, updatedAt: now)
+        ticket.tags = ["chat"]
         let transcript = TicketMessage(
             id: .init(), ticketID: ticket.id, organizationID: ticket.organizationID, seq: 1, role: .system,
             authorAgentID: nil,
             body: "Handed over from a conversation. Transcript:\n\n"
                 + Ticket.transcript(of: messages, visitorName: visitor.name),
             isInternal: false, createdAt: now)
+        let made = ticket
         do {
-            try await self.engine.transaction { db in
-                try await db.raw(
-                    """
-                    INSERT INTO tickets (id, organization_id, visitor_id, requester_email, requester_name, subject, status,
-                        priority, source, chat_session_id, last_seq, created_at, updated_at)
-                    VALUES (\(bind: ticket.id.description), \(bind: ticket.organizationID.description),
-                        \(bind: visitor.id.description), \(bind: email), \(bind: visitor.name), \(bind: ticket.subject),
-                        \(bind: ticket.status.rawValue), \(bind: ticket.priority.rawValue), \(bind: ticket.source.rawValue),
-                        \(bind: session.id.description), 1, \(bind: now.millis), \(bind: now.millis))
-                    """
-                ).run()
+            let stored = try await self.engine.transaction { db in
+                var ticket = made
+                try await Self.applySLA(to: &ticket, db: db)
+                try await Self.insert(ticket, db: db)
                 try await Self.insert(transcript, db: db)
+                return ticket
             }
+            return (stored, true)
         } catch {
             // Another instance created it first (the unique conversation index): use theirs.
             if let existing = try await self.ticket(forConversation: session.id, in: session.organizationID) {
@@ -53,7 +109,59 @@ public struct TicketStore: Sendable {
             }
             throw error
         }
-        return (ticket, true)
+    }
+
+    static func applySLA(to ticket: inout Ticket, db: any SQLDatabase) async throws {
+        let policies = try await Self.policies(ticket.organizationID, db: db)
+        let calendar = try await Self.calendar(ticket.organizationID, db: db)
+        guard let policy = policies.first(where: { $0.priority == ticket.priority }) else {
+            ticket.firstResponseDueAt = nil
+            ticket.resolutionDueAt = nil
+            return
+        }
+        let due = SLAClock.deadlines(for: policy, from: ticket.createdAt, calendar: calendar)
+        ticket.firstResponseDueAt = due.firstResponse
+        ticket.resolutionDueAt = due.resolution
+    }
+
+    static func insert(_ ticket: Ticket, db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO tickets (id, organization_id, visitor_id, requester_email, requester_name, subject, status,
+                priority, source, chat_session_id, last_seq, created_at, updated_at, assignee_id, tags, category,
+                satisfaction, first_response_at, resolved_at, closed_at, first_response_due_at, resolution_due_at,
+                sla_paused_at, ai_resolved)
+            VALUES (\(bind: ticket.id.description), \(bind: ticket.organizationID.description),
+                \(bind: ticket.visitorID?.description), \(bind: ticket.requesterEmail), \(bind: ticket.requesterName),
+                \(bind: ticket.subject), \(bind: ticket.status.rawValue), \(bind: ticket.priority.rawValue),
+                \(bind: ticket.source.rawValue), \(bind: ticket.chatSessionID?.description), \(bind: ticket.lastSeq),
+                \(bind: ticket.createdAt.millis), \(bind: ticket.updatedAt.millis), \(bind: ticket.assigneeID?.description),
+                \(bind: try JSONColumn.encode(ticket.tags)), \(bind: ticket.category),
+                \(bind: try ticket.satisfaction.map(JSONColumn.encode)), \(bind: ticket.firstResponseAt?.millis),
+                \(bind: ticket.resolvedAt?.millis), \(bind: ticket.closedAt?.millis),
+                \(bind: ticket.firstResponseDueAt?.millis), \(bind: ticket.resolutionDueAt?.millis),
+                \(bind: ticket.slaPausedAt?.millis), \(bind: ticket.aiResolved))
+            """
+        ).run()
+        if db.parleyDialect == .sqlite {
+            try await Self.index(ticket.id, ticket.organizationID, ticket.subject, db: db)
+        }
+    }
+
+    static func save(_ ticket: Ticket, db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE tickets SET status = \(bind: ticket.status.rawValue), priority = \(bind: ticket.priority.rawValue),
+                last_seq = \(bind: ticket.lastSeq), updated_at = \(bind: ticket.updatedAt.millis),
+                assignee_id = \(bind: ticket.assigneeID?.description), tags = \(bind: try JSONColumn.encode(ticket.tags)),
+                category = \(bind: ticket.category), satisfaction = \(bind: try ticket.satisfaction.map(JSONColumn.encode)),
+                first_response_at = \(bind: ticket.firstResponseAt?.millis), resolved_at = \(bind: ticket.resolvedAt?.millis),
+                closed_at = \(bind: ticket.closedAt?.millis), first_response_due_at = \(bind: ticket.firstResponseDueAt?.millis),
+                resolution_due_at = \(bind: ticket.resolutionDueAt?.millis), sla_paused_at = \(bind: ticket.slaPausedAt?.millis),
+                ai_resolved = \(bind: ticket.aiResolved)
+            WHERE id = \(bind: ticket.id.description) AND organization_id = \(bind: ticket.organizationID.description)
+            """
+        ).run()
     }
 
     static func insert(_ message: TicketMessage, db: any SQLDatabase) async throws {
@@ -66,7 +174,223 @@ public struct TicketStore: Sendable {
                 \(bind: message.createdAt.millis))
             """
         ).run()
+        if db.parleyDialect == .sqlite {
+            try await Self.index(message.ticketID, message.organizationID, message.body, db: db)
+        }
     }
+
+    /// SQLite's search rows (PostgreSQL indexes the columns themselves).
+    static func index(_ ticket: Ticket.ID, _ organization: Organization.ID, _ text: String, db: any SQLDatabase)
+        async throws
+    {
+        try await db.raw(
+            """
+            INSERT INTO ticket_search (ticket_id, organization_id, text)
+            VALUES (\(bind: ticket.description), \(bind: organization.description), \(bind: text))
+            """
+        ).run()
+    }
+
+    // MARK: Changing
+
+    /// A message that goes with a change.
+    public struct NewMessage: Sendable {
+        public var role: TicketRole
+        public var body: String
+        public var isInternal: Bool
+        public var author: Agent.ID?
+
+        public init(role: TicketRole, body: String, isInternal: Bool = false, author: Agent.ID? = nil) {
+            self.role = role
+            self.body = body
+            self.isInternal = isInternal
+            self.author = author
+        }
+    }
+
+    /// What a change did.
+    public struct Change: Sendable {
+        public var before: Ticket
+        public var ticket: Ticket
+        public var message: TicketMessage?
+    }
+
+    /// Applies `event` to the ticket (the core decides; 409 for what it forbids), with `message`
+    /// appended at the next seq, in one transaction. `visitor` limits it to that requester's ticket.
+    public func apply(
+        _ event: TicketEvent, to id: Ticket.ID, in organizationID: Organization.ID, message: NewMessage? = nil,
+        visitor: Visitor.ID? = nil
+    ) async throws -> Change {
+        let body = try message.map { try Validate.messageBody($0.body) }
+        if case .rate(let stars, let comment) = event {
+            guard (1...5).contains(stars) else {
+                throw ValidationError(field: "stars", message: "stars must be 1 to 5.")
+            }
+            _ = try comment.map { try Validate.text($0, field: "comment", max: 2000, allowEmpty: true) }
+        }
+        let now = self.now()
+        return try await self.engine.transaction { db in
+            let before = try await Self.lockedTicket(id, in: organizationID, db: db)
+            if let visitor, before.visitorID != visitor { throw DomainError.notFound(entity: "ticket") }
+            let calendar = try await Self.calendar(organizationID, db: db)
+            var ticket = try TicketLifecycle.apply(event, to: before, now: now, calendar: calendar)
+            var stored: TicketMessage?
+            if let message, let body {
+                ticket.lastSeq += 1
+                let new = TicketMessage(
+                    id: .init(), ticketID: id, organizationID: organizationID, seq: ticket.lastSeq, role: message.role,
+                    authorAgentID: message.author, body: body, isInternal: message.isInternal, createdAt: now)
+                try await Self.insert(new, db: db)
+                stored = new
+            }
+            try await Self.save(ticket, db: db)
+            return Change(before: before, ticket: ticket, message: stored)
+        }
+    }
+
+    /// Changes the priority, and the SLA deadlines with it (counted from the ticket's creation).
+    public func setPriority(_ priority: TicketPriority, of id: Ticket.ID, in organizationID: Organization.ID)
+        async throws -> Ticket
+    {
+        let now = self.now()
+        return try await self.engine.transaction { db in
+            var ticket = try await Self.lockedTicket(id, in: organizationID, db: db)
+            guard ticket.status != .closed else {
+                throw TicketTransitionError(from: .closed, message: "This ticket is closed; its priority stays.")
+            }
+            ticket.priority = priority
+            try await Self.applySLA(to: &ticket, db: db)
+            ticket.updatedAt = now
+            try await Self.save(ticket, db: db)
+            return ticket
+        }
+    }
+
+    /// Replaces the tags.
+    public func setTags(_ tags: [String], of id: Ticket.ID, in organizationID: Organization.ID) async throws
+        -> Ticket
+    {
+        let tags = try Validate.tags(tags)
+        let now = self.now()
+        return try await self.engine.transaction { db in
+            var ticket = try await Self.lockedTicket(id, in: organizationID, db: db)
+            ticket.tags = tags
+            ticket.updatedAt = now
+            try await Self.save(ticket, db: db)
+            return ticket
+        }
+    }
+
+    static func lockedTicket(_ id: Ticket.ID, in organizationID: Organization.ID, db: any SQLDatabase) async throws
+        -> Ticket
+    {
+        let lock = db.parleyDialect == .postgres ? " FOR UPDATE" : ""
+        let row = try await db.raw(
+            """
+            SELECT * FROM tickets WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)
+            """ + SQLQueryString(stringLiteral: lock)
+        ).first()
+        guard let row else { throw DomainError.notFound(entity: "ticket") }
+        return try Self.decode(row)
+    }
+
+    // MARK: SLA policies and business hours
+
+    public func policies(in organizationID: Organization.ID) async throws -> [SLAPolicy] {
+        try await self.engine.read { db in try await Self.policies(organizationID, db: db) }
+    }
+
+    /// The organization's policies, or the defaults until it sets its own.
+    static func policies(_ organizationID: Organization.ID, db: any SQLDatabase) async throws -> [SLAPolicy] {
+        let rows = try await db.raw(
+            "SELECT * FROM sla_policies WHERE organization_id = \(bind: organizationID.description)"
+        ).all()
+        if rows.isEmpty { return SLAPolicy.defaults }
+        return try rows.compactMap { row in
+            guard let priority = TicketPriority(rawValue: try row.string("priority")) else { return nil }
+            return SLAPolicy(
+                priority: priority, firstResponseMinutes: Int(try row.int64("first_response_minutes")),
+                resolutionMinutes: Int(try row.int64("resolution_minutes")),
+                businessHoursOnly: try row.bool("business_hours_only"))
+        }
+    }
+
+    /// Replaces the policies (one per priority at most; a priority left out has no SLA).
+    public func setPolicies(_ policies: [SLAPolicy], in organizationID: Organization.ID) async throws -> [SLAPolicy] {
+        guard Set(policies.map(\.priority)).count == policies.count else {
+            throw ValidationError(field: "policies", message: "One policy per priority.")
+        }
+        for policy in policies {
+            guard (1...525_600).contains(policy.firstResponseMinutes), (1...525_600).contains(policy.resolutionMinutes)
+            else {
+                throw ValidationError(
+                    field: "policies", message: "Targets must be 1 to 525,600 minutes (\(policy.priority.rawValue)).")
+            }
+        }
+        try await self.engine.transaction { db in
+            try await db.raw("DELETE FROM sla_policies WHERE organization_id = \(bind: organizationID.description)")
+                .run()
+            for policy in policies {
+                try await db.raw(
+                    """
+                    INSERT INTO sla_policies (organization_id, priority, first_response_minutes, resolution_minutes,
+                        business_hours_only)
+                    VALUES (\(bind: organizationID.description), \(bind: policy.priority.rawValue),
+                        \(bind: policy.firstResponseMinutes), \(bind: policy.resolutionMinutes), \(bind: policy.businessHoursOnly))
+                    """
+                ).run()
+            }
+        }
+        return policies
+    }
+
+    public func calendar(in organizationID: Organization.ID) async throws -> BusinessCalendar {
+        try await self.engine.read { db in try await Self.calendar(organizationID, db: db) }
+    }
+
+    static func calendar(_ organizationID: Organization.ID, db: any SQLDatabase) async throws -> BusinessCalendar {
+        let row = try await db.raw(
+            "SELECT business_calendar FROM organization_settings WHERE organization_id = \(bind: organizationID.description)"
+        ).first()
+        guard let row else { return .always }
+        return try JSONColumn.decode(BusinessCalendar.self, from: try row.string("business_calendar"))
+    }
+
+    /// Sets the business hours (checked: a known time zone, periods within a day, real dates).
+    public func setCalendar(_ calendar: BusinessCalendar, in organizationID: Organization.ID) async throws
+        -> BusinessCalendar
+    {
+        guard TimeZone(identifier: calendar.timeZone) != nil else {
+            throw ValidationError(field: "timeZone", message: "timeZone must be an IANA time zone like Europe/Paris.")
+        }
+        for (day, periods) in calendar.weeklyHours {
+            guard (1...7).contains(day) else {
+                throw ValidationError(field: "weeklyHours", message: "Weekdays are 1 (Sunday) to 7 (Saturday).")
+            }
+            for period in periods where !(0 <= period.start && period.start < period.end && period.end <= 1440) {
+                throw ValidationError(
+                    field: "weeklyHours", message: "A period runs from a start to a later end within the day (0-1440).")
+            }
+        }
+        for day in calendar.holidays where day.count != 10 || day.split(separator: "-").count != 3 {
+            throw ValidationError(field: "holidays", message: "Holidays are dates like 2026-12-25.")
+        }
+        let json = try JSONColumn.encode(calendar)
+        let now = self.now().millis
+        try await self.engine.transaction { db in
+            try await db.raw(
+                """
+                INSERT INTO organization_settings (organization_id, business_calendar, updated_at)
+                VALUES (\(bind: organizationID.description), \(bind: json), \(bind: now))
+                ON CONFLICT (organization_id) DO UPDATE SET business_calendar = excluded.business_calendar,
+                    updated_at = excluded.updated_at
+                """
+            ).run()
+        }
+        return calendar
+    }
+
+    // MARK: Reading
 
     public func ticket(forConversation sessionID: ChatSession.ID, in organizationID: Organization.ID) async throws
         -> Ticket?
@@ -92,7 +416,7 @@ public struct TicketStore: Sendable {
         return try Self.decode(row)
     }
 
-    /// A ticket's thread, in order; internal notes only when `includeInternal`.
+    /// A ticket's thread, in order; internal notes only when `includeInternal` (never for customers).
     public func messages(of id: Ticket.ID, in organizationID: Organization.ID, includeInternal: Bool) async throws
         -> [TicketMessage]
     {
@@ -101,9 +425,7 @@ public struct TicketStore: Sendable {
                 """
                 SELECT * FROM ticket_messages WHERE ticket_id = \(bind: id.description)
                     AND organization_id = \(bind: organizationID.description)
-                    \(unsafeRaw: includeInternal ? "" : "AND internal = \(db.parleyDialect == .postgres ? "false" : "0")")
-                ORDER BY seq
-                """
+                """ + (includeInternal ? "" : " AND internal = \(bind: false)") + " ORDER BY seq"
             ).all()
         }
         return try rows.map { row in
@@ -119,19 +441,142 @@ public struct TicketStore: Sendable {
         }
     }
 
-    /// The organization's tickets, newest first, keyset-paged.
-    public func list(in organizationID: Organization.ID, page: PageRequest) async throws -> Page<Ticket> {
+    /// What the agents' list can filter by.
+    public struct Filter: Sendable {
+        public enum Assignee: Sendable, Equatable {
+            case unassigned
+            case agent(Agent.ID)
+        }
+        /// Which SLA targets are at stake: past a deadline, or within its last fifth.
+        public enum SLAFilter: String, Sendable {
+            case breached
+            case warning
+        }
+        public enum Sort: String, Sendable {
+            case newest, oldest, updated
+        }
+        public var statuses: [TicketStatus] = []
+        public var priorities: [TicketPriority] = []
+        public var assignee: Assignee?
+        public var tag: String?
+        public var source: TicketSource?
+        public var sla: SLAFilter?
+        public var from: Date?
+        public var to: Date?
+        /// Words that must all appear in the subject or a message.
+        public var text: String?
+        public var visitor: Visitor.ID?
+        public var sort: Sort = .newest
+
+        public init() {}
+    }
+
+    /// Tickets matching `filter`, keyset-paged in the chosen order.
+    public func list(in organizationID: Organization.ID, filter: Filter, page: PageRequest) async throws -> Page<Ticket>
+    {
+        let now = self.now().millis
+        let column = filter.sort == .updated ? "updated_at" : "created_at"
+        let descending = filter.sort != .oldest
+        let rows = try await self.engine.read { db -> [any SQLRow] in
+            var query: SQLQueryString =
+                "SELECT t.* FROM tickets t WHERE t.organization_id = \(bind: organizationID.description)"
+            if !filter.statuses.isEmpty {
+                query = query + " AND t.status IN (" + Self.list(filter.statuses.map(\.rawValue)) + ")"
+            }
+            if !filter.priorities.isEmpty {
+                query = query + " AND t.priority IN (" + Self.list(filter.priorities.map(\.rawValue)) + ")"
+            }
+            switch filter.assignee {
+            case .unassigned: query = query + " AND t.assignee_id IS NULL"
+            case .agent(let id): query = query + " AND t.assignee_id = \(bind: id.description)"
+            case nil: break
+            }
+            if let visitor = filter.visitor { query = query + " AND t.visitor_id = \(bind: visitor.description)" }
+            if let source = filter.source { query = query + " AND t.source = \(bind: source.rawValue)" }
+            if let tag = filter.tag {
+                // Tags are a JSON array of lowercase words: match the quoted tag.
+                query = query + " AND t.tags LIKE \(bind: "%\"" + tag.lowercased() + "\"%")"
+            }
+            if let from = filter.from { query = query + " AND t.created_at >= \(bind: from.millis)" }
+            if let to = filter.to { query = query + " AND t.created_at < \(bind: to.millis)" }
+            switch filter.sla {
+            case .breached:
+                query =
+                    query
+                        + """
+                         AND ((t.first_response_at IS NULL AND t.first_response_due_at < \(bind: now))
+                            OR (t.resolved_at IS NULL AND t.sla_paused_at IS NULL AND t.resolution_due_at < \(bind: now))
+                            OR t.first_response_at > t.first_response_due_at OR t.resolved_at > t.resolution_due_at)
+                        """
+            case .warning:
+                // Within the last fifth of a target (approximated in wall-clock time here).
+                query =
+                    query
+                        + """
+                         AND t.status NOT IN ('resolved', 'closed') AND (
+                            (t.first_response_at IS NULL AND t.first_response_due_at >= \(bind: now)
+                                AND t.first_response_due_at - \(bind: now) < (t.first_response_due_at - t.created_at) / 5)
+                            OR (t.sla_paused_at IS NULL AND t.resolution_due_at >= \(bind: now)
+                                AND t.resolution_due_at - \(bind: now) < (t.resolution_due_at - t.created_at) / 5))
+                        """
+            case nil: break
+            }
+            if let text = filter.text {
+                let words = SearchTerms.words(text)
+                if words.isEmpty { return [] }
+                switch db.parleyDialect {
+                case .sqlite:
+                    let match = words.map { "\"\($0)\"" }.joined(separator: " ")
+                    query =
+                        query
+                        + " AND t.id IN (SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH \(bind: match) AND organization_id = \(bind: organizationID.description))"
+                case .postgres:
+                    let tsquery = words.joined(separator: " & ")
+                    query =
+                        query
+                            + """
+                             AND (to_tsvector('english', t.subject) @@ to_tsquery('english', \(bind: tsquery))
+                                OR t.id IN (SELECT m.ticket_id FROM ticket_messages m WHERE m.organization_id = \(bind: organizationID.description)
+                                    AND to_tsvector('english', m.body) @@ to_tsquery('english', \(bind: tsquery))))
+                            """
+                }
+            }
+            if let cursor = page.cursor {
+                let op = descending ? "<" : ">"
+                query =
+                    query
+                    + " AND (t.\(unsafeRaw: column) \(unsafeRaw: op) \(bind: cursor.sortKey) OR (t.\(unsafeRaw: column) = \(bind: cursor.sortKey) AND t.id \(unsafeRaw: op) \(bind: cursor.id)))"
+            }
+            let direction = descending ? "DESC" : "ASC"
+            query =
+                query
+                + " ORDER BY t.\(unsafeRaw: column) \(unsafeRaw: direction), t.id \(unsafeRaw: direction) LIMIT \(bind: page.limit + 1)"
+            return try await db.raw(query).all()
+        }
+        let sortedByUpdate = filter.sort == .updated
+        return Page(fetched: try rows.map(Self.decode), limit: page.limit) {
+            PageCursor(sortKey: (sortedByUpdate ? $0.updatedAt : $0.createdAt).millis, id: $0.id.description)
+        }
+    }
+
+    static func list(_ values: [String]) -> SQLQueryString {
+        var query: SQLQueryString = ""
+        for (index, value) in values.enumerated() {
+            query = query + (index == 0 ? "" : ", ") + "\(bind: value)"
+        }
+        return query
+    }
+
+    /// How many of the organization's tickets are in each status.
+    public func counts(in organizationID: Organization.ID) async throws -> [String: Int] {
         let rows = try await self.engine.read { db in
             try await db.raw(
-                """
-                SELECT * FROM tickets WHERE organization_id = \(bind: organizationID.description) \(Keyset.after(page.cursor))
-                ORDER BY created_at DESC, id DESC LIMIT \(bind: page.limit + 1)
-                """
+                "SELECT status, COUNT(*) AS n FROM tickets WHERE organization_id = \(bind: organizationID.description) GROUP BY status"
             ).all()
         }
-        return Page(fetched: try rows.map(Self.decode), limit: page.limit) {
-            PageCursor(sortKey: $0.createdAt.millis, id: $0.id.description)
-        }
+        var counts = Dictionary(uniqueKeysWithValues: TicketStatus.allCases.map { ($0.rawValue, 0) })
+        for row in rows { counts[try row.string("status")] = Int(try row.int64("n")) }
+        return counts
     }
 
     static func decode(_ row: any SQLRow) throws -> Ticket {
@@ -141,7 +586,7 @@ public struct TicketStore: Sendable {
             let priority = TicketPriority(rawValue: try row.string("priority")),
             let source = TicketSource(rawValue: try row.string("source"))
         else { throw CorruptRowError(description: "tickets row") }
-        return Ticket(
+        var ticket = Ticket(
             id: id, organizationID: organization,
             visitorID: try row.optionalString("visitor_id").flatMap(Visitor.ID.init),
             requesterEmail: try row.string("requester_email"), requesterName: try row.optionalString("requester_name"),
@@ -149,5 +594,19 @@ public struct TicketStore: Sendable {
             chatSessionID: try row.optionalString("chat_session_id").flatMap(ChatSession.ID.init),
             lastSeq: try row.int64("last_seq"), createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"))
+        ticket.assigneeID = try row.optionalString("assignee_id").flatMap(Agent.ID.init)
+        ticket.tags = try JSONColumn.decode([String].self, from: try row.string("tags"))
+        ticket.category = try row.optionalString("category")
+        ticket.satisfaction = try row.optionalString("satisfaction").map {
+            try JSONColumn.decode(Satisfaction.self, from: $0)
+        }
+        ticket.firstResponseAt = try row.optionalDate("first_response_at")
+        ticket.resolvedAt = try row.optionalDate("resolved_at")
+        ticket.closedAt = try row.optionalDate("closed_at")
+        ticket.firstResponseDueAt = try row.optionalDate("first_response_due_at")
+        ticket.resolutionDueAt = try row.optionalDate("resolution_due_at")
+        ticket.slaPausedAt = try row.optionalDate("sla_paused_at")
+        ticket.aiResolved = try row.bool("ai_resolved")
+        return ticket
     }
 }

@@ -420,4 +420,42 @@ import Testing
             #expect(theirs["confidenceThreshold"] as? Double == 0.45)
         }
     }
+
+    @Test(.enabled(if: TestDatabase.postgresURL != nil))
+    func aReplyStreamsToAVisitorConnectedToAnotherInstance() async throws {
+        let server = ScriptedLLMServer([ScriptedLLMServer.reply(Self.answer, pieceSize: 6, delay: .milliseconds(2))])
+        try await server.run { url in
+            try await TestDatabase.withPostgresEngines(2) { engines in
+                try await withTestApp(on: engines[0], setup: .live, configure: { $0.assistantEnabled = true }) {
+                    first, stores in
+                    try await withTestApp(on: engines[1], setup: .live, configure: { $0.assistantEnabled = true }) {
+                        second, _ in
+                        let org = try await Self.setUp(stores, providers: [url])
+                        let visitor = try await first.startConversation(siteKey: org.site.publicKey)
+                        try await withTestSocket(second.realtimeURL(token: visitor.token)) { socket in
+                            try socket.send(["type": "subscribe", "channel": "supportChat:\(visitor.sessionID)"])
+                            _ = try await socket.next(where: { $0["type"] as? String == "subscribed" })
+                            // Stored by instance one, whose assistant answers; watched on instance two.
+                            try await Self.say(first, visitor, "How do I get a refund?", id: "q1")
+                            let stored = try await socket.next(
+                                timeout: .seconds(10),
+                                where: { frame in
+                                    Self.isEvent("message.created")(frame)
+                                        && (frame["data"] as? [String: Any])?["role"] as? String == "ai"
+                                })
+                            let deltas = await socket.collect(
+                                type: "event", name: "message.delta", for: .milliseconds(300))
+                            let text = deltas.compactMap { ($0["data"] as? [String: Any])?["delta"] as? String }
+                                .joined()
+                            #expect(text == "You can get a full refund within 30 days [A1].\n")
+                            #expect(
+                                (stored["data"] as? [String: Any])?["body"] as? String
+                                    == "You can get a full refund within 30 days [A1].")
+                        }
+                        #expect(server.requestCount == 1)  // one instance answered, once
+                    }
+                }
+            }
+        }
+    }
 }

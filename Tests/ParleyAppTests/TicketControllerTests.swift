@@ -1,0 +1,260 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import ParleyCore
+import ParleyHTTP
+import ParleyStore
+import ParleyTesting
+import Testing
+
+/// Tickets through the API, as customers (identified visitors) and agents see them.
+@Suite struct TicketControllerTests {
+    /// An identified visitor of the organization's site.
+    static func customer(_ client: any TestClientProtocol, _ org: OrganizationFixture, id: String = "user-1")
+        async throws -> TestVisitor
+    {
+        try await client.startConversation(
+            siteKey: org.site.publicKey,
+            user: [
+                "id": id, "email": "\(id)@example.com", "name": "Ada",
+                "userHash": VisitorTokens.userHash(userID: id, secret: org.site.identitySecret),
+            ])
+    }
+
+    static func json(_ response: TestResponse) throws -> [String: Any] { try response.json() }
+
+    @Test(arguments: TestDatabase.all)
+    func aTicketGoesThroughItsLifecycleAndNotesNeverReachTheCustomer(database: TestDatabase) async throws {
+        try await withTestApp(database) { client, stores in
+            let org = try await stores.makeOrganization()
+            let agent = try await client.signIn(org.owner.email)
+            let customer = try await Self.customer(client, org)
+
+            // The offline form.
+            let created = try await client.send(
+                .post, "/api/v1/tickets", json: ["subject": "Invoice is wrong", "body": "It says 40 dollars, not 4."],
+                headers: customer.headers)
+            #expect(created.status == .created)
+            let ticket = try created.json()
+            let id = try #require(ticket["id"] as? String)
+            #expect(ticket["status"] as? String == "open")
+            #expect(ticket["sla"] == nil)  // customers don't see the SLA
+            #expect((ticket["messages"] as? [[String: Any]])?.first?["role"] as? String == "customer")
+
+            // The agent sees it with its SLA deadlines, takes it, writes a note and replies.
+            var seen = try await client.send(.get, "/api/v1/admin/tickets/\(id)", headers: agent.headers).json()
+            let sla = try #require(seen["sla"] as? [String: Any])
+            #expect(sla["firstResponse"] as? String == "ok")
+            #expect(sla["firstResponseDueAt"] as? String != nil)
+            _ = try await client.send(
+                .post, "/api/v1/admin/tickets/\(id)/assign", json: ["agentId": org.owner.id.description],
+                headers: agent.headers)
+            let note = try await client.send(
+                .post, "/api/v1/admin/tickets/\(id)/reply",
+                json: ["body": "SECRET: customer is on the legacy plan", "internal": true], headers: agent.headers)
+            #expect(note.status == .created)
+            #expect(try note.json()["status"] as? String == "in_progress")  // a note changes nothing
+            let replied = try await client.send(
+                .post, "/api/v1/admin/tickets/\(id)/reply", json: ["body": "Fixed, sorry!"], headers: agent.headers
+            ).json()
+            #expect(replied["status"] as? String == "waiting_on_customer")
+            #expect(replied["firstResponseAt"] as? String != nil)
+            #expect((replied["sla"] as? [String: Any])?["firstResponse"] as? String == "met")
+            #expect((replied["sla"] as? [String: Any])?["paused"] as? Bool == true)
+
+            // The note is nowhere the customer can look: the ticket, the list.
+            let mine = try await client.send(.get, "/api/v1/tickets/\(id)", headers: customer.headers)
+            #expect(!mine.text.contains("SECRET"))
+            #expect((try mine.json()["messages"] as? [[String: Any]])?.count == 2)
+            let list = try await client.send(.get, "/api/v1/tickets", headers: customer.headers)
+            #expect(!list.text.contains("SECRET"))
+            #expect((try list.json()["data"] as? [Any])?.count == 1)
+            // ...but agents see it, flagged.
+            seen = try await client.send(.get, "/api/v1/admin/tickets/\(id)", headers: agent.headers).json()
+            let notes = (seen["messages"] as? [[String: Any]])?.filter { $0["internal"] as? Bool == true }
+            #expect(notes?.count == 1)
+
+            // The customer answers: back to the agent.
+            let answered = try await client.send(
+                .post, "/api/v1/tickets/\(id)/reply", json: ["body": "Thanks, works now"], headers: customer.headers)
+            #expect(try answered.json()["status"] as? String == "in_progress")
+            // Rating before resolution is refused; resolve, rate once.
+            let early = try await client.send(
+                .post, "/api/v1/tickets/\(id)/rate", json: ["stars": 5], headers: customer.headers)
+            #expect(early.status == .conflict)
+            let resolved = try await client.send(
+                .post, "/api/v1/admin/tickets/\(id)/status", json: ["status": "resolved"], headers: agent.headers
+            ).json()
+            #expect(resolved["status"] as? String == "resolved")
+            #expect(resolved["allowedStatuses"] as? [String] == ["closed", "in_progress", "open"])
+            let rated = try await client.send(
+                .post, "/api/v1/tickets/\(id)/rate", json: ["stars": 4, "comment": "Quick"], headers: customer.headers)
+            #expect((try rated.json()["satisfaction"] as? [String: Any])?["stars"] as? Int == 4)
+            let again = try await client.send(
+                .post, "/api/v1/tickets/\(id)/rate", json: ["stars": 1], headers: customer.headers)
+            #expect(again.status == .conflict)
+            let badStars = try await client.send(
+                .post, "/api/v1/tickets/\(id)/rate", json: ["stars": 9], headers: customer.headers)
+            #expect(badStars.status == .unprocessableContent)
+            // A reply reopens it; closing is final, and a forbidden change names both states.
+            let reopened = try await client.send(
+                .post, "/api/v1/tickets/\(id)/reply", json: ["body": "Actually, one more thing"],
+                headers: customer.headers)
+            #expect(try reopened.json()["status"] as? String == "in_progress")
+            _ = try await client.send(.post, "/api/v1/tickets/\(id)/close", headers: customer.headers)
+            let refused = try await client.send(
+                .post, "/api/v1/admin/tickets/\(id)/status", json: ["status": "open"], headers: agent.headers)
+            #expect(refused.status == .conflict)
+            let message = (try refused.json()["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(message.contains("closed") && message.contains("open"))
+            let late = try await client.send(
+                .post, "/api/v1/tickets/\(id)/reply", json: ["body": "Hello?"], headers: customer.headers)
+            #expect(late.status == .conflict)
+
+            // Another customer, and another organization, see nothing of it.
+            let other = try await Self.customer(client, org, id: "user-2")
+            #expect(try await client.send(.get, "/api/v1/tickets/\(id)", headers: other.headers).status == .notFound)
+            #expect(
+                try await client.send(
+                    .post, "/api/v1/tickets/\(id)/reply", json: ["body": "hi"], headers: other.headers
+                ).status == .notFound)
+            let elsewhere = try await stores.makeOrganization("Other")
+            let outsider = try await client.signIn(elsewhere.owner.email)
+            #expect(
+                try await client.send(.get, "/api/v1/admin/tickets/\(id)", headers: outsider.headers).status
+                    == .notFound)
+            // An anonymous visitor has no ticket list.
+            let anonymous = try await client.startConversation(siteKey: org.site.publicKey)
+            #expect(try await client.send(.get, "/api/v1/tickets", headers: anonymous.headers).status == .forbidden)
+        }
+    }
+
+    @Test(arguments: TestDatabase.all)
+    func agentsFilterSearchSortPageAndActInBulk(database: TestDatabase) async throws {
+        try await withTestApp(database) { client, stores in
+            let org = try await stores.makeOrganization()
+            let agent = try await client.signIn(org.owner.email)
+            let subjects = [
+                ("Refund for order 1234", "low"), ("Cannot log in", "high"), ("Refund twice charged", "urgent"),
+                ("Export my data", "medium"), ("Password reset link expired", "high"),
+            ]
+            var ids: [String] = []
+            for (subject, priority) in subjects {
+                let ticket = try await stores.tickets.create(
+                    .init(
+                        requesterEmail: "c@example.com", subject: subject,
+                        body: "Details about \(subject.lowercased())",
+                        priority: TicketPriority(rawValue: priority)!), in: org.organization.id)
+                ids.append(ticket.id.description)
+            }
+            func list(_ query: String) async throws -> [String] {
+                let page = try await client.send(.get, "/api/v1/admin/tickets?\(query)", headers: agent.headers)
+                #expect(page.status == .ok, "\(query): \(page.text)")
+                return (try page.json()["data"] as? [[String: Any]] ?? []).compactMap { $0["subject"] as? String }
+            }
+            #expect(try await list("q=refund").sorted() == ["Refund for order 1234", "Refund twice charged"])
+            #expect(try await list("q=charged%20twice") == ["Refund twice charged"])  // every word, any order
+            #expect(try await list("q=expired%20reset") == ["Password reset link expired"])
+            #expect(try await list("priority=high").count == 2)
+            #expect(try await list("priority=urgent,low&q=refund").count == 2)
+            #expect(try await list("sort=oldest&limit=2") == ["Refund for order 1234", "Cannot log in"])
+            // Keyset paging walks everything once.
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.send(
+                    .get, "/api/v1/admin/tickets?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""),
+                    headers: agent.headers
+                ).json()
+                seen += (page["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                cursor = page["nextCursor"] as? String
+            } while cursor != nil
+            #expect(seen.count == 5 && Set(seen) == Set(ids))
+            #expect(
+                try await client.send(.get, "/api/v1/admin/tickets?status=nope", headers: agent.headers).status
+                    == .unprocessableContent)
+
+            // Bulk: assign three to me; one id of nothing fails alone.
+            let bulk = try await client.send(
+                .post, "/api/v1/admin/tickets/bulk",
+                json: [
+                    "ids": Array(ids.prefix(3)) + [UUID().uuidString.lowercased()], "action": "assign",
+                    "agentId": org.owner.id.description,
+                ],
+                headers: agent.headers
+            ).json()
+            let results = bulk["results"] as? [[String: Any]] ?? []
+            #expect(results.map { $0["ok"] as? Bool } == [true, true, true, false])
+            #expect(try await list("assignee=me").count == 3)
+            #expect(try await list("assignee=unassigned").count == 2)
+            #expect(try await list("status=in_progress").count == 3)
+            let counts = try await client.send(.get, "/api/v1/admin/tickets/counts", headers: agent.headers).json()
+            #expect(counts["in_progress"] as? Int == 3 && counts["open"] as? Int == 2)
+            _ = try await client.send(
+                .post, "/api/v1/admin/tickets/\(ids[0])/tags", json: ["tags": ["Billing", "vip"]],
+                headers: agent.headers)
+            #expect(try await list("tag=billing") == ["Refund for order 1234"])
+        }
+    }
+
+    @Test(arguments: TestDatabase.all)
+    func slaPoliciesAndBusinessHoursSetTheDeadlines(database: TestDatabase) async throws {
+        try await withTestApp(database) { client, stores in
+            let org = try await stores.makeOrganization()
+            let admin = try await client.signIn(org.owner.email)
+            let defaults = try await client.send(.get, "/api/v1/admin/sla-policies", headers: admin.headers).json()
+            #expect((defaults["policies"] as? [Any])?.count == 4)
+            let set = try await client.send(
+                .put, "/api/v1/admin/sla-policies",
+                json: [
+                    "policies": [
+                        [
+                            "priority": "high", "firstResponseMinutes": 15, "resolutionMinutes": 120,
+                            "businessHoursOnly": false,
+                        ]
+                    ]
+                ],
+                headers: admin.headers)
+            #expect(set.status == .ok)
+            let hours = try await client.send(
+                .put, "/api/v1/admin/settings/business-hours",
+                json: [
+                    "timeZone": "Europe/Paris", "weeklyHours": ["monday": [["start": "09:00", "end": "17:30"]]],
+                    "holidays": ["2026-12-25"],
+                ], headers: admin.headers)
+            #expect(hours.status == .ok)
+            #expect((try hours.json()["weeklyHours"] as? [String: Any])?["monday"] != nil)
+            let badZone = try await client.send(
+                .put, "/api/v1/admin/settings/business-hours",
+                json: ["timeZone": "Mars/Olympus", "weeklyHours": [:], "holidays": []], headers: admin.headers)
+            #expect(badZone.status == .unprocessableContent)
+            let badTime = try await client.send(
+                .put, "/api/v1/admin/settings/business-hours",
+                json: [
+                    "timeZone": "UTC", "weeklyHours": ["monday": [["start": "25:00", "end": "26:00"]]], "holidays": [],
+                ],
+                headers: admin.headers)
+            #expect(badTime.status == .unprocessableContent)
+
+            let high = try await stores.tickets.create(
+                .init(requesterEmail: "c@example.com", subject: "Down", body: "Site down", priority: .high),
+                in: org.organization.id)
+            #expect(high.firstResponseDueAt == high.createdAt.addingTimeInterval(15 * 60))
+            #expect(high.resolutionDueAt == high.createdAt.addingTimeInterval(120 * 60))
+            // A priority without a policy has no deadlines; changing priority recomputes them.
+            let low = try await stores.tickets.create(
+                .init(requesterEmail: "c@example.com", subject: "Idea", body: "A feature", priority: .low),
+                in: org.organization.id)
+            #expect(low.firstResponseDueAt == nil)
+            let raised = try await client.send(
+                .post, "/api/v1/admin/tickets/\(low.id)/priority", json: ["priority": "high"], headers: admin.headers
+            ).json()
+            #expect((raised["sla"] as? [String: Any])?["firstResponseDueAt"] as? String != nil)
+            // Breached tickets are a filter away.
+            #expect(
+                try await client.send(.get, "/api/v1/admin/tickets?sla=breached", headers: admin.headers).json()["data"]
+                    as? [Any] != nil)
+        }
+    }
+}
