@@ -13,6 +13,7 @@ public struct VisitorController: Sendable {
     let writer: ChatWriter
     let handoff: Handoff
     let assistant: AssistantStore
+    let tickets: TicketStore
     let bus: any EventBus
     let tokens: VisitorTokens
     let origins: OriginPolicy
@@ -28,6 +29,7 @@ public struct VisitorController: Sendable {
         self.writer = writer
         self.handoff = handoff
         self.assistant = assistant
+        self.tickets = handoff.tickets
         self.bus = bus
         self.tokens = tokens
         self.origins = OriginPolicy(baseURL: baseURL)
@@ -59,7 +61,7 @@ public struct VisitorController: Sendable {
         var launcherText: String?
         var position: String?
         var ai: Feature
-        /// Null until business hours are configured (the tickets issue); then whether it is open now.
+        /// Whether the team works now (always true without business hours).
         var withinBusinessHours: Bool?
 
         struct Feature: Encodable { var enabled: Bool }
@@ -134,7 +136,8 @@ public struct VisitorController: Sendable {
             welcomeMessage: widget.welcomeMessage.isEmpty ? settings.welcomeMessage : widget.welcomeMessage,
             launcherText: widget.launcherText,
             position: widget.position.rawValue,
-            ai: .init(enabled: providers.contains(where: \.enabled)), withinBusinessHours: nil)
+            ai: .init(enabled: providers.contains(where: \.enabled)),
+            withinBusinessHours: try await self.tickets.calendar(in: site.organizationID).isOpen(at: Date()))
     }
 
     /// Starts or resumes the visitor's conversation and hands out their token.

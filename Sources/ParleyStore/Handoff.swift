@@ -8,7 +8,7 @@ public import ParleyCore
 /// asked for an email, and gets the ticket when they leave one.
 public struct Handoff: Sendable {
     let chats: ChatStore
-    let tickets: TicketStore
+    public let tickets: TicketStore
     let writer: ChatWriter
     /// Told of each new ticket (the app tells the agents' inbox).
     let ticketOpened: @Sendable (Ticket) async -> Void
@@ -31,14 +31,35 @@ public struct Handoff: Sendable {
     ) async throws -> ChatOutcome {
         let session = try await self.chats.session(sessionID, in: organizationID)
         let visitor = try await self.chats.visitor(session.visitorID, in: organizationID)
-        let outcome = try await self.writer.submit(
+        var outcome = try await self.writer.submit(
             .init(
                 sessionID: sessionID, organizationID: organizationID, actor: actor,
                 command: .escalate(reason, visitorHasEmail: visitor.email != nil)))
+        // Outside business hours the visitor is told when to expect a reply.
+        let calendar = try await self.tickets.calendar(in: organizationID)
+        let now = Date()
+        if !calendar.isOpen(at: now), let opening = calendar.nextOpening(after: now) {
+            let notice = try await self.writer.submit(
+                .init(
+                    sessionID: sessionID, organizationID: organizationID, actor: .system,
+                    command: .systemMessage(body: Self.awayNotice(until: opening, calendar: calendar))))
+            outcome.session = notice.session
+            outcome.messages += notice.messages
+        }
         if let email = visitor.email {
             await self.openTicket(outcome.session, visitor: visitor, email: email, logger: logger)
         }
         return outcome
+    }
+
+    /// "Our team is away right now; we're back Monday 9:00 (Europe/Paris)."
+    public static func awayNotice(until opening: Date, calendar: BusinessCalendar) -> String {
+        let format = Date.FormatStyle(
+            date: .omitted, time: .shortened, timeZone: TimeZone(identifier: calendar.timeZone) ?? .gmt
+        )
+        .weekday(.wide)
+        return
+            "Our team is away right now. We're back \(opening.formatted(format)) (\(calendar.timeZone)) and will reply then."
     }
 
     /// The visitor left an email: a conversation already with the team gets its ticket now.

@@ -474,89 +474,121 @@ public struct TicketStore: Sendable {
     /// Tickets matching `filter`, keyset-paged in the chosen order.
     public func list(in organizationID: Organization.ID, filter: Filter, page: PageRequest) async throws -> Page<Ticket>
     {
-        let now = self.now().millis
-        let column = filter.sort == .updated ? "updated_at" : "created_at"
-        let descending = filter.sort != .oldest
+        let now = self.now()
         let rows = try await self.engine.read { db -> [any SQLRow] in
-            var query: SQLQueryString =
-                "SELECT t.* FROM tickets t WHERE t.organization_id = \(bind: organizationID.description)"
-            if !filter.statuses.isEmpty {
-                query = query + " AND t.status IN (" + Self.list(filter.statuses.map(\.rawValue)) + ")"
+            guard let query = Self.listQuery(organizationID, filter, page, now: now, dialect: db.parleyDialect) else {
+                return []
             }
-            if !filter.priorities.isEmpty {
-                query = query + " AND t.priority IN (" + Self.list(filter.priorities.map(\.rawValue)) + ")"
-            }
-            switch filter.assignee {
-            case .unassigned: query = query + " AND t.assignee_id IS NULL"
-            case .agent(let id): query = query + " AND t.assignee_id = \(bind: id.description)"
-            case nil: break
-            }
-            if let visitor = filter.visitor { query = query + " AND t.visitor_id = \(bind: visitor.description)" }
-            if let source = filter.source { query = query + " AND t.source = \(bind: source.rawValue)" }
-            if let tag = filter.tag {
-                // Tags are a JSON array of lowercase words: match the quoted tag.
-                query = query + " AND t.tags LIKE \(bind: "%\"" + tag.lowercased() + "\"%")"
-            }
-            if let from = filter.from { query = query + " AND t.created_at >= \(bind: from.millis)" }
-            if let to = filter.to { query = query + " AND t.created_at < \(bind: to.millis)" }
-            switch filter.sla {
-            case .breached:
-                query =
-                    query
-                        + """
-                         AND ((t.first_response_at IS NULL AND t.first_response_due_at < \(bind: now))
-                            OR (t.resolved_at IS NULL AND t.sla_paused_at IS NULL AND t.resolution_due_at < \(bind: now))
-                            OR t.first_response_at > t.first_response_due_at OR t.resolved_at > t.resolution_due_at)
-                        """
-            case .warning:
-                // Within the last fifth of a target (approximated in wall-clock time here).
-                query =
-                    query
-                        + """
-                         AND t.status NOT IN ('resolved', 'closed') AND (
-                            (t.first_response_at IS NULL AND t.first_response_due_at >= \(bind: now)
-                                AND t.first_response_due_at - \(bind: now) < (t.first_response_due_at - t.created_at) / 5)
-                            OR (t.sla_paused_at IS NULL AND t.resolution_due_at >= \(bind: now)
-                                AND t.resolution_due_at - \(bind: now) < (t.resolution_due_at - t.created_at) / 5))
-                        """
-            case nil: break
-            }
-            if let text = filter.text {
-                let words = SearchTerms.words(text)
-                if words.isEmpty { return [] }
-                switch db.parleyDialect {
-                case .sqlite:
-                    let match = words.map { "\"\($0)\"" }.joined(separator: " ")
-                    query =
-                        query
-                        + " AND t.id IN (SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH \(bind: match) AND organization_id = \(bind: organizationID.description))"
-                case .postgres:
-                    let tsquery = words.joined(separator: " & ")
-                    query =
-                        query
-                            + """
-                             AND (to_tsvector('english', t.subject) @@ to_tsquery('english', \(bind: tsquery))
-                                OR t.id IN (SELECT m.ticket_id FROM ticket_messages m WHERE m.organization_id = \(bind: organizationID.description)
-                                    AND to_tsvector('english', m.body) @@ to_tsquery('english', \(bind: tsquery))))
-                            """
-                }
-            }
-            if let cursor = page.cursor {
-                let op = descending ? "<" : ">"
-                query =
-                    query
-                    + " AND (t.\(unsafeRaw: column) \(unsafeRaw: op) \(bind: cursor.sortKey) OR (t.\(unsafeRaw: column) = \(bind: cursor.sortKey) AND t.id \(unsafeRaw: op) \(bind: cursor.id)))"
-            }
-            let direction = descending ? "DESC" : "ASC"
-            query =
-                query
-                + " ORDER BY t.\(unsafeRaw: column) \(unsafeRaw: direction), t.id \(unsafeRaw: direction) LIMIT \(bind: page.limit + 1)"
             return try await db.raw(query).all()
         }
         let sortedByUpdate = filter.sort == .updated
         return Page(fetched: try rows.map(Self.decode), limit: page.limit) {
             PageCursor(sortKey: (sortedByUpdate ? $0.updatedAt : $0.createdAt).millis, id: $0.id.description)
         }
+    }
+
+    /// The database's plan for the list query (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on
+    /// PostgreSQL), one line per step: to check that filters and search use their indexes.
+    public func explainList(in organizationID: Organization.ID, filter: Filter, page: PageRequest) async throws
+        -> [String]
+    {
+        let now = self.now()
+        return try await self.engine.read { db -> [String] in
+            guard let query = Self.listQuery(organizationID, filter, page, now: now, dialect: db.parleyDialect) else {
+                return []
+            }
+            switch db.parleyDialect {
+            case .sqlite:
+                return try await db.raw("EXPLAIN QUERY PLAN " + query).all().map { try $0.string("detail") }
+            case .postgres:
+                return try await db.raw("EXPLAIN " + query).all().map { try $0.string("QUERY PLAN") }
+            }
+        }
+    }
+
+    /// The list query; nil when a search has no words (nothing can match).
+    static func listQuery(
+        _ organizationID: Organization.ID, _ filter: Filter, _ page: PageRequest, now date: Date,
+        dialect: DatabaseDialect
+    ) -> SQLQueryString? {
+        let now = date.millis
+        let column = filter.sort == .updated ? "updated_at" : "created_at"
+        let descending = filter.sort != .oldest
+        var query: SQLQueryString =
+            "SELECT t.* FROM tickets t WHERE t.organization_id = \(bind: organizationID.description)"
+        if !filter.statuses.isEmpty {
+            query = query + " AND t.status IN (" + Self.list(filter.statuses.map(\.rawValue)) + ")"
+        }
+        if !filter.priorities.isEmpty {
+            query = query + " AND t.priority IN (" + Self.list(filter.priorities.map(\.rawValue)) + ")"
+        }
+        switch filter.assignee {
+        case .unassigned: query = query + " AND t.assignee_id IS NULL"
+        case .agent(let id): query = query + " AND t.assignee_id = \(bind: id.description)"
+        case nil: break
+        }
+        if let visitor = filter.visitor { query = query + " AND t.visitor_id = \(bind: visitor.description)" }
+        if let source = filter.source { query = query + " AND t.source = \(bind: source.rawValue)" }
+        if let tag = filter.tag {
+            // Tags are a JSON array of lowercase words: match the quoted tag.
+            query = query + " AND t.tags LIKE \(bind: "%\"" + tag.lowercased() + "\"%")"
+        }
+        if let from = filter.from { query = query + " AND t.created_at >= \(bind: from.millis)" }
+        if let to = filter.to { query = query + " AND t.created_at < \(bind: to.millis)" }
+        switch filter.sla {
+        case .breached:
+            query =
+                query
+                    + """
+                     AND ((t.first_response_at IS NULL AND t.first_response_due_at < \(bind: now))
+                        OR (t.resolved_at IS NULL AND t.sla_paused_at IS NULL AND t.resolution_due_at < \(bind: now))
+                        OR t.first_response_at > t.first_response_due_at OR t.resolved_at > t.resolution_due_at)
+                    """
+        case .warning:
+            // Within the last fifth of a target (in wall-clock time here).
+            query =
+                query
+                    + """
+                     AND t.status NOT IN ('resolved', 'closed') AND (
+                        (t.first_response_at IS NULL AND t.first_response_due_at >= \(bind: now)
+                            AND t.first_response_due_at - \(bind: now) < (t.first_response_due_at - t.created_at) / 5)
+                        OR (t.sla_paused_at IS NULL AND t.resolution_due_at >= \(bind: now)
+                            AND t.resolution_due_at - \(bind: now) < (t.resolution_due_at - t.created_at) / 5))
+                    """
+        case nil: break
+        }
+        if let text = filter.text {
+            let words = SearchTerms.words(text)
+            if words.isEmpty { return nil }
+            switch dialect {
+            case .sqlite:
+                let match = words.map { "\"\($0)\"" }.joined(separator: " ")
+                query =
+                    query
+                    + " AND t.id IN (SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH \(bind: match) AND organization_id = \(bind: organizationID.description))"
+            case .postgres:
+                // Two indexed searches (subjects, messages), each by its own GIN index, collected once
+                // into an array, so the tickets themselves are fetched by primary key.
+                let tsquery = words.joined(separator: " & ")
+                query =
+                    query
+                        + """
+                         AND t.id = ANY (ARRAY(SELECT s.id FROM tickets s WHERE s.organization_id = \(bind: organizationID.description)
+                                AND to_tsvector('english', s.subject) @@ to_tsquery('english', \(bind: tsquery))
+                            UNION SELECT m.ticket_id FROM ticket_messages m WHERE m.organization_id = \(bind: organizationID.description)
+                                AND to_tsvector('english', m.body) @@ to_tsquery('english', \(bind: tsquery))))
+                        """
+            }
+        }
+        if let cursor = page.cursor {
+            let op = descending ? "<" : ">"
+            query =
+                query
+                + " AND (t.\(unsafeRaw: column) \(unsafeRaw: op) \(bind: cursor.sortKey) OR (t.\(unsafeRaw: column) = \(bind: cursor.sortKey) AND t.id \(unsafeRaw: op) \(bind: cursor.id)))"
+        }
+        let direction = descending ? "DESC" : "ASC"
+        return query
+            + " ORDER BY t.\(unsafeRaw: column) \(unsafeRaw: direction), t.id \(unsafeRaw: direction) LIMIT \(bind: page.limit + 1)"
     }
 
     static func list(_ values: [String]) -> SQLQueryString {

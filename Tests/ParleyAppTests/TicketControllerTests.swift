@@ -257,4 +257,30 @@ import Testing
                     as? [Any] != nil)
         }
     }
+
+    @Test(arguments: TestDatabase.all)
+    func outsideBusinessHoursAHandoffSaysWhenTheTeamIsBack(database: TestDatabase) async throws {
+        try await withTestApp(database) { client, stores in
+            let org = try await stores.makeOrganization()
+            // Open only on the weekday two days from now: closed today, whatever today is.
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC")!
+            let openDay = utc.component(.weekday, from: Date().addingTimeInterval(2 * 86400))
+            _ = try await stores.tickets.setCalendar(
+                BusinessCalendar(timeZone: "UTC", weeklyHours: [openDay: [.init(start: 540, end: 1020)]]),
+                in: org.organization.id)
+            let config = try await client.send(.get, "/api/v1/widget/config?site=\(org.site.publicKey)").json()
+            #expect(config["withinBusinessHours"] as? Bool == false)
+            let visitor = try await client.startConversation(siteKey: org.site.publicKey)
+            _ = try await client.send(
+                .post, "/api/v1/chat/sessions/\(visitor.sessionID)/escalate", headers: visitor.headers)
+            let messages =
+                try await client.send(
+                    .get, "/api/v1/chat/sessions/\(visitor.sessionID)/messages", headers: visitor.headers
+                ).json()["data"] as? [[String: Any]] ?? []
+            let notice = messages.last?["body"] as? String ?? ""
+            let dayName = utc.weekdaySymbols[openDay - 1]
+            #expect(notice.contains("away") && notice.contains(dayName) && notice.contains("9:00"), "\(notice)")
+        }
+    }
 }
