@@ -139,6 +139,18 @@ paths = {
                                                            requestBody=body({"type": "object", "required": ["priority"], "properties": {"priority": {"type": "string", "enum": ["low", "medium", "high", "urgent"]}}}))},
     "/api/v1/admin/tickets/{ticket}/tags": {"post": op("Replace the tags", "tickets", {**ok(ref("Ticket")), **UNSAFE}, parameters=idp("ticket"),
                                                        requestBody=body({"type": "object", "required": ["tags"], "properties": {"tags": {"type": "array", "maxItems": 20, "items": {"type": "string"}}}}))},
+    "/api/v1/admin/canned-responses": {
+        "get": op("Canned responses, most used first; q narrows by shortcut prefix (the / picker)", "canned responses",
+                  {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("CannedResponse")}}}), **err("401", "403", "422")}, parameters=[query("q", {"type": "string"})]),
+        "post": op("Create one (admins); the shortcut is unique in the organization", "canned responses", {**ok(ref("CannedResponse"), "201", "Created"), **UNSAFE, **err("409")}, requestBody=body(ref("CannedResponseInput")))},
+    "/api/v1/admin/canned-responses/{response}": {
+        "patch": op("Replace one (admins)", "canned responses", {**ok(ref("CannedResponse")), **UNSAFE, **err("409")}, parameters=idp("response"), requestBody=body(ref("CannedResponseInput"))),
+        "delete": op("Delete one (admins)", "canned responses", {"204": {"description": "Deleted"}, **err("401", "403", "404")}, parameters=idp("response"))},
+    "/api/v1/admin/canned-responses/{response}/use": {"post": op("The body with {{visitor.name}}, {{visitor.email}}, {{agent.name}}, {{ticket.id}} filled in for a ticket or a conversation; counts the use", "canned responses",
+                                                                 {**ok({"type": "object", "properties": {"body": {"type": "string"}}}), **UNSAFE}, parameters=idp("response"),
+                                                                 requestBody=body({"type": "object", "properties": {"ticketId": {"type": "string", "format": "uuid"}, "sessionId": {"type": "string", "format": "uuid"}}}))},
+    "/api/v1/admin/audit-log": {"get": op("Who did what to which ticket and when (admins), newest first; entity=<id> for one ticket", "audit",
+                                          {**ok(ref("AuditPage")), **err("401", "403", "422")}, parameters=PAGE + [query("entity", {"type": "string"})])},
     "/api/v1/admin/sla-policies": {
         "get": op("SLA policies per priority (defaults until set)", "tickets", {**ok(ref("SLAPolicies")), **err("401", "403")}),
         "put": op("Replace the SLA policies (admins); a priority left out has no SLA", "tickets", {**ok(ref("SLAPolicies")), **UNSAFE}, requestBody=body(ref("SLAPolicies")))},
@@ -281,6 +293,12 @@ schemas = {
         "tags": {"type": "array", "items": {"type": "string"}}, "published": {"type": "boolean"}, "createdAt": ts, "updatedAt": ts}},
     "ArticlePage": page("Article"),
     "TicketPage": page("Ticket"),
+    "CannedResponseInput": {"type": "object", "required": ["shortcut", "title", "body"], "properties": {"shortcut": {"type": "string", "pattern": "^/?[a-z0-9_-]{1,40}$"}, "title": {"type": "string", "maxLength": 120}, "body": {"type": "string", "maxLength": 10000}}},
+    "CannedResponse": {"type": "object", "properties": {"id": {"type": "string"}, "shortcut": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"}, "usageCount": {"type": "integer"},
+        "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}}},
+    "AuditEntry": {"type": "object", "properties": {"id": {"type": "string"}, "actorAgentId": {"type": ["string", "null"]}, "actorKind": {"type": "string", "enum": ["agent", "api_key", "customer", "assistant", "system"]},
+        "action": {"type": "string"}, "entity": {"type": "string"}, "entityId": {"type": "string"}, "details": {"type": ["string", "null"]}, "createdAt": {"type": "string", "format": "date-time"}}},
+    "AuditPage": page("AuditEntry"),
     "SLAPolicies": {"type": "object", "required": ["policies"], "properties": {"policies": {"type": "array", "items": {"type": "object", "required": ["priority", "firstResponseMinutes", "resolutionMinutes", "businessHoursOnly"], "properties": {
         "priority": {"type": "string", "enum": ["low", "medium", "high", "urgent"]}, "firstResponseMinutes": {"type": "integer", "minimum": 1}, "resolutionMinutes": {"type": "integer", "minimum": 1}, "businessHoursOnly": {"type": "boolean"}}}}}},
     "BusinessHours": {"type": "object", "required": ["timeZone", "weeklyHours", "holidays"], "properties": {"timeZone": {"type": "string"},

@@ -160,3 +160,55 @@ public struct TicketMessage: Sendable, Hashable, Codable {
         self.createdAt = createdAt
     }
 }
+
+/// Who changes a ticket, for the audit log.
+public enum TicketActor: Sendable, Hashable {
+    /// A signed-in agent.
+    case agent(Agent.ID)
+    /// An integration's API key.
+    case apiKey
+    /// The requester.
+    case customer
+    /// The AI assistant.
+    case assistant
+    /// Parley itself (jobs, handoff).
+    case system
+
+    public var kind: String {
+        switch self {
+        case .agent: "agent"
+        case .apiKey: "api_key"
+        case .customer: "customer"
+        case .assistant: "assistant"
+        case .system: "system"
+        }
+    }
+
+    public var agentID: Agent.ID? {
+        if case .agent(let id) = self { return id }
+        return nil
+    }
+}
+
+extension TicketEvent {
+    /// The audit log's name for this change, and what changed, given the ticket before and after.
+    public func audit(before: Ticket, after: Ticket) -> (action: String, details: String?) {
+        let status = before.status == after.status ? nil : "\(before.status.rawValue) -> \(after.status.rawValue)"
+        switch self {
+        case .customerReply: return ("ticket.customer_reply", status)
+        case .agentReply: return ("ticket.reply", status)
+        case .internalNote: return ("ticket.note", nil)
+        case .assign(let agent):
+            return (
+                "ticket.assign",
+                [agent.map { "to \($0)" } ?? "unassigned", status].compactMap { $0 }.joined(separator: "; ")
+            )
+        case .changeStatus: return ("ticket.status", status)
+        case .customerClose: return ("ticket.close", status)
+        case .customerReopen: return ("ticket.reopen", status)
+        case .aiResolve: return ("ticket.ai_resolve", status)
+        case .autoClose: return ("ticket.auto_close", status)
+        case .rate(let stars, _): return ("ticket.rate", "\(stars) stars")
+        }
+    }
+}

@@ -91,6 +91,9 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     ArticleController(articles: stores.articles).addRoutes(to: admin)
     AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
     TicketController(tickets: stores.tickets, agents: stores.agents).addRoutes(to: admin)
+    CannedResponseController(
+        responses: stores.cannedResponses, audit: stores.auditLog, tickets: stores.tickets, chats: stores.chats
+    ).addRoutes(to: admin)
     AgentController(agents: stores.agents).addRoutes(to: admin.group("agents"))
     SiteController(sites: stores.sites, baseURL: dependencies.baseURL)
         .addRoutes(to: admin.group("sites").add(middleware: RequirePermission(.manageSites)))

@@ -249,7 +249,8 @@ public struct TicketController: Sendable {
         }
         _ = try await self.tickets.apply(
             event, to: id, in: context.organizationID,
-            message: .init(role: .agent, body: input.body, isInternal: isInternal, author: author))
+            message: .init(role: .agent, body: input.body, isInternal: isInternal, author: author),
+            by: Self.actor(context))
         return EditedResponse(status: .created, response: try await self.response(id, context))
     }
 
@@ -258,7 +259,7 @@ public struct TicketController: Sendable {
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: AssignRequest.self, context: context)
         let agent = try await self.agent(input.agentId, context)
-        _ = try await self.tickets.apply(.assign(agent), to: id, in: context.organizationID)
+        _ = try await self.tickets.apply(.assign(agent), to: id, in: context.organizationID, by: Self.actor(context))
         return try await self.response(id, context)
     }
 
@@ -267,7 +268,7 @@ public struct TicketController: Sendable {
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: StatusRequest.self, context: context)
         _ = try await self.tickets.apply(
-            .changeStatus(try Self.status(input.status)), to: id, in: context.organizationID)
+            .changeStatus(try Self.status(input.status)), to: id, in: context.organizationID, by: Self.actor(context))
         return try await self.response(id, context)
     }
 
@@ -275,7 +276,8 @@ public struct TicketController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: PriorityRequest.self, context: context)
-        _ = try await self.tickets.setPriority(try Self.priority(input.priority), of: id, in: context.organizationID)
+        _ = try await self.tickets.setPriority(
+            try Self.priority(input.priority), of: id, in: context.organizationID, by: Self.actor(context))
         return try await self.response(id, context)
     }
 
@@ -283,7 +285,7 @@ public struct TicketController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: TagsRequest.self, context: context)
-        _ = try await self.tickets.setTags(input.tags, of: id, in: context.organizationID)
+        _ = try await self.tickets.setTags(input.tags, of: id, in: context.organizationID, by: Self.actor(context))
         return try await self.response(id, context)
     }
 
@@ -301,20 +303,21 @@ public struct TicketController: Sendable {
             return id
         }
         let organization = context.organizationID
+        let actor = Self.actor(context)
         let work: @Sendable (Ticket.ID) async throws -> Void
         switch input.action {
         case "status":
             let status = try Self.status(input.status ?? "")
-            work = { _ = try await self.tickets.apply(.changeStatus(status), to: $0, in: organization) }
+            work = { _ = try await self.tickets.apply(.changeStatus(status), to: $0, in: organization, by: actor) }
         case "assign":
             let agent = try await self.agent(input.agentId, context)
-            work = { _ = try await self.tickets.apply(.assign(agent), to: $0, in: organization) }
+            work = { _ = try await self.tickets.apply(.assign(agent), to: $0, in: organization, by: actor) }
         case "priority":
             let priority = try Self.priority(input.priority ?? "")
-            work = { _ = try await self.tickets.setPriority(priority, of: $0, in: organization) }
+            work = { _ = try await self.tickets.setPriority(priority, of: $0, in: organization, by: actor) }
         case "tags":
             let tags = try Validate.tags(input.tags ?? [])
-            work = { _ = try await self.tickets.setTags(tags, of: $0, in: organization) }
+            work = { _ = try await self.tickets.setTags(tags, of: $0, in: organization, by: actor) }
         default:
             throw ValidationError(field: "action", message: "action must be status, assign, priority or tags.")
         }
@@ -360,6 +363,10 @@ public struct TicketController: Sendable {
         let agent = try await self.agents.find(id, in: context.organizationID)
         guard agent.isActive else { throw ValidationError(field: "agentId", message: "That agent is deactivated.") }
         return id
+    }
+
+    static func actor(_ context: AgentContext) -> TicketActor {
+        context.principal.agent.map { .agent($0.id) } ?? .apiKey
     }
 
     static func status(_ text: String) throws -> TicketStatus {
@@ -531,7 +538,7 @@ public struct CustomerTicketController: Sendable {
         let visitor = try await self.identified(context)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let change = try await self.tickets.apply(
-            event, to: id, in: context.visitor.organization, message: message, visitor: visitor.id)
+            event, to: id, in: context.visitor.organization, message: message, visitor: visitor.id, by: .customer)
         let messages = try await self.tickets.messages(of: id, in: context.visitor.organization, includeInternal: false)
         return TicketResponse(change.ticket, messages: messages, forAgents: false)
     }

@@ -417,5 +417,37 @@ public enum Migrator {
             }
             return statements
         },
+        Migration(number: 7, name: "canned responses, audit log") { _ in
+            [
+                """
+                CREATE TABLE canned_responses (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    shortcut TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    usage_count BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    UNIQUE (organization_id, shortcut)
+                )
+                """,
+                """
+                CREATE TABLE audit_log (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    actor_agent_id TEXT,
+                    actor_kind TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    entity_id TEXT NOT NULL,
+                    details TEXT,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_log_org ON audit_log (organization_id, created_at, id)",
+                "CREATE INDEX audit_log_entity ON audit_log (organization_id, entity_id, created_at)",
+            ]
+        },
     ]
 }

@@ -16,6 +16,8 @@ public struct Stores: Sendable {
     public let articles: ArticleStore
     public let assistant: AssistantStore
     public let tickets: TicketStore
+    public let cannedResponses: CannedResponseStore
+    public let auditLog: AuditLogStore
 
     public init(
         engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox = .ephemeral(),
@@ -33,6 +35,8 @@ public struct Stores: Sendable {
         self.articles = ArticleStore(engine: engine, now: now)
         self.assistant = AssistantStore(engine: engine, box: secrets, now: now)
         self.tickets = TicketStore(engine: engine, now: now)
+        self.cannedResponses = CannedResponseStore(engine: engine, now: now)
+        self.auditLog = AuditLogStore(engine: engine)
     }
 
     /// Answers when the database does (for `/readyz`).

@@ -42,7 +42,9 @@ public struct TicketStore: Sendable {
 
     /// Opens a ticket with the requester's first message, SLA deadlines from the organization's
     /// policy for its priority.
-    public func create(_ new: NewTicket, in organizationID: Organization.ID) async throws -> Ticket {
+    public func create(_ new: NewTicket, in organizationID: Organization.ID, by actor: TicketActor = .customer)
+        async throws -> Ticket
+    {
         let email = try Validate.email(new.requesterEmail, field: "email")
         let subject = try Validate.text(new.subject, field: "subject", max: 200)
         let body = try Validate.messageBody(new.body)
@@ -63,6 +65,11 @@ public struct TicketStore: Sendable {
             try await Self.applySLA(to: &ticket, db: db)
             try await Self.insert(ticket, db: db)
             try await Self.insert(message, db: db)
+            try await AuditLogStore.record(
+                AuditEntry(
+                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
+                    action: "ticket.create", entity: "ticket", entityID: ticket.id.description,
+                    details: "\(ticket.source.rawValue), \(ticket.priority.rawValue)", createdAt: now), db: db)
             return ticket
         }
     }
@@ -99,6 +106,11 @@ public struct TicketStore: Sendable {
                 try await Self.applySLA(to: &ticket, db: db)
                 try await Self.insert(ticket, db: db)
                 try await Self.insert(transcript, db: db)
+                try await AuditLogStore.record(
+                    AuditEntry(
+                        organizationID: ticket.organizationID, actorAgentID: nil, actorKind: "system",
+                        action: "ticket.create", entity: "ticket", entityID: ticket.id.description,
+                        details: "chat handoff", createdAt: now), db: db)
                 return ticket
             }
             return (stored, true)
@@ -219,7 +231,7 @@ public struct TicketStore: Sendable {
     /// appended at the next seq, in one transaction. `visitor` limits it to that requester's ticket.
     public func apply(
         _ event: TicketEvent, to id: Ticket.ID, in organizationID: Organization.ID, message: NewMessage? = nil,
-        visitor: Visitor.ID? = nil
+        visitor: Visitor.ID? = nil, by actor: TicketActor = .system
     ) async throws -> Change {
         let body = try message.map { try Validate.messageBody($0.body) }
         if case .rate(let stars, let comment) = event {
@@ -244,32 +256,44 @@ public struct TicketStore: Sendable {
                 stored = new
             }
             try await Self.save(ticket, db: db)
+            let (action, details) = event.audit(before: before, after: ticket)
+            try await AuditLogStore.record(
+                AuditEntry(
+                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind, action: action,
+                    entity: "ticket", entityID: id.description, details: details, createdAt: now), db: db)
             return Change(before: before, ticket: ticket, message: stored)
         }
     }
 
     /// Changes the priority, and the SLA deadlines with it (counted from the ticket's creation).
-    public func setPriority(_ priority: TicketPriority, of id: Ticket.ID, in organizationID: Organization.ID)
-        async throws -> Ticket
-    {
+    public func setPriority(
+        _ priority: TicketPriority, of id: Ticket.ID, in organizationID: Organization.ID,
+        by actor: TicketActor = .system
+    ) async throws -> Ticket {
         let now = self.now()
         return try await self.engine.transaction { db in
             var ticket = try await Self.lockedTicket(id, in: organizationID, db: db)
             guard ticket.status != .closed else {
                 throw TicketTransitionError(from: .closed, message: "This ticket is closed; its priority stays.")
             }
+            let before = ticket.priority
             ticket.priority = priority
             try await Self.applySLA(to: &ticket, db: db)
             ticket.updatedAt = now
             try await Self.save(ticket, db: db)
+            try await AuditLogStore.record(
+                AuditEntry(
+                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
+                    action: "ticket.priority", entity: "ticket", entityID: id.description,
+                    details: "\(before.rawValue) -> \(priority.rawValue)", createdAt: now), db: db)
             return ticket
         }
     }
 
     /// Replaces the tags.
-    public func setTags(_ tags: [String], of id: Ticket.ID, in organizationID: Organization.ID) async throws
-        -> Ticket
-    {
+    public func setTags(
+        _ tags: [String], of id: Ticket.ID, in organizationID: Organization.ID, by actor: TicketActor = .system
+    ) async throws -> Ticket {
         let tags = try Validate.tags(tags)
         let now = self.now()
         return try await self.engine.transaction { db in
@@ -277,6 +301,11 @@ public struct TicketStore: Sendable {
             ticket.tags = tags
             ticket.updatedAt = now
             try await Self.save(ticket, db: db)
+            try await AuditLogStore.record(
+                AuditEntry(
+                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
+                    action: "ticket.tags", entity: "ticket", entityID: id.description,
+                    details: tags.joined(separator: ", "), createdAt: now), db: db)
             return ticket
         }
     }

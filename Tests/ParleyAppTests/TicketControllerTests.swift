@@ -284,3 +284,92 @@ import Testing
         }
     }
 }
+
+@Suite struct CannedResponseControllerTests {
+    @Test(arguments: TestDatabase.all)
+    func adminsWriteAgentsPickAndFillThemAndTheAuditLogKeepsTrack(database: TestDatabase) async throws {
+        try await withTestApp(database) { client, stores in
+            let org = try await stores.makeOrganization()
+            let admin = try await client.signIn(org.owner.email)
+            let created = try await client.send(
+                .post, "/api/v1/admin/canned-responses",
+                json: [
+                    "shortcut": "/refund", "title": "Refund",
+                    "body": "Hi {{visitor.name}}, refunds take 5 days. {{agent.name}} (ticket {{ticket.id}})",
+                ],
+                headers: admin.headers)
+            #expect(created.status == .created)
+            let id = try #require(try created.json()["id"] as? String)
+            #expect(try created.json()["shortcut"] as? String == "refund")
+            let taken = try await client.send(
+                .post, "/api/v1/admin/canned-responses", json: ["shortcut": "refund", "title": "Again", "body": "x"],
+                headers: admin.headers)
+            #expect(taken.status == .conflict)
+            _ = try await client.send(
+                .post, "/api/v1/admin/canned-responses",
+                json: ["shortcut": "hours", "title": "Hours", "body": "9 to 5"],
+                headers: admin.headers)
+            let picked = try await client.send(.get, "/api/v1/admin/canned-responses?q=ref", headers: admin.headers)
+                .json()
+            #expect((picked["data"] as? [[String: Any]])?.map { $0["shortcut"] as? String } == ["refund"])
+
+            let ticket = try await stores.tickets.create(
+                .init(requesterEmail: "ada@example.com", requesterName: "Ada", subject: "Refund", body: "Where is it?"),
+                in: org.organization.id)
+            let agentAccount = try await stores.makeAgent(
+                in: org.organization.id, role: .agent, email: "bob@acme.example")
+            let agent = try await client.signIn("bob@acme.example")
+            let rendered = try await client.send(
+                .post, "/api/v1/admin/canned-responses/\(id)/use", json: ["ticketId": ticket.id.description],
+                headers: agent.headers
+            ).json()
+            #expect(
+                rendered["body"] as? String == "Hi Ada, refunds take 5 days. \(agentAccount.name) (ticket \(ticket.id))"
+            )
+            let list = try await client.send(.get, "/api/v1/admin/canned-responses", headers: agent.headers).json()
+            #expect((list["data"] as? [[String: Any]])?.first?["usageCount"] as? Int == 1)  // most used first
+            // Agents use them; only admins write them or read the audit log.
+            #expect(
+                try await client.send(
+                    .post, "/api/v1/admin/canned-responses", json: ["shortcut": "x", "title": "x", "body": "x"],
+                    headers: agent.headers
+                ).status == .forbidden)
+            #expect(try await client.send(.get, "/api/v1/admin/audit-log", headers: agent.headers).status == .forbidden)
+
+            // The audit log: who did what to the ticket.
+            _ = try await client.send(
+                .post, "/api/v1/admin/tickets/\(ticket.id)/assign", json: ["agentId": agentAccount.id.description],
+                headers: admin.headers)
+            _ = try await client.send(
+                .post, "/api/v1/admin/tickets/\(ticket.id)/reply", json: ["body": "On it", "internal": true],
+                headers: agent.headers)
+            _ = try await client.send(
+                .post, "/api/v1/admin/tickets/\(ticket.id)/status", json: ["status": "resolved"], headers: agent.headers
+            )
+            let log =
+                try await client.send(
+                    .get, "/api/v1/admin/audit-log?entity=\(ticket.id)", headers: admin.headers
+                ).json()["data"] as? [[String: Any]] ?? []
+            // (Entries of one millisecond may come in either order: look them up by action.)
+            func entry(_ action: String) -> [String: Any]? { log.first { $0["action"] as? String == action } }
+            #expect(
+                Set(log.compactMap { $0["action"] as? String }) == [
+                    "ticket.status", "ticket.note", "ticket.assign", "ticket.create",
+                ])
+            #expect(log.first?["action"] as? String != "ticket.create" || log.count == 1)
+            #expect(entry("ticket.status")?["details"] as? String == "in_progress -> resolved")
+            #expect(entry("ticket.status")?["actorAgentId"] as? String == agentAccount.id.description)
+            #expect(entry("ticket.assign")?["actorAgentId"] as? String == org.owner.id.description)
+            #expect(entry("ticket.create")?["actorKind"] as? String == "customer")
+            // Another organization sees none of it.
+            let other = try await stores.makeOrganization("Other")
+            let outsider = try await client.signIn(other.owner.email)
+            let theirs = try await client.send(.get, "/api/v1/admin/audit-log", headers: outsider.headers).json()
+            #expect((theirs["data"] as? [Any])?.isEmpty == true)
+            #expect(
+                try await client.send(
+                    .post, "/api/v1/admin/canned-responses/\(id)/use", json: [:], headers: outsider.headers
+                ).status == .notFound)
+        }
+    }
+}

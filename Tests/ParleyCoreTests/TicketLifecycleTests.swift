@@ -237,3 +237,21 @@ import Testing
         #expect(urgent.firstResponse == created.addingTimeInterval(30 * 60))
     }
 }
+
+@Suite struct CannedResponseTests {
+    @Test func placeholdersAreFilledAsTextAndOthersLeftAlone() {
+        let body = "Hi {{visitor.name}}, I'm {{ agent.name }}. Ticket {{ticket.id}}. {{unknown}} {{visitor.email}} {{"
+        let values = ["visitor.name": "Ada {{agent.name}}", "agent.name": "Bob", "ticket.id": "t-1"]
+        #expect(
+            CannedResponse.render(body, values: values)
+                == "Hi Ada {{agent.name}}, I'm Bob. Ticket t-1. {{unknown}}  {{")
+        #expect(CannedResponse.render("Hello {{visitor.name}}!", values: [:]) == "Hello there!")
+    }
+
+    @Test func shortcutsAreSimpleWords() throws {
+        #expect(try Validate.shortcut("/Refund-Policy") == "refund-policy")
+        #expect(throws: ValidationError.self) { try Validate.shortcut("two words") }
+        #expect(throws: ValidationError.self) { try Validate.shortcut("") }
+        #expect(throws: ValidationError.self) { try Validate.shortcut(String(repeating: "a", count: 41)) }
+    }
+}
