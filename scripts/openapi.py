@@ -151,6 +151,12 @@ paths = {
                                                                  requestBody=body({"type": "object", "properties": {"ticketId": {"type": "string", "format": "uuid"}, "sessionId": {"type": "string", "format": "uuid"}}}))},
     "/api/v1/admin/audit-log": {"get": op("Who did what to which ticket and when (admins), newest first; entity=<id> for one ticket", "audit",
                                           {**ok(ref("AuditPage")), **err("401", "403", "422")}, parameters=PAGE + [query("entity", {"type": "string"})])},
+    "/api/v1/admin/notifications": {"get": op("The signed-in agent's notifications (assignment, customer_reply, sla_warning, sla_breach), newest first, with the unread count; unread=true for unread only", "notifications",
+                                              {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("Notification")}, "nextCursor": {"type": ["string", "null"]}, "unread": {"type": "integer"}}}), **err("401", "403", "422")},
+                                              parameters=PAGE + [query("unread", {"type": "boolean"})])},
+    "/api/v1/admin/notifications/read": {"post": op("Mark notifications read: the ids given, or all", "notifications",
+                                                    {**ok({"type": "object", "properties": {"updated": {"type": "integer"}, "unread": {"type": "integer"}}}), **UNSAFE},
+                                                    requestBody=body({"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "string", "format": "uuid"}}}}))},
     "/api/v1/admin/sla-policies": {
         "get": op("SLA policies per priority (defaults until set)", "tickets", {**ok(ref("SLAPolicies")), **err("401", "403")}),
         "put": op("Replace the SLA policies (admins); a priority left out has no SLA", "tickets", {**ok(ref("SLAPolicies")), **UNSAFE}, requestBody=body(ref("SLAPolicies")))},
@@ -299,6 +305,9 @@ schemas = {
     "AuditEntry": {"type": "object", "properties": {"id": {"type": "string"}, "actorAgentId": {"type": ["string", "null"]}, "actorKind": {"type": "string", "enum": ["agent", "api_key", "customer", "assistant", "system"]},
         "action": {"type": "string"}, "entity": {"type": "string"}, "entityId": {"type": "string"}, "details": {"type": ["string", "null"]}, "createdAt": {"type": "string", "format": "date-time"}}},
     "AuditPage": page("AuditEntry"),
+    "Notification": {"type": "object", "properties": {"id": {"type": "string"}, "kind": {"type": "string", "enum": ["assignment", "customer_reply", "sla_warning", "sla_breach", "handoff"]},
+        "title": {"type": "string"}, "ticketId": {"type": ["string", "null"]}, "sessionId": {"type": ["string", "null"]},
+        "createdAt": {"type": "string", "format": "date-time"}, "readAt": {"type": ["string", "null"], "format": "date-time"}}},
     "SLAPolicies": {"type": "object", "required": ["policies"], "properties": {"policies": {"type": "array", "items": {"type": "object", "required": ["priority", "firstResponseMinutes", "resolutionMinutes", "businessHoursOnly"], "properties": {
         "priority": {"type": "string", "enum": ["low", "medium", "high", "urgent"]}, "firstResponseMinutes": {"type": "integer", "minimum": 1}, "resolutionMinutes": {"type": "integer", "minimum": 1}, "businessHoursOnly": {"type": "boolean"}}}}}},
     "BusinessHours": {"type": "object", "required": ["timeZone", "weeklyHours", "holidays"], "properties": {"timeZone": {"type": "string"},

@@ -97,6 +97,8 @@ public func buildApplication(
             Maintenance.kind: Maintenance.handler(stores),
             IdleConversations.kind: IdleConversations.handler(
                 stores, writer: writer, timeout: configuration.chatIdleTimeout),
+            TicketSweep.kind: TicketSweep.handler(
+                stores, bus: bus, autoCloseAfter: configuration.ticketAutoCloseAfter, logger: logger),
         ],
         ready: started, logger: logger)
 
@@ -133,6 +135,7 @@ public func buildApplication(
         if configuration.demo { try await Demo.load(stores: stores, output: output) }
         try await Maintenance.schedule(stores)
         try await IdleConversations.schedule(stores)
+        try await TicketSweep.schedule(stores)
         started.open()
         logger.info(
             "Parley is listening",

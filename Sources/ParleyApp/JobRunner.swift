@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ParleyCore
+import ParleyRealtime
 import ParleyStore
 import ServiceLifecycle
 
@@ -141,6 +142,35 @@ enum IdleConversations {
                 } catch is InvalidTransition {
                     continue  // closed meanwhile
                 }
+            }
+            try await self.schedule(stores, after: 60)
+        }
+    }
+}
+
+/// Every minute: SLA warnings and breaches (each once, the assignee notified, the inbox told), and
+/// resolved tickets closed after the configured time.
+enum TicketSweep {
+    static let kind = "tickets.sweep"
+
+    static func schedule(_ stores: Stores, after delay: TimeInterval = 60) async throws {
+        try await stores.jobs.enqueue(kind: self.kind, runAt: Date().addingTimeInterval(delay), uniqueKey: self.kind)
+    }
+
+    static func handler(_ stores: Stores, bus: any EventBus, autoCloseAfter: TimeInterval, logger: Logger)
+        -> JobRunner.Handler
+    {
+        { _ in
+            let result = try await stores.tickets.sweep(now: Date(), autoCloseAfter: autoCloseAfter)
+            for notification in result.notifications { await bus.publish(.notified(notification), from: nil) }
+            if !(result.warned.isEmpty && result.breached.isEmpty && result.closed.isEmpty) {
+                logger.info(
+                    "Swept tickets",
+                    metadata: [
+                        "parley.sla.warned": "\(result.warned.count)",
+                        "parley.sla.breached": "\(result.breached.count)",
+                        "parley.tickets.closed": "\(result.closed.count)",
+                    ])
             }
             try await self.schedule(stores, after: 60)
         }

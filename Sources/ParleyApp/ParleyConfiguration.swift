@@ -52,6 +52,8 @@ public struct ParleyConfiguration: Sendable {
     public var aiTimeout: TimeInterval = 30
     /// Prompt and concurrency limits of the assistant (set in code: tests and small local models).
     public var assistantOptions = Assistant.Options()
+    /// Resolved tickets close after this long (`PARLEY_TICKET_AUTO_CLOSE_HOURS`).
+    public var ticketAutoCloseAfter: TimeInterval = 72 * 3600
     /// `serve --demo`: load the demo knowledge base and print where to try it.
     public var demo: Bool = false
 
@@ -227,6 +229,14 @@ public struct ParleyConfiguration: Sendable {
             }
             configuration.defaultProvider = AssistantStore.ProviderDraft(
                 kind: .openai, name: "default", baseURL: url, model: value("AI_MODEL") ?? "gpt-4o-mini", apiKey: aiKey)
+        }
+        if let hours = value("PARLEY_TICKET_AUTO_CLOSE_HOURS") {
+            guard let number = Int(hours), (1...8760).contains(number) else {
+                throw Error(
+                    key: "PARLEY_TICKET_AUTO_CLOSE_HOURS",
+                    message: "must be a whole number from 1 to 8760, got '\(hours)'")
+            }
+            configuration.ticketAutoCloseAfter = TimeInterval(number * 3600)
         }
         if let timeout = value("PARLEY_AI_TIMEOUT_SECONDS") {
             guard let number = Int(timeout), (1...600).contains(number) else {

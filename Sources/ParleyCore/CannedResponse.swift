@@ -105,3 +105,47 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         self.createdAt = createdAt
     }
 }
+
+/// Something an agent should know about: listed in the dashboard's bell and pushed on `inbox:`.
+public struct AgentNotification: Sendable, Hashable, Codable {
+    public typealias ID = TypedID<AgentNotification>
+
+    /// What happened.
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// A ticket was assigned to the agent.
+        case assignment
+        /// The customer answered one of the agent's tickets.
+        case customerReply = "customer_reply"
+        /// A ticket of the agent's is in the last fifth of an SLA target.
+        case slaWarning = "sla_warning"
+        /// A ticket of the agent's missed an SLA target.
+        case slaBreach = "sla_breach"
+        /// A conversation was handed to the team.
+        case handoff
+    }
+
+    public var id: ID
+    public var organizationID: Organization.ID
+    public var agentID: Agent.ID
+    public var kind: Kind
+    public var title: String
+    public var ticketID: Ticket.ID?
+    public var sessionID: ChatSession.ID?
+    public var createdAt: Date
+    public var readAt: Date?
+
+    public init(
+        id: ID = .init(), organizationID: Organization.ID, agentID: Agent.ID, kind: Kind, title: String,
+        ticketID: Ticket.ID? = nil, sessionID: ChatSession.ID? = nil, createdAt: Date, readAt: Date? = nil
+    ) {
+        self.id = id
+        self.organizationID = organizationID
+        self.agentID = agentID
+        self.kind = kind
+        self.title = title
+        self.ticketID = ticketID
+        self.sessionID = sessionID
+        self.createdAt = createdAt
+        self.readAt = readAt
+    }
+}

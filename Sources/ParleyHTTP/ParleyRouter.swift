@@ -78,7 +78,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     let visitorAPI = visitorRoutes.add(middleware: VisitorAuthenticationMiddleware(tokens: dependencies.tokens)).group(
         context: VisitorContext.self)
     visitors.addRoutes(to: visitorAPI)
-    CustomerTicketController(tickets: stores.tickets, chats: stores.chats).addRoutes(to: visitorAPI)
+    CustomerTicketController(tickets: stores.tickets, chats: stores.chats, bus: dependencies.bus).addRoutes(
+        to: visitorAPI)
 
     let signedIn = api.group()
         .add(middleware: AuthenticationMiddleware(stores: stores))
@@ -90,7 +91,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         .addRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)
     AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
-    TicketController(tickets: stores.tickets, agents: stores.agents).addRoutes(to: admin)
+    TicketController(tickets: stores.tickets, agents: stores.agents, bus: dependencies.bus).addRoutes(to: admin)
+    NotificationController(notifications: stores.notifications).addRoutes(to: admin)
     CannedResponseController(
         responses: stores.cannedResponses, audit: stores.auditLog, tickets: stores.tickets, chats: stores.chats
     ).addRoutes(to: admin)

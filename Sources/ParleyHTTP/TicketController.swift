@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ParleyCore
+public import ParleyRealtime
 public import ParleyStore
 
 /// A ticket on the wire. Customers get the public thread only; agents see internal notes, flagged.
@@ -106,10 +107,17 @@ struct TicketMessageResponse: Encodable {
 public struct TicketController: Sendable {
     let tickets: TicketStore
     let agents: AgentStore
+    let bus: any EventBus
 
-    public init(tickets: TicketStore, agents: AgentStore) {
+    public init(tickets: TicketStore, agents: AgentStore, bus: any EventBus) {
         self.tickets = tickets
         self.agents = agents
+        self.bus = bus
+    }
+
+    /// Pushes the notifications a change made to the agents' inbox.
+    static func push(_ change: TicketStore.Change, bus: any EventBus) async {
+        for notification in change.notifications { await bus.publish(.notified(notification), from: nil) }
     }
 
     struct ReplyRequest: Decodable {
@@ -259,7 +267,9 @@ public struct TicketController: Sendable {
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: AssignRequest.self, context: context)
         let agent = try await self.agent(input.agentId, context)
-        _ = try await self.tickets.apply(.assign(agent), to: id, in: context.organizationID, by: Self.actor(context))
+        let change = try await self.tickets.apply(
+            .assign(agent), to: id, in: context.organizationID, by: Self.actor(context))
+        await Self.push(change, bus: self.bus)
         return try await self.response(id, context)
     }
 
@@ -311,7 +321,11 @@ public struct TicketController: Sendable {
             work = { _ = try await self.tickets.apply(.changeStatus(status), to: $0, in: organization, by: actor) }
         case "assign":
             let agent = try await self.agent(input.agentId, context)
-            work = { _ = try await self.tickets.apply(.assign(agent), to: $0, in: organization, by: actor) }
+            let bus = self.bus
+            work = {
+                await Self.push(
+                    try await self.tickets.apply(.assign(agent), to: $0, in: organization, by: actor), bus: bus)
+            }
         case "priority":
             let priority = try Self.priority(input.priority ?? "")
             work = { _ = try await self.tickets.setPriority(priority, of: $0, in: organization, by: actor) }
@@ -441,10 +455,12 @@ struct BusinessHoursBody: ResponseEncodable, Decodable {
 public struct CustomerTicketController: Sendable {
     let tickets: TicketStore
     let chats: ChatStore
+    let bus: any EventBus
 
-    public init(tickets: TicketStore, chats: ChatStore) {
+    public init(tickets: TicketStore, chats: ChatStore, bus: any EventBus) {
         self.tickets = tickets
         self.chats = chats
+        self.bus = bus
     }
 
     struct CreateRequest: Decodable {
@@ -539,6 +555,7 @@ public struct CustomerTicketController: Sendable {
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let change = try await self.tickets.apply(
             event, to: id, in: context.visitor.organization, message: message, visitor: visitor.id, by: .customer)
+        await TicketController.push(change, bus: self.bus)
         let messages = try await self.tickets.messages(of: id, in: context.visitor.organization, includeInternal: false)
         return TicketResponse(change.ticket, messages: messages, forAgents: false)
     }

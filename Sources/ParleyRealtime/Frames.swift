@@ -28,6 +28,8 @@ public enum Signal: Sendable, Hashable, Codable {
         text: String, done: Bool, outcome: String?)
     /// A handed-over conversation became a ticket (agents' inbox).
     case ticketCreated(Ticket.ID, organization: Organization.ID, session: ChatSession.ID?, subject: String)
+    /// A notification for one agent (on the inbox; the dashboard shows its own).
+    case notified(AgentNotification)
 
     public var name: String {
         switch self {
@@ -37,6 +39,7 @@ public enum Signal: Sendable, Hashable, Codable {
         case .visitor(_, _, _, _, _, let online): online ? "visitor.online" : "visitor.offline"
         case .messageDelta: "message.delta"
         case .ticketCreated: "ticket.created"
+        case .notified: "notification.created"
         }
     }
 
@@ -47,6 +50,7 @@ public enum Signal: Sendable, Hashable, Codable {
         case .presence(_, let organization, _), .visitor(_, let organization, _, _, _, _),
             .ticketCreated(_, let organization, _, _):
             [.inbox(organization)]
+        case .notified(let notification): [.inbox(notification.organizationID)]
         }
     }
 }

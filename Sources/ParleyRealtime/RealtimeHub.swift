@@ -337,6 +337,10 @@ struct SignalView: Encodable {
     var outcome: String?
     var ticketId: String?
     var subject: String?
+    var id: String?
+    var kind: String?
+    var title: String?
+    var createdAt: Date?
 
     init(_ signal: Signal) {
         switch signal {
@@ -360,6 +364,14 @@ struct SignalView: Encodable {
             self.delta = text
             self.done = done
             self.outcome = outcome
+        case .notified(let notification):
+            self.id = notification.id.description
+            self.agentId = notification.agentID.description
+            self.kind = notification.kind.rawValue
+            self.title = notification.title
+            self.ticketId = notification.ticketID?.description
+            self.sessionId = notification.sessionID?.description
+            self.createdAt = notification.createdAt
         case .ticketCreated(let ticket, _, let session, let subject):
             self.ticketId = ticket.description
             self.sessionId = session?.description

@@ -449,5 +449,27 @@ public enum Migrator {
                 "CREATE INDEX audit_log_entity ON audit_log (organization_id, entity_id, created_at)",
             ]
         },
+        Migration(number: 8, name: "notifications; SLA alerts sent once") { _ in
+            [
+                """
+                CREATE TABLE notifications (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    agent_id TEXT NOT NULL REFERENCES agents(id),
+                    kind TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    ticket_id TEXT,
+                    session_id TEXT,
+                    created_at BIGINT NOT NULL,
+                    read_at BIGINT
+                )
+                """,
+                "CREATE INDEX notifications_agent ON notifications (agent_id, created_at, id)",
+                "ALTER TABLE tickets ADD COLUMN sla_warned_at BIGINT",
+                "ALTER TABLE tickets ADD COLUMN sla_breached_at BIGINT",
+                "CREATE INDEX tickets_sla_due ON tickets (status, resolution_due_at)",
+                "CREATE INDEX tickets_resolved ON tickets (status, resolved_at)",
+            ]
+        },
     ]
 }

@@ -18,6 +18,7 @@ public struct Stores: Sendable {
     public let tickets: TicketStore
     public let cannedResponses: CannedResponseStore
     public let auditLog: AuditLogStore
+    public let notifications: NotificationStore
 
     public init(
         engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox = .ephemeral(),
@@ -37,6 +38,7 @@ public struct Stores: Sendable {
         self.tickets = TicketStore(engine: engine, now: now)
         self.cannedResponses = CannedResponseStore(engine: engine, now: now)
         self.auditLog = AuditLogStore(engine: engine)
+        self.notifications = NotificationStore(engine: engine, now: now)
     }
 
     /// Answers when the database does (for `/readyz`).

@@ -225,6 +225,8 @@ public struct TicketStore: Sendable {
         public var before: Ticket
         public var ticket: Ticket
         public var message: TicketMessage?
+        /// Notifications the change made (stored with it), for the caller to push.
+        public var notifications: [AgentNotification] = []
     }
 
     /// Applies `event` to the ticket (the core decides; 409 for what it forbids), with `message`
@@ -261,7 +263,27 @@ public struct TicketStore: Sendable {
                 AuditEntry(
                     organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind, action: action,
                     entity: "ticket", entityID: id.description, details: details, createdAt: now), db: db)
-            return Change(before: before, ticket: ticket, message: stored)
+            // Who should hear of it: a new assignee (not when they took it themselves), and the
+            // assignee when the customer writes.
+            var notifications: [AgentNotification] = []
+            switch event {
+            case .assign(let agent?) where agent != actor.agentID && agent != before.assigneeID:
+                notifications.append(
+                    AgentNotification(
+                        organizationID: organizationID, agentID: agent, kind: .assignment,
+                        title: "Assigned to you: \(ticket.subject)", ticketID: id, createdAt: now))
+            case .customerReply, .customerReopen:
+                if let assignee = ticket.assigneeID {
+                    notifications.append(
+                        AgentNotification(
+                            organizationID: organizationID, agentID: assignee, kind: .customerReply,
+                            title: "The customer replied: \(ticket.subject)", ticketID: id, createdAt: now))
+                }
+            default:
+                break
+            }
+            for notification in notifications { try await NotificationStore.insert(notification, db: db) }
+            return Change(before: before, ticket: ticket, message: stored, notifications: notifications)
         }
     }
 
@@ -321,6 +343,96 @@ public struct TicketStore: Sendable {
         ).first()
         guard let row else { throw DomainError.notFound(entity: "ticket") }
         return try Self.decode(row)
+    }
+
+    // MARK: The SLA job
+
+    /// What one sweep did.
+    public struct SweepResult: Sendable {
+        public var warned: [Ticket] = []
+        public var breached: [Ticket] = []
+        public var closed: [Ticket] = []
+        public var notifications: [AgentNotification] = []
+    }
+
+    /// Marks tickets entering the last fifth of an SLA target (warning) or past it (breach), each
+    /// once, notifying the assignee; and closes tickets resolved for longer than `autoCloseAfter`.
+    public func sweep(now: Date, autoCloseAfter: TimeInterval, limit: Int = 500) async throws -> SweepResult {
+        let nowMillis = now.millis
+        var result = SweepResult()
+        let candidates = try await self.engine.read { db in
+            try await db.raw(
+                """
+                SELECT * FROM tickets WHERE status NOT IN ('resolved', 'closed') AND sla_breached_at IS NULL
+                    AND ((first_response_at IS NULL AND first_response_due_at IS NOT NULL)
+                        OR (sla_paused_at IS NULL AND resolution_due_at IS NOT NULL))
+                    AND (first_response_due_at - (first_response_due_at - created_at) / 5 <= \(bind: nowMillis)
+                        OR resolution_due_at - (resolution_due_at - created_at) / 5 <= \(bind: nowMillis))
+                LIMIT \(bind: limit)
+                """
+            ).all()
+        }
+        for row in candidates {
+            let ticket = try Self.decode(row)
+            let firstResponse = SLAClock.state(
+                due: ticket.firstResponseDueAt, done: ticket.firstResponseAt,
+                target: ticket.firstResponseDueAt.map { Int($0.timeIntervalSince(ticket.createdAt) / 60) }, now: now)
+            let resolution = SLAClock.state(
+                due: ticket.resolutionDueAt, done: ticket.resolvedAt,
+                target: ticket.resolutionDueAt.map { Int($0.timeIntervalSince(ticket.createdAt) / 60) }, now: now,
+                paused: ticket.slaPausedAt)
+            let breached = firstResponse == .breached || resolution == .breached
+            let warning = !breached && (firstResponse == .warning || resolution == .warning)
+            guard breached || (warning && ((try? row.optionalDate("sla_warned_at")) ?? nil) == nil) else { continue }
+            let column = breached ? "sla_breached_at" : "sla_warned_at"
+            let notification = ticket.assigneeID.map {
+                AgentNotification(
+                    organizationID: ticket.organizationID, agentID: $0, kind: breached ? .slaBreach : .slaWarning,
+                    title: (breached ? "SLA breached: " : "SLA due soon: ") + ticket.subject, ticketID: ticket.id,
+                    createdAt: now)
+            }
+            let marked = try await self.engine.transaction { db -> Bool in
+                // Only the instance whose update changes the row notifies (several may sweep).
+                let changed = try await db.raw(
+                    """
+                    UPDATE tickets SET \(unsafeRaw: column) = \(bind: nowMillis)
+                    WHERE id = \(bind: ticket.id.description) AND \(unsafeRaw: column) IS NULL RETURNING id
+                    """
+                ).all()
+                guard !changed.isEmpty else { return false }
+                if let notification { try await NotificationStore.insert(notification, db: db) }
+                try await AuditLogStore.record(
+                    AuditEntry(
+                        organizationID: ticket.organizationID, actorAgentID: nil, actorKind: "system",
+                        action: breached ? "ticket.sla_breach" : "ticket.sla_warning", entity: "ticket",
+                        entityID: ticket.id.description,
+                        details: "first response \(firstResponse.rawValue), resolution \(resolution.rawValue)",
+                        createdAt: now), db: db)
+                return true
+            }
+            guard marked else { continue }
+            if breached { result.breached.append(ticket) } else { result.warned.append(ticket) }
+            if let notification { result.notifications.append(notification) }
+        }
+        let stale = try await self.engine.read { db in
+            try await db.raw(
+                """
+                SELECT id, organization_id FROM tickets WHERE status = 'resolved'
+                    AND resolved_at <= \(bind: nowMillis - Int64(autoCloseAfter * 1000)) LIMIT \(bind: limit)
+                """
+            ).all()
+        }
+        for row in stale {
+            guard let id = Ticket.ID(try row.string("id")),
+                let organization = Organization.ID(try row.string("organization_id"))
+            else { continue }
+            do {
+                result.closed.append(try await self.apply(.autoClose, to: id, in: organization).ticket)
+            } catch is TicketTransitionError {
+                continue  // reopened meanwhile
+            }
+        }
+        return result
     }
 
     // MARK: SLA policies and business hours

@@ -372,4 +372,51 @@ import Testing
                 ).status == .notFound)
         }
     }
+
+    @Test(arguments: TestDatabase.all)
+    func agentsHearOfAssignmentsAndCustomerRepliesOnceAndLive(database: TestDatabase) async throws {
+        try await withTestApp(database, setup: .live) { client, stores in
+            let org = try await stores.makeOrganization()
+            let admin = try await client.signIn(org.owner.email)
+            let bob = try await stores.makeAgent(in: org.organization.id, role: .agent, email: "bob@acme.example")
+            let bobSession = try await client.signIn("bob@acme.example")
+            let customer = try await TicketControllerTests.customer(client, org)
+            let created = try await client.send(
+                .post, "/api/v1/tickets", json: ["subject": "Broken export", "body": "It fails"],
+                headers: customer.headers
+            ).json()
+            let id = try #require(created["id"] as? String)
+            try await withTestSocket(client.realtimeURL(), headers: bobSession.headers) { inbox in
+                try inbox.send(["type": "subscribe", "channel": "inbox:\(org.organization.id)"])
+                _ = try await inbox.next(where: { $0["type"] as? String == "subscribed" })
+                _ = try await client.send(
+                    .post, "/api/v1/admin/tickets/\(id)/assign", json: ["agentId": bob.id.description],
+                    headers: admin.headers)
+                let pushed = try await inbox.next(where: { $0["name"] as? String == "notification.created" })
+                let data = pushed["data"] as? [String: Any]
+                #expect(data?["kind"] as? String == "assignment")
+                #expect(data?["agentId"] as? String == bob.id.description)
+                _ = try await client.send(
+                    .post, "/api/v1/tickets/\(id)/reply", json: ["body": "Any news?"], headers: customer.headers)
+                let reply = try await inbox.next(where: { $0["name"] as? String == "notification.created" })
+                #expect((reply["data"] as? [String: Any])?["kind"] as? String == "customer_reply")
+            }
+            var mine = try await client.send(.get, "/api/v1/admin/notifications", headers: bobSession.headers).json()
+            #expect(mine["unread"] as? Int == 2)
+            let items = mine["data"] as? [[String: Any]] ?? []
+            #expect(items.map { $0["kind"] as? String } == ["customer_reply", "assignment"])
+            let first = try #require(items.first?["id"] as? String)
+            let read = try await client.send(
+                .post, "/api/v1/admin/notifications/read", json: ["ids": [first]], headers: bobSession.headers
+            ).json()
+            #expect(read["updated"] as? Int == 1 && read["unread"] as? Int == 1)
+            _ = try await client.send(.post, "/api/v1/admin/notifications/read", json: [:], headers: bobSession.headers)
+            mine = try await client.send(.get, "/api/v1/admin/notifications?unread=true", headers: bobSession.headers)
+                .json()
+            #expect((mine["data"] as? [Any])?.isEmpty == true)
+            // The admin who assigned got nothing; nobody reads another's.
+            let theirs = try await client.send(.get, "/api/v1/admin/notifications", headers: admin.headers).json()
+            #expect(theirs["unread"] as? Int == 0)
+        }
+    }
 }

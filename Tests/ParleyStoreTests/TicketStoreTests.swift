@@ -175,4 +175,44 @@ import Testing
             #expect(try await stores.tickets.ticket(ticket.id, in: org.organization.id).lastSeq == 3)
         }
     }
+
+    @Test(arguments: TestDatabase.all)
+    func theSweepWarnsThenReportsABreachOnceAndClosesOldResolvedTickets(database: TestDatabase) async throws {
+        try await database.withEngine { engine in
+            let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
+            let org = try await stores.makeOrganization()
+            // Urgent: first response within 30 minutes, around the clock (the defaults).
+            let ticket = try await stores.tickets.create(
+                .init(requesterEmail: "c@example.com", subject: "Down", body: "All down", priority: .urgent),
+                in: org.organization.id)
+            _ = try await stores.tickets.apply(.assign(org.owner.id), to: ticket.id, in: org.organization.id)
+            let created = ticket.createdAt
+            func sweep(_ minutes: Double) async throws -> TicketStore.SweepResult {
+                try await stores.tickets.sweep(now: created.addingTimeInterval(minutes * 60), autoCloseAfter: 72 * 3600)
+            }
+            #expect(try await sweep(10).warned.isEmpty)
+            let warned = try await sweep(25)  // 5 of 30 minutes left: the last fifth
+            #expect(warned.warned.map(\.id) == [ticket.id])
+            #expect(warned.notifications.first?.kind == .slaWarning)
+            #expect(warned.notifications.first?.agentID == org.owner.id)
+            #expect(try await sweep(26).warned.isEmpty)  // once
+            let breached = try await sweep(31)
+            #expect(breached.breached.map(\.id) == [ticket.id])
+            #expect(breached.notifications.first?.kind == .slaBreach)
+            #expect(try await sweep(40).breached.isEmpty)  // once
+            let unread = try await stores.notifications.unreadCount(for: org.owner.id, in: org.organization.id)
+            #expect(unread == 3)  // the assignment, the warning, the breach
+            // Resolved for longer than the auto-close time: closed by the sweep.
+            _ = try await stores.tickets.apply(.changeStatus(.resolved), to: ticket.id, in: org.organization.id)
+            let resolvedAt = try #require(
+                try await stores.tickets.ticket(ticket.id, in: org.organization.id).resolvedAt)
+            let early = try await stores.tickets.sweep(
+                now: resolvedAt.addingTimeInterval(71 * 3600), autoCloseAfter: 72 * 3600)
+            #expect(early.closed.isEmpty)
+            let late = try await stores.tickets.sweep(
+                now: resolvedAt.addingTimeInterval(73 * 3600), autoCloseAfter: 72 * 3600)
+            #expect(late.closed.map(\.id) == [ticket.id])
+            #expect(try await stores.tickets.ticket(ticket.id, in: org.organization.id).status == .closed)
+        }
+    }
 }

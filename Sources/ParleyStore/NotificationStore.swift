@@ -1,0 +1,88 @@
+public import Foundation
+public import ParleyCore
+import SQLKit
+
+/// Agents' in-app notifications: written in the transaction of what caused them, listed newest
+/// first, marked read one by one or all at once.
+public struct NotificationStore: Sendable {
+    let engine: any DatabaseEngine
+    let now: @Sendable () -> Date
+
+    static func insert(_ notification: AgentNotification, db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO notifications (id, organization_id, agent_id, kind, title, ticket_id, session_id, created_at, read_at)
+            VALUES (\(bind: notification.id.description), \(bind: notification.organizationID.description),
+                \(bind: notification.agentID.description), \(bind: notification.kind.rawValue), \(bind: notification.title),
+                \(bind: notification.ticketID?.description), \(bind: notification.sessionID?.description),
+                \(bind: notification.createdAt.millis), NULL)
+            """
+        ).run()
+    }
+
+    public func create(_ notification: AgentNotification) async throws {
+        try await self.engine.transaction { db in try await Self.insert(notification, db: db) }
+    }
+
+    /// An agent's notifications, newest first (unread only on request), keyset-paged.
+    public func list(for agent: Agent.ID, in organizationID: Organization.ID, unreadOnly: Bool, page: PageRequest)
+        async throws -> Page<AgentNotification>
+    {
+        let rows = try await self.engine.read { db in
+            var query: SQLQueryString = """
+                SELECT * FROM notifications WHERE agent_id = \(bind: agent.description)
+                    AND organization_id = \(bind: organizationID.description)
+                """
+            if unreadOnly { query = query + " AND read_at IS NULL" }
+            query = query + Keyset.after(page.cursor)
+            return try await db.raw(query + " ORDER BY created_at DESC, id DESC LIMIT \(bind: page.limit + 1)").all()
+        }
+        return Page(fetched: try rows.map(Self.decode), limit: page.limit) {
+            PageCursor(sortKey: $0.createdAt.millis, id: $0.id.description)
+        }
+    }
+
+    public func unreadCount(for agent: Agent.ID, in organizationID: Organization.ID) async throws -> Int {
+        let row = try await self.engine.read { db in
+            try await db.raw(
+                """
+                SELECT COUNT(*) AS n FROM notifications WHERE agent_id = \(bind: agent.description)
+                    AND organization_id = \(bind: organizationID.description) AND read_at IS NULL
+                """
+            ).first()
+        }
+        return Int(try row?.int64("n") ?? 0)
+    }
+
+    /// Marks `ids` (or, with nil, every notification) of the agent read; returns how many changed.
+    @discardableResult
+    public func markRead(_ ids: [AgentNotification.ID]?, for agent: Agent.ID, in organizationID: Organization.ID)
+        async throws -> Int
+    {
+        let now = self.now().millis
+        return try await self.engine.transaction { db in
+            var query: SQLQueryString = """
+                UPDATE notifications SET read_at = \(bind: now) WHERE agent_id = \(bind: agent.description)
+                    AND organization_id = \(bind: organizationID.description) AND read_at IS NULL
+                """
+            if let ids {
+                if ids.isEmpty { return 0 }
+                query = query + " AND id IN (" + TicketStore.list(ids.map(\.description)) + ")"
+            }
+            return try await db.raw(query + " RETURNING id").all().count
+        }
+    }
+
+    static func decode(_ row: any SQLRow) throws -> AgentNotification {
+        guard let id = AgentNotification.ID(try row.string("id")),
+            let organization = Organization.ID(try row.string("organization_id")),
+            let agent = Agent.ID(try row.string("agent_id")),
+            let kind = AgentNotification.Kind(rawValue: try row.string("kind"))
+        else { throw CorruptRowError(description: "notifications row") }
+        return AgentNotification(
+            id: id, organizationID: organization, agentID: agent, kind: kind, title: try row.string("title"),
+            ticketID: try row.optionalString("ticket_id").flatMap(Ticket.ID.init),
+            sessionID: try row.optionalString("session_id").flatMap(ChatSession.ID.init),
+            createdAt: try row.date("created_at"), readAt: try row.optionalDate("read_at"))
+    }
+}
