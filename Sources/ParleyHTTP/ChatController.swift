@@ -90,8 +90,8 @@ public struct ChatController: Sendable {
     }
 
     /// `?status=ai_active,escalated&assigned=me|unassigned&archived=true&escalated=true&from=&to=&cursor=&limit=`
-    func list(_ request: Request, context: AgentContext) async throws -> PageResponse<Summary> {
-        try context.principal.require(.answerConversations)
+    /// The list's filters from the query string (also used by exports).
+    static func filter(_ request: Request, context: AgentContext) throws -> ChatStore.Filter {
         let query = request.uri.queryParameters
         var filter = ChatStore.Filter()
         if let statuses = query["status"].map(String.init), !statuses.isEmpty {
@@ -121,6 +121,12 @@ public struct ChatController: Sendable {
         filter.archived = query["archived"] == "true"
         filter.activeFrom = try Self.date(query["from"].map(String.init), field: "from")
         filter.activeUntil = try Self.date(query["to"].map(String.init), field: "to")
+        return filter
+    }
+
+    func list(_ request: Request, context: AgentContext) async throws -> PageResponse<Summary> {
+        try context.principal.require(.answerConversations)
+        let filter = try Self.filter(request, context: context)
         let page = try request.pageRequest()
         let sessions = try await self.chats.list(in: context.organizationID, filter: filter, page: page)
         var visitors: [Visitor.ID: Visitor] = [:]

@@ -93,6 +93,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
     TicketController(tickets: stores.tickets, agents: stores.agents, bus: dependencies.bus).addRoutes(to: admin)
     NotificationController(notifications: stores.notifications).addRoutes(to: admin)
+    ExportController(tickets: stores.tickets, chats: stores.chats).addRoutes(to: admin)
     CannedResponseController(
         responses: stores.cannedResponses, audit: stores.auditLog, tickets: stores.tickets, chats: stores.chats
     ).addRoutes(to: admin)

@@ -164,8 +164,8 @@ public struct TicketController: Sendable {
 
     /// `?status=open,pending&priority=high&assignee=me|unassigned|<id>&tag=&source=&sla=breached|warning
     /// &from=&to=&q=words&sort=newest|oldest|updated&cursor=&limit=`
-    func list(_ request: Request, context: AgentContext) async throws -> PageResponse<TicketResponse> {
-        try context.principal.require(.answerConversations)
+    /// The list's filters from the query string (also used by exports).
+    static func filter(_ request: Request, context: AgentContext) throws -> TicketStore.Filter {
         let query = request.uri.queryParameters
         var filter = TicketStore.Filter()
         if let text = query["status"].map(String.init), !text.isEmpty {
@@ -215,6 +215,12 @@ public struct TicketController: Sendable {
             }
             filter.sort = parsed
         }
+        return filter
+    }
+
+    func list(_ request: Request, context: AgentContext) async throws -> PageResponse<TicketResponse> {
+        try context.principal.require(.answerConversations)
+        let filter = try Self.filter(request, context: context)
         let page = try await self.tickets.list(
             in: context.organizationID, filter: filter, page: try request.pageRequest())
         let policies = try await self.tickets.policies(in: context.organizationID)

@@ -420,3 +420,56 @@ import Testing
         }
     }
 }
+
+@Suite struct ExportControllerTests {
+    @Test(arguments: TestDatabase.all)
+    func exportsStreamEveryRowFilteredNeutralisedAndWithoutNotes(database: TestDatabase) async throws {
+        try await withTestApp(database) { client, stores in
+            let org = try await stores.makeOrganization()
+            let admin = try await client.signIn(org.owner.email)
+            let dangerous = try await stores.tickets.create(
+                .init(requesterEmail: "c@example.com", subject: "=HYPERLINK(\"http://evil\",\"x\")", body: "Hi"),
+                in: org.organization.id)
+            _ = try await stores.tickets.apply(
+                .internalNote, to: dangerous.id, in: org.organization.id,
+                message: .init(role: .agent, body: "SECRET note", isInternal: true))
+            // More than one page (500) of tickets, to be streamed.
+            for index in 0..<520 {
+                _ = try await stores.tickets.create(
+                    .init(requesterEmail: "c@example.com", subject: "Ticket \(index), with a comma", body: "Body"),
+                    in: org.organization.id)
+            }
+            let csv = try await client.send(.get, "/api/v1/admin/export/tickets?format=csv", headers: admin.headers)
+            #expect(csv.status == .ok)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(csv.headers[.contentDisposition]?.hasPrefix("attachment; filename=\"tickets-") == true)
+            let lines = csv.text.split(separator: "\r\n")
+            #expect(lines.count == 1 + 521)
+            #expect(lines.first?.hasPrefix("id,subject,status") == true)
+            #expect(csv.text.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""))
+            #expect(!csv.text.contains(",=HYPERLINK"))
+            #expect(csv.text.contains("\"Ticket 7, with a comma\""))
+            #expect(!csv.text.contains("SECRET"))
+            // JSON, filtered like the list.
+            _ = try await stores.tickets.apply(.changeStatus(.pending), to: dangerous.id, in: org.organization.id)
+            let json = try await client.send(
+                .get, "/api/v1/admin/export/tickets?format=json&status=pending", headers: admin.headers)
+            let rows = try JSONSerialization.jsonObject(with: Data(json.text.utf8)) as? [[String: String]]
+            #expect(rows?.count == 1)
+            #expect(rows?.first?["id"] == dangerous.id.description)
+            // Conversations too; agents may not export; a bad format is refused.
+            _ = try await client.startConversation(siteKey: org.site.publicKey)
+            let conversations = try await client.send(
+                .get, "/api/v1/admin/export/conversations?format=json", headers: admin.headers)
+            #expect((try JSONSerialization.jsonObject(with: Data(conversations.text.utf8)) as? [Any])?.count == 1)
+            _ = try await stores.makeAgent(in: org.organization.id, role: .agent, email: "agent@acme.example")
+            let agent = try await client.signIn("agent@acme.example")
+            #expect(
+                try await client.send(.get, "/api/v1/admin/export/tickets", headers: agent.headers).status == .forbidden
+            )
+            #expect(
+                try await client.send(.get, "/api/v1/admin/export/tickets?format=xls", headers: admin.headers).status
+                    == .unprocessableContent)
+        }
+    }
+}

@@ -255,3 +255,17 @@ import Testing
         #expect(throws: ValidationError.self) { try Validate.shortcut(String(repeating: "a", count: 41)) }
     }
 }
+
+@Suite struct CSVTests {
+    @Test func cellsThatCouldRunAsFormulasAreNeutralisedAndOthersQuotedOnlyWhenNeeded() {
+        #expect(CSV.cell("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"")
+        #expect(CSV.cell("+1") == "'+1")
+        #expect(CSV.cell("-2") == "'-2")
+        #expect(CSV.cell("@SUM(A1)") == "'@SUM(A1)")
+        #expect(CSV.cell("\tx") == "'\tx")
+        #expect(CSV.cell("a, b") == "\"a, b\"")
+        #expect(CSV.cell("line\nbreak") == "\"line\nbreak\"")
+        #expect(CSV.cell("plain") == "plain")
+        #expect(CSV.row(["a", nil, "b"]) == "a,,b\r\n")
+    }
+}
