@@ -166,6 +166,9 @@ paths = {
                                                      {"200": {"description": "An attachment", "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}, **err("401", "403", "422")},
                                                      parameters=[query("format", {"type": "string", "enum": ["csv", "json"]}), query("status", {"type": "string"}), query("assigned", {"type": "string"}),
                                                                  query("archived", {"type": "boolean"}), query("escalated", {"type": "boolean"}), query("from", {"type": "string", "format": "date"}), query("to", {"type": "string", "format": "date"})])},
+    "/api/v1/admin/analytics": {"get": op("Support figures for a date range (to inclusive; 30 days by default, 366 at most): volume per day, first response and resolution (median, p90; agents only, never the assistant), CSAT, SLA compliance, the assistant's handoff and resolution rates (confirmed and assumed apart), an agent leaderboard", "analytics",
+                                          {**ok({"type": "object"}), **err("401", "403", "422")},
+                                          parameters=[query("from", {"type": "string", "format": "date"}), query("to", {"type": "string", "format": "date"})])},
     "/api/v1/admin/sla-policies": {
         "get": op("SLA policies per priority (defaults until set)", "tickets", {**ok(ref("SLAPolicies")), **err("401", "403")}),
         "put": op("Replace the SLA policies (admins); a priority left out has no SLA", "tickets", {**ok(ref("SLAPolicies")), **UNSAFE}, requestBody=body(ref("SLAPolicies")))},

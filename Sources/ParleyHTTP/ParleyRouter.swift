@@ -94,6 +94,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     TicketController(tickets: stores.tickets, agents: stores.agents, bus: dependencies.bus).addRoutes(to: admin)
     NotificationController(notifications: stores.notifications).addRoutes(to: admin)
     ExportController(tickets: stores.tickets, chats: stores.chats).addRoutes(to: admin)
+    AnalyticsController(analytics: stores.analytics).addRoutes(to: admin)
     CannedResponseController(
         responses: stores.cannedResponses, audit: stores.auditLog, tickets: stores.tickets, chats: stores.chats
     ).addRoutes(to: admin)

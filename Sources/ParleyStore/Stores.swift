@@ -19,6 +19,7 @@ public struct Stores: Sendable {
     public let cannedResponses: CannedResponseStore
     public let auditLog: AuditLogStore
     public let notifications: NotificationStore
+    public let analytics: AnalyticsStore
 
     public init(
         engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox = .ephemeral(),
@@ -39,6 +40,7 @@ public struct Stores: Sendable {
         self.cannedResponses = CannedResponseStore(engine: engine, now: now)
         self.auditLog = AuditLogStore(engine: engine)
         self.notifications = NotificationStore(engine: engine, now: now)
+        self.analytics = AnalyticsStore(engine: engine, now: now)
     }
 
     /// Answers when the database does (for `/readyz`).
