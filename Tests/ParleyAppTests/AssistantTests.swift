@@ -9,12 +9,13 @@ import Testing
 
 /// The assistant with no LLM provider: an article when one clearly answers, else the team.
 @Suite struct AssistantTests {
+    /// The conversation's messages once `done` holds (polling, as the widget's fallback does).
     static func messages(
         _ client: any TestClientProtocol, _ visitor: TestVisitor, until done: @Sendable ([[String: Any]]) -> Bool
     )
         async throws -> [[String: Any]]
     {
-        for _ in 0..<200 {
+        for _ in 0..<300 {
             let json = try await client.send(
                 .get, "/api/v1/chat/sessions/\(visitor.sessionID)/messages", headers: visitor.headers
             ).json()

@@ -35,28 +35,6 @@ import Testing
         return org
     }
 
-    /// The conversation's messages once `done` holds (polling, as the widget's fallback does).
-    static func messages(
-        _ client: any TestClientProtocol, _ visitor: TestVisitor, until done: @Sendable ([[String: Any]]) -> Bool
-    ) async throws -> [[String: Any]] {
-        for _ in 0..<300 {
-            let json = try await client.send(
-                .get, "/api/v1/chat/sessions/\(visitor.sessionID)/messages", headers: visitor.headers
-            ).json()
-            let data = json["data"] as? [[String: Any]] ?? []
-            if done(data) { return data }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw UnexpectedResponse(description: "the assistant did not act")
-    }
-
-    static func say(_ client: any TestClientProtocol, _ visitor: TestVisitor, _ body: String, id: String) async throws {
-        let sent = try await client.send(
-            .post, "/api/v1/chat/sessions/\(visitor.sessionID)/messages", json: ["clientId": id, "body": body],
-            headers: visitor.headers)
-        #expect(sent.status == .created)
-    }
-
     static func status(_ client: any TestClientProtocol, _ visitor: TestVisitor) async throws -> String? {
         try await client.send(.get, "/api/v1/chat/sessions/\(visitor.sessionID)/messages", headers: visitor.headers)
             .json()["status"] as? String
@@ -76,7 +54,7 @@ import Testing
                 try await withTestSocket(client.realtimeURL(token: visitor.token)) { socket in
                     try socket.send(["type": "subscribe", "channel": channel])
                     _ = try await socket.next(where: { $0["type"] as? String == "subscribed" })
-                    try await Self.say(client, visitor, "How do I get a refund?", id: "q1")
+                    try await AssistantTests.say(client, visitor, "How do I get a refund?", id: "q1")
                     let stored = try await socket.next(
                         timeout: .seconds(10),
                         where: { frame in
@@ -112,7 +90,7 @@ import Testing
                 #expect(turns.last == ["role": "user", "content": "How do I get a refund?"])
                 #expect(prompt["model"] as? String == "m1")
                 #expect(prompt["stream"] as? Bool == true)
-                let all = try await Self.messages(client, visitor) { $0.count >= 2 }
+                let all = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
                 #expect(all.count == 2)
                 let log = try await stores.assistant.interactions(in: org.organization.id)
                 #expect(log.count == 1)
@@ -154,8 +132,8 @@ import Testing
                     ("Refund? low confidence", "low_confidence"),
                 ] {
                     let visitor = try await client.startConversation(siteKey: org.site.publicKey)
-                    try await Self.say(client, visitor, question, id: "q")
-                    let messages = try await Self.messages(client, visitor) { $0.count >= 2 }
+                    try await AssistantTests.say(client, visitor, question, id: "q")
+                    let messages = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
                     #expect(messages.last?["role"] as? String == "system", "\(question)")
                     #expect(!messages.contains { $0["role"] as? String == "ai" }, "\(question)")
                     #expect(try await Self.status(client, visitor) == "escalated")
@@ -166,22 +144,22 @@ import Testing
                 let before = server.requestCount
                 // Asking for a person never reaches the model.
                 let asker = try await client.startConversation(siteKey: org.site.publicKey)
-                try await Self.say(client, asker, "Please let me talk to a human", id: "h")
-                _ = try await Self.messages(client, asker) { $0.count >= 2 }
+                try await AssistantTests.say(client, asker, "Please let me talk to a human", id: "h")
+                _ = try await AssistantTests.messages(client, asker) { $0.count >= 2 }
                 #expect(try await Self.status(client, asker) == "escalated")
                 // An auto-reply rule answers at once, without the model.
                 let hours = try await client.startConversation(siteKey: org.site.publicKey)
-                try await Self.say(client, hours, "What are your opening hours?", id: "o")
-                let instant = try await Self.messages(client, hours) { $0.count >= 2 }
+                try await AssistantTests.say(client, hours, "What are your opening hours?", id: "o")
+                let instant = try await AssistantTests.messages(client, hours) { $0.count >= 2 }
                 #expect(instant.last?["body"] as? String == "We answer 9 to 5.")
                 #expect((instant.last?["metadata"] as? [String: String])?["kind"] == "auto_reply")
                 #expect(server.requestCount == before)
                 // maxMessagesBeforeEscalation = 1: the first question is answered, the second handed over.
                 let repeatVisitor = try await client.startConversation(siteKey: org.site.publicKey)
-                try await Self.say(client, repeatVisitor, "How do refunds work?", id: "r1")
-                _ = try await Self.messages(client, repeatVisitor) { $0.count >= 2 }
-                try await Self.say(client, repeatVisitor, "And for annual plans?", id: "r2")
-                let limited = try await Self.messages(client, repeatVisitor) { $0.count >= 4 }
+                try await AssistantTests.say(client, repeatVisitor, "How do refunds work?", id: "r1")
+                _ = try await AssistantTests.messages(client, repeatVisitor) { $0.count >= 2 }
+                try await AssistantTests.say(client, repeatVisitor, "And for annual plans?", id: "r2")
+                let limited = try await AssistantTests.messages(client, repeatVisitor) { $0.count >= 4 }
                 #expect(limited.map { $0["role"] as? String } == ["user", "ai", "user", "system"])
                 #expect(server.requestCount == before + 1)
             }
@@ -198,8 +176,8 @@ import Testing
                     client, stores in
                     let org = try await Self.setUp(stores, providers: [brokenURL, workingURL])
                     let visitor = try await client.startConversation(siteKey: org.site.publicKey)
-                    try await Self.say(client, visitor, "How do I get a refund?", id: "q1")
-                    let messages = try await Self.messages(client, visitor) { $0.count >= 2 }
+                    try await AssistantTests.say(client, visitor, "How do I get a refund?", id: "q1")
+                    let messages = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
                     #expect((messages.last?["metadata"] as? [String: String])?["provider"] == "scripted 2")
                     let agent = try await client.signIn(org.owner.email)
                     let providers =
@@ -224,12 +202,12 @@ import Testing
             try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
                 let org = try await Self.setUp(stores, providers: [url])
                 let known = try await client.startConversation(siteKey: org.site.publicKey)
-                try await Self.say(client, known, "What is the refund policy?", id: "q1")
-                let answered = try await Self.messages(client, known) { $0.count >= 2 }
+                try await AssistantTests.say(client, known, "What is the refund policy?", id: "q1")
+                let answered = try await AssistantTests.messages(client, known) { $0.count >= 2 }
                 #expect((answered.last?["metadata"] as? [String: String])?["kind"] == "article")
                 let unknown = try await client.startConversation(siteKey: org.site.publicKey)
-                try await Self.say(client, unknown, "Do you ship pianos to Peru?", id: "q2")
-                _ = try await Self.messages(client, unknown) { $0.count >= 2 }
+                try await AssistantTests.say(client, unknown, "Do you ship pianos to Peru?", id: "q2")
+                _ = try await AssistantTests.messages(client, unknown) { $0.count >= 2 }
                 #expect(try await Self.status(client, unknown) == "escalated")
             }
         }
@@ -248,7 +226,7 @@ import Testing
                 try await withTestSocket(client.realtimeURL(token: visitor.token)) { socket in
                     try socket.send(["type": "subscribe", "channel": "supportChat:\(visitor.sessionID)"])
                     _ = try await socket.next(where: { $0["type"] as? String == "subscribed" })
-                    try await Self.say(client, visitor, "How do I get a refund?", id: "q1")
+                    try await AssistantTests.say(client, visitor, "How do I get a refund?", id: "q1")
                     let end = try await socket.next(
                         timeout: .seconds(10),
                         where: {
@@ -257,7 +235,7 @@ import Testing
                         })
                     #expect((end["data"] as? [String: Any])?["outcome"] as? String == "handoff")
                 }
-                let messages = try await Self.messages(client, visitor) { $0.count >= 2 }
+                let messages = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
                 #expect(!messages.contains { $0["role"] as? String == "ai" })
                 #expect(try await Self.status(client, visitor) == "escalated")
                 let log = try await stores.assistant.interactions(in: org.organization.id)
@@ -276,8 +254,8 @@ import Testing
             try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
                 let org = try await Self.setUp(stores, providers: [url])
                 let visitor = try await client.startConversation(siteKey: org.site.publicKey)
-                try await Self.say(client, visitor, "Thanks, the refund arrived!", id: "q1")
-                let messages = try await Self.messages(client, visitor) { $0.count >= 3 }
+                try await AssistantTests.say(client, visitor, "Thanks, the refund arrived!", id: "q1")
+                let messages = try await AssistantTests.messages(client, visitor) { $0.count >= 3 }
                 #expect(messages.map { $0["role"] as? String } == ["user", "ai", "system"])
                 #expect(try await Self.status(client, visitor) == "closed")
             }
@@ -298,7 +276,7 @@ import Testing
                 let known = try await client.startConversation(
                     siteKey: org.site.publicKey,
                     user: ["id": "user-7", "email": "ada@example.com", "name": "Ada", "userHash": hash])
-                try await Self.say(client, known, "My invoice is wrong", id: "k1")
+                try await AssistantTests.say(client, known, "My invoice is wrong", id: "k1")
                 let escalated = try await client.send(
                     .post, "/api/v1/chat/sessions/\(known.sessionID)/escalate", headers: known.headers)
                 #expect(escalated.status == .ok)
@@ -315,7 +293,7 @@ import Testing
 
                 // Anonymous: handed over with no ticket; leaving an email opens it, once.
                 let anonymous = try await client.startConversation(siteKey: org.site.publicKey)
-                try await Self.say(client, anonymous, "Where is my order?", id: "a1")
+                try await AssistantTests.say(client, anonymous, "Where is my order?", id: "a1")
                 _ = try await client.send(
                     .post, "/api/v1/chat/sessions/\(anonymous.sessionID)/escalate", headers: anonymous.headers)
                 #expect(
@@ -342,8 +320,8 @@ import Testing
         try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
             let org = try await Self.setUp(stores, providers: [])
             let visitor = try await client.startConversation(siteKey: org.site.publicKey)
-            try await Self.say(client, visitor, "What is the refund policy?", id: "q1")
-            let messages = try await Self.messages(client, visitor) { $0.count >= 2 }
+            try await AssistantTests.say(client, visitor, "What is the refund policy?", id: "q1")
+            let messages = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
             let reply = try #require(messages.last?["id"] as? String)
             let question = try #require(messages.first?["id"] as? String)
             let down = try await client.send(
@@ -436,7 +414,7 @@ import Testing
                             try socket.send(["type": "subscribe", "channel": "supportChat:\(visitor.sessionID)"])
                             _ = try await socket.next(where: { $0["type"] as? String == "subscribed" })
                             // Stored by instance one, whose assistant answers; watched on instance two.
-                            try await Self.say(first, visitor, "How do I get a refund?", id: "q1")
+                            try await AssistantTests.say(first, visitor, "How do I get a refund?", id: "q1")
                             let stored = try await socket.next(
                                 timeout: .seconds(10),
                                 where: { frame in
