@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import ParleyApp
 import ParleyCore
 import ParleyStore
 import ParleyTesting
@@ -103,6 +104,26 @@ import Testing
                     .post, "/api/v1/chat/sessions/\(visitor.sessionID)/escalate", headers: stranger.headers
                 ).status
                     == .notFound)
+        }
+    }
+
+    @Test(arguments: TestDatabase.all)
+    func withNoProviderADemoQuestionGetsItsArticleAndAnUnrelatedOneIsHandedOver(database: TestDatabase) async throws {
+        try await withTestApp(database, configure: { $0.assistantEnabled = true }) { client, stores in
+            let org = try await stores.makeOrganization()
+            _ = try await stores.articles.importMarkdown(try Demo.articles(), in: org.organization.id)
+            let asker = try await client.startConversation(siteKey: org.site.publicKey)
+            try await Self.say(client, asker, "How do I cancel my subscription?", id: "d1")
+            let answered = try await Self.messages(client, asker) { $0.count >= 2 }
+            let metadata = answered.last?["metadata"] as? [String: String]
+            #expect(metadata?["kind"] == "article")
+            #expect(metadata?["articleTitle"] == "Cancel your subscription")
+            #expect(metadata?["articleUrl"] == "https://demo.parley.dev/help/cancel")
+            let other = try await client.startConversation(siteKey: org.site.publicKey)
+            try await Self.say(client, other, "Do you sell garden furniture?", id: "d2")
+            let handed = try await Self.messages(client, other) { $0.count >= 2 }
+            #expect(handed.last?["role"] as? String == "system")
+            #expect(!handed.contains { $0["role"] as? String == "ai" })
         }
     }
 }
