@@ -518,7 +518,7 @@ public struct CustomerTicketController: Sendable {
         let ticket = try await self.tickets.create(
             .init(
                 requesterEmail: email, requesterName: visitor.name, visitorID: visitor.id, subject: input.subject,
-                body: input.body), in: context.visitor.organization)
+                body: input.body, priority: nil), in: context.visitor.organization)
         let messages = try await self.tickets.messages(
             of: ticket.id, in: context.visitor.organization, includeInternal: false)
         return EditedResponse(status: .created, response: TicketResponse(ticket, messages: messages, forAgents: false))

@@ -18,14 +18,15 @@ public struct TicketStore: Sendable {
         public var visitorID: Visitor.ID?
         public var subject: String
         public var body: String
-        public var priority: TicketPriority
+        /// Nil: classified from the words (the keyword fallback), with the category.
+        public var priority: TicketPriority?
         public var source: TicketSource
         public var category: String?
         public var tags: [String]
 
         public init(
             requesterEmail: String, requesterName: String? = nil, visitorID: Visitor.ID? = nil, subject: String,
-            body: String, priority: TicketPriority = .medium, source: TicketSource = .form, category: String? = nil,
+            body: String, priority: TicketPriority? = .medium, source: TicketSource = .form, category: String? = nil,
             tags: [String] = []
         ) {
             self.requesterEmail = requesterEmail
@@ -50,12 +51,16 @@ public struct TicketStore: Sendable {
         let body = try Validate.messageBody(new.body)
         let tags = try Validate.tags(new.tags)
         let now = self.now()
+        let classified = TicketClassifier.classify(subject: subject, body: body)
         var ticket = Ticket(
             id: .init(), organizationID: organizationID, visitorID: new.visitorID, requesterEmail: email,
-            requesterName: new.requesterName, subject: subject, status: .open, priority: new.priority,
-            source: new.source, chatSessionID: nil, lastSeq: 1, createdAt: now, updatedAt: now)
+            requesterName: new.requesterName, subject: subject, status: .open,
+            priority: new.priority ?? classified.priority, source: new.source, chatSessionID: nil, lastSeq: 1,
+            createdAt: now, updatedAt: now)
         ticket.tags = tags
-        ticket.category = try new.category.map { try Validate.text($0, field: "category", max: 80) }
+        ticket.category =
+            try new.category.map { try Validate.text($0, field: "category", max: 80) }
+            ?? (new.priority == nil ? classified.category : nil)
         let message = TicketMessage(
             id: .init(), ticketID: ticket.id, organizationID: organizationID, seq: 1, role: .customer,
             authorAgentID: nil, body: body, isInternal: false, createdAt: now)

@@ -40,10 +40,13 @@ import Testing
             let id = try #require(ticket["id"] as? String)
             #expect(ticket["status"] as? String == "open")
             #expect(ticket["sla"] == nil)  // customers don't see the SLA
+            #expect(ticket["category"] == nil)  // nor the classification
             #expect((ticket["messages"] as? [[String: Any]])?.first?["role"] as? String == "customer")
 
             // The agent sees it with its SLA deadlines, takes it, writes a note and replies.
             var seen = try await client.send(.get, "/api/v1/admin/tickets/\(id)", headers: agent.headers).json()
+            #expect(seen["category"] as? String == "billing")  // classified from its words
+            #expect(seen["priority"] as? String == "medium")
             let sla = try #require(seen["sla"] as? [String: Any])
             #expect(sla["firstResponse"] as? String == "ok")
             #expect(sla["firstResponseDueAt"] as? String != nil)

@@ -269,3 +269,17 @@ import Testing
         #expect(CSV.row(["a", nil, "b"]) == "a,,b\r\n")
     }
 }
+
+@Suite struct TicketClassifierTests {
+    @Test(arguments: [
+        ("Site is down", "Nothing loads since noon", TicketPriority.urgent, "technical"),
+        ("Wrong invoice", "I was charged twice", .medium, "billing"),
+        ("Can't log in", "It says my password is wrong", .high, "account"),
+        ("A question", "Do you have a dark mode?", .medium, "general"),
+    ])
+    func keywordsGiveAPriorityAndACategory(subject: String, body: String, priority: TicketPriority, category: String) {
+        let result = TicketClassifier.classify(subject: subject, body: body)
+        #expect(result.priority == priority)
+        #expect(result.category == category)
+    }
+}
