@@ -4,6 +4,7 @@ public import Logging
 public import ParleyCore
 public import ParleyStore
 public import ServiceLifecycle
+import Synchronization
 
 /// A piece of an AI reply as it streams (`message.delta` on the wire; never stored). The last
 /// one of a stream has `done` and says how it ended (`answer`, `resolve`, `handoff`, `failed`,
@@ -435,12 +436,15 @@ public final class Assistant: Service, Sendable {
     }
 }
 
-/// Numbers the deltas of one stream (they are produced in one task, one after another).
-final class DeltaCounter: @unchecked Sendable {
-    private(set) var count = 0
+/// Numbers the deltas of one stream.
+final class DeltaCounter: Sendable {
+    private let value = Mutex(0)
+    var count: Int { self.value.withLock { $0 } }
     func next() -> Int {
-        defer { self.count += 1 }
-        return self.count
+        self.value.withLock { value in
+            defer { value += 1 }
+            return value
+        }
     }
 }
 

@@ -212,3 +212,27 @@ extension TicketEvent {
         }
     }
 }
+
+extension TicketEvent {
+    /// Who should hear of this change: a new assignee (not when they took it themselves), and the
+    /// assignee when the customer writes or reopens.
+    public func notifications(before: Ticket, after: Ticket, by actor: TicketActor, now: Date) -> [AgentNotification] {
+        switch self {
+        case .assign(let agent?) where agent != actor.agentID && agent != before.assigneeID:
+            return [
+                AgentNotification(
+                    organizationID: after.organizationID, agentID: agent, kind: .assignment,
+                    title: "Assigned to you: \(after.subject)", ticketID: after.id, createdAt: now)
+            ]
+        case .customerReply, .customerReopen:
+            guard let assignee = after.assigneeID else { return [] }
+            return [
+                AgentNotification(
+                    organizationID: after.organizationID, agentID: assignee, kind: .customerReply,
+                    title: "The customer replied: \(after.subject)", ticketID: after.id, createdAt: now)
+            ]
+        default:
+            return []
+        }
+    }
+}

@@ -129,14 +129,14 @@ public struct VisitorController: Sendable {
                 ? "widget_disabled"
                 : !self.originAllowed(request, site: site) ? "origin_not_allowed" : nil
         let widget = site.widget
-        let settings = try await self.assistant.settings(in: site.organizationID)
-        let providers = try await self.assistant.providers(in: site.organizationID)
+        // Cached reads: this is the widget's first request on every page view.
+        let assistant = try await self.assistant.configuration(in: site.organizationID)
         return ConfigResponse(
             enabled: reason == nil, reason: reason, site: key, title: widget.title, color: widget.color,
-            welcomeMessage: widget.welcomeMessage.isEmpty ? settings.welcomeMessage : widget.welcomeMessage,
+            welcomeMessage: widget.welcomeMessage.isEmpty ? assistant.settings.welcomeMessage : widget.welcomeMessage,
             launcherText: widget.launcherText,
             position: widget.position.rawValue,
-            ai: .init(enabled: providers.contains(where: \.enabled)),
+            ai: .init(enabled: !assistant.providers.isEmpty),
             withinBusinessHours: try await self.tickets.calendar(in: site.organizationID).isOpen(at: Date()))
     }
 

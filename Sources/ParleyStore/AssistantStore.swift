@@ -10,7 +10,9 @@ public struct AssistantStore: Sendable {
     let box: SecretBox
     let now: @Sendable () -> Date
     /// What answering reads on every visitor message, kept for a moment (see `configuration(in:)`).
-    let cache = Cache()
+    let cache = TimedCache<Organization.ID, Configuration>()
+    /// The health last written per provider, so a healthy provider costs no write per answer.
+    let health = HealthMemory()
 
     init(engine: any DatabaseEngine, box: SecretBox, now: @escaping @Sendable () -> Date) {
         self.engine = engine
@@ -18,40 +20,25 @@ public struct AssistantStore: Sendable {
         self.now = now
     }
 
-    final class Cache: Sendable {
-        struct Entry {
-            var settings: AssistantSettings
-            var providers: [AIProvider]
-            var expires: ContinuousClock.Instant
-        }
-        let entries = Mutex<[Organization.ID: Entry]>([:])
-        /// The health last written per provider, so a healthy provider costs no write per answer.
-        let health = Mutex<[AIProvider.ID: Bool]>([:])
-
-        func forget(_ organizationID: Organization.ID) {
-            _ = self.entries.withLock { $0.removeValue(forKey: organizationID) }
-        }
+    final class HealthMemory: Sendable {
+        let healthy = Mutex<[AIProvider.ID: Bool]>([:])
     }
 
-    /// How long another instance's change may take to reach this one's assistant.
-    public static let cacheLifetime: Duration = .seconds(2)
+    /// The settings and the enabled providers of an organization.
+    public struct Configuration: Sendable {
+        public var settings: AssistantSettings
+        public var providers: [AIProvider]
+    }
 
-    /// The settings and the enabled providers, as the assistant needs them for every answer: read
-    /// at most every two seconds per organization (at once after a change made through this store).
-    public func configuration(in organizationID: Organization.ID) async throws -> (
-        settings: AssistantSettings, providers: [AIProvider]
-    ) {
-        let now = ContinuousClock.now
-        if let entry = self.cache.entries.withLock({ $0[organizationID] }), entry.expires > now {
-            return (entry.settings, entry.providers)
+    /// The settings and the enabled providers, as the assistant (and the widget's config) need
+    /// them on every request: read at most every two seconds per organization, at once after a
+    /// change made through this store.
+    public func configuration(in organizationID: Organization.ID) async throws -> Configuration {
+        try await self.cache.value(organizationID) {
+            Configuration(
+                settings: try await self.settings(in: organizationID),
+                providers: try await self.providers(in: organizationID).filter(\.enabled))
         }
-        let settings = try await self.settings(in: organizationID)
-        let providers = try await self.providers(in: organizationID).filter(\.enabled)
-        self.cache.entries.withLock {
-            $0[organizationID] = Cache.Entry(
-                settings: settings, providers: providers, expires: now + Self.cacheLifetime)
-        }
-        return (settings, providers)
     }
 
     // MARK: Settings
@@ -209,7 +196,7 @@ public struct AssistantStore: Sendable {
             ).run()
         }
         self.cache.forget(organizationID)
-        self.cache.health.withLock { _ = $0.removeValue(forKey: id) }
+        self.health.healthy.withLock { _ = $0.removeValue(forKey: id) }
         return updated
     }
 
@@ -226,8 +213,8 @@ public struct AssistantStore: Sendable {
     /// Records what a provider just did, when that differs from what is stored (so a healthy
     /// provider costs no write per answer).
     public func recordHealth(_ id: AIProvider.ID, healthy: Bool, error: String?) async throws {
-        if healthy, self.cache.health.withLock({ $0[id] }) == true { return }
-        defer { self.cache.health.withLock { $0[id] = healthy } }
+        if healthy, self.health.healthy.withLock({ $0[id] }) == true { return }
+        defer { self.health.healthy.withLock { $0[id] = healthy } }
         let error = error.map { String($0.prefix(500)) }
         try await self.engine.transaction { db in
             try await db.raw(

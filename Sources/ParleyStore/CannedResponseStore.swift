@@ -168,11 +168,7 @@ public struct AuditLogStore: Sendable {
             var query: SQLQueryString =
                 "SELECT * FROM audit_log WHERE organization_id = \(bind: organizationID.description)"
             if let entityID { query = query + " AND entity_id = \(bind: entityID)" }
-            if let cursor = page.cursor {
-                query =
-                    query
-                    + " AND (created_at < \(bind: cursor.sortKey) OR (created_at = \(bind: cursor.sortKey) AND id < \(bind: cursor.id)))"
-            }
+            query = query + Keyset.after(page.cursor)
             return try await db.raw(query + " ORDER BY created_at DESC, id DESC LIMIT \(bind: page.limit + 1)").all()
         }
         let entries = try rows.map { row -> AuditEntry in

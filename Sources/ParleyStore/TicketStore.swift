@@ -8,6 +8,13 @@ import SQLKit
 public struct TicketStore: Sendable {
     let engine: any DatabaseEngine
     let now: @Sendable () -> Date
+    /// Business hours, read by every widget config and handoff.
+    let calendars = TimedCache<Organization.ID, BusinessCalendar>()
+
+    init(engine: any DatabaseEngine, now: @escaping @Sendable () -> Date) {
+        self.engine = engine
+        self.now = now
+    }
 
     // MARK: Creating
 
@@ -268,25 +275,7 @@ public struct TicketStore: Sendable {
                 AuditEntry(
                     organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind, action: action,
                     entity: "ticket", entityID: id.description, details: details, createdAt: now), db: db)
-            // Who should hear of it: a new assignee (not when they took it themselves), and the
-            // assignee when the customer writes.
-            var notifications: [AgentNotification] = []
-            switch event {
-            case .assign(let agent?) where agent != actor.agentID && agent != before.assigneeID:
-                notifications.append(
-                    AgentNotification(
-                        organizationID: organizationID, agentID: agent, kind: .assignment,
-                        title: "Assigned to you: \(ticket.subject)", ticketID: id, createdAt: now))
-            case .customerReply, .customerReopen:
-                if let assignee = ticket.assigneeID {
-                    notifications.append(
-                        AgentNotification(
-                            organizationID: organizationID, agentID: assignee, kind: .customerReply,
-                            title: "The customer replied: \(ticket.subject)", ticketID: id, createdAt: now))
-                }
-            default:
-                break
-            }
+            let notifications = event.notifications(before: before, after: ticket, by: actor, now: now)
             for notification in notifications { try await NotificationStore.insert(notification, db: db) }
             return Change(before: before, ticket: ticket, message: stored, notifications: notifications)
         }
@@ -490,8 +479,11 @@ public struct TicketStore: Sendable {
         return policies
     }
 
+    /// The organization's business hours (kept two seconds; see `TimedCache`).
     public func calendar(in organizationID: Organization.ID) async throws -> BusinessCalendar {
-        try await self.engine.read { db in try await Self.calendar(organizationID, db: db) }
+        try await self.calendars.value(organizationID) {
+            try await self.engine.read { db in try await Self.calendar(organizationID, db: db) }
+        }
     }
 
     static func calendar(_ organizationID: Organization.ID, db: any SQLDatabase) async throws -> BusinessCalendar {
@@ -533,6 +525,7 @@ public struct TicketStore: Sendable {
                 """
             ).run()
         }
+        self.calendars.forget(organizationID)
         return calendar
     }
 
