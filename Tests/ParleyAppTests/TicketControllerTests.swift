@@ -254,10 +254,17 @@ import Testing
                 .post, "/api/v1/admin/tickets/\(low.id)/priority", json: ["priority": "high"], headers: admin.headers
             ).json()
             #expect((raised["sla"] as? [String: Any])?["firstResponseDueAt"] as? String != nil)
-            // Breached tickets are a filter away.
-            #expect(
-                try await client.send(.get, "/api/v1/admin/tickets?sla=breached", headers: admin.headers).json()["data"]
-                    as? [Any] != nil)
+            // Breached tickets are a filter away: one opened three hours ago (first response due in
+            // 15 minutes) is late; the fresh ones are not.
+            let past = Stores(engine: stores.engine, now: { Date().addingTimeInterval(-3 * 3600) })
+            let late = try await past.tickets.create(
+                .init(requesterEmail: "c@example.com", subject: "Waiting", body: "Hello?", priority: .high),
+                in: org.organization.id)
+            let breached =
+                try await client.send(.get, "/api/v1/admin/tickets?sla=breached", headers: admin.headers)
+                .json()["data"] as? [[String: Any]] ?? []
+            #expect(breached.compactMap { $0["id"] as? String } == [late.id.description])
+            #expect((breached.first?["sla"] as? [String: Any])?["firstResponse"] as? String == "breached")
         }
     }
 
