@@ -84,11 +84,16 @@ public func buildApplication(
     if configuration.assistantEnabled { listeners.add { assistant.handle($0) } }
     let tokens = VisitorTokens()
     let router = try buildRouter(
-        HTTPDependencies(
+        try HTTPDependencies(
             stores: stores, baseURL: configuration.baseURL, metrics: { registry.emitToString() }, hub: hub, bus: bus,
             writer: writer, handoff: handoff, tokens: tokens, trustedProxies: configuration.trustedProxies,
             messageLimiter: RateLimiter(limit: configuration.chatRateLimit, per: 60),
-            publicLimiter: RateLimiter(limit: configuration.publicRateLimit, per: 60)))
+            publicLimiter: RateLimiter(limit: configuration.publicRateLimit, per: 60),
+            web: try WebAssets(folder: configuration.webDirectory), demo: configuration.demo,
+            attachmentStorage: try DiskAttachmentStorage(
+                folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("attachments")),
+            attachmentPolicy: AttachmentPolicy(
+                maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes)))
 
     let started = StartupGate()
     let jobRunner = JobRunner(

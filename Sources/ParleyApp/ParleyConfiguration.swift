@@ -56,6 +56,11 @@ public struct ParleyConfiguration: Sendable {
     public var ticketAutoCloseAfter: TimeInterval = 72 * 3600
     /// `serve --demo`: load the demo knowledge base and print where to try it.
     public var demo: Bool = false
+    /// `PARLEY_WEB_DIR`: serve the widget's and dashboard's files from this folder, re-read on
+    /// every request (for working on them), instead of the copies inside the binary.
+    public var webDirectory: String?
+    /// The largest attachment accepted (`PARLEY_ATTACHMENT_MAX_MB`).
+    public var attachmentMaxBytes: Int = 10 * 1024 * 1024
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable, CaseIterable {
@@ -109,6 +114,11 @@ public struct ParleyConfiguration: Sendable {
         ),
         ("AI_API_KEY", "", "Default AI provider's API key (stored sealed for organizations without a provider)"),
         ("AI_MODEL", "", "Default AI provider's model (default gpt-4o-mini)"),
+        ("PARLEY_ATTACHMENT_MAX_MB", "", "Largest attachment accepted, in MB, 1 to 100 (default 10)"),
+        (
+            "PARLEY_WEB_DIR", "",
+            "Serve the widget's and dashboard's files from this folder, re-read on every request (development)"
+        ),
         (
             "PARLEY_AI_TIMEOUT_SECONDS", "",
             "Wait for a provider's first token and between tokens, 1 to 600 (default 30)"
@@ -218,6 +228,13 @@ public struct ParleyConfiguration: Sendable {
             }
             configuration.masterKey = key
         }
+        if let folder = value("PARLEY_WEB_DIR") {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw Error(key: "PARLEY_WEB_DIR", message: "must be a folder, got '\(folder)'")
+            }
+            configuration.webDirectory = folder
+        }
         let aiURL = value("AI_API_URL")
         let aiKey = value("AI_API_KEY")
         if aiURL != nil || aiKey != nil {
@@ -229,6 +246,14 @@ public struct ParleyConfiguration: Sendable {
             }
             configuration.defaultProvider = AssistantStore.ProviderDraft(
                 kind: .openai, name: "default", baseURL: url, model: value("AI_MODEL") ?? "gpt-4o-mini", apiKey: aiKey)
+        }
+        if let megabytes = value("PARLEY_ATTACHMENT_MAX_MB") {
+            guard let number = Int(megabytes), (1...100).contains(number) else {
+                throw Error(
+                    key: "PARLEY_ATTACHMENT_MAX_MB", message: "must be a whole number from 1 to 100, got '\(megabytes)'"
+                )
+            }
+            configuration.attachmentMaxBytes = number * 1024 * 1024
         }
         if let hours = value("PARLEY_TICKET_AUTO_CLOSE_HOURS") {
             guard let number = Int(hours), (1...8760).contains(number) else {

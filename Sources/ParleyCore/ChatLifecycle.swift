@@ -3,9 +3,10 @@ public import Foundation
 /// What someone asks of a conversation. Every change to a conversation is one of these.
 public enum ChatCommand: Sendable, Hashable {
     /// The visitor writes; a closed conversation opens again, an archived one is restored.
-    case visitorMessage(body: String, clientID: String?)
+    case visitorMessage(body: String, clientID: String?, metadata: [String: String] = [:])
     /// An agent writes; this takes the conversation over from the AI (and assigns it, if unassigned).
-    case agentMessage(agent: Agent.ID, agentName: String, body: String, clientID: String?)
+    case agentMessage(
+        agent: Agent.ID, agentName: String, body: String, clientID: String?, metadata: [String: String] = [:])
     /// Parley says something (e.g. why a conversation closed).
     case systemMessage(body: String)
     /// Gives the conversation to an agent, or to nobody.
@@ -111,7 +112,7 @@ public enum ChatLifecycle {
         }
 
         switch command {
-        case .visitorMessage(let body, let clientID):
+        case .visitorMessage(let body, let clientID, let metadata):
             if session.status == .closed {
                 session.status = .aiActive
                 session.closedAt = nil
@@ -122,10 +123,11 @@ public enum ChatLifecycle {
                 changed = true
             }
             append(.user, body, clientID: clientID)
+            messages[messages.count - 1].metadata = metadata
             session.lastVisitorSeq = session.lastSeq
             session.visitorReadSeq = session.lastSeq
 
-        case .agentMessage(let agent, let agentName, let body, let clientID):
+        case .agentMessage(let agent, let agentName, let body, let clientID, let metadata):
             if session.status != .agentActive {
                 append(.system, "\(agentName) joined the conversation")
                 session.status = .agentActive
@@ -141,6 +143,7 @@ public enum ChatLifecycle {
                 changed = true
             }
             append(.agent, body, agent: agent, clientID: clientID)
+            messages[messages.count - 1].metadata = metadata
             session.agentReadSeq = session.lastSeq
 
         case .systemMessage(let body):

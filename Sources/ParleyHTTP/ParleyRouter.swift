@@ -1,6 +1,7 @@
+import Foundation
 public import Hummingbird
 import Logging
-import ParleyCore
+public import ParleyCore
 public import ParleyRealtime
 public import ParleyStore
 
@@ -22,13 +23,21 @@ public struct HTTPDependencies: Sendable {
     public var messageLimiter: RateLimiter
     /// Every public (visitor) request per IP.
     public var publicLimiter: RateLimiter
+    /// The widget's files (and the dashboard's).
+    public var web: WebAssets?
+    /// `serve --demo`: a sample website with the widget at `/` and `/demo`.
+    public var demo: Bool
+    /// Where attachments' bytes go, and which files are accepted.
+    public var attachmentStorage: any AttachmentStorage
+    public var attachmentPolicy: AttachmentPolicy
 
     public init(
         stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
         writer: ChatWriter, handoff: Handoff? = nil, tokens: VisitorTokens, trustedProxies: TrustedProxies = .none,
         messageLimiter: RateLimiter = RateLimiter(limit: 20, per: 60),
-        publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60)
-    ) {
+        publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60), web: WebAssets? = nil, demo: Bool = false,
+        attachmentStorage: (any AttachmentStorage)? = nil, attachmentPolicy: AttachmentPolicy = .standard
+    ) throws {
         self.stores = stores
         self.baseURL = baseURL
         self.metrics = metrics
@@ -40,6 +49,14 @@ public struct HTTPDependencies: Sendable {
         self.trustedProxies = trustedProxies
         self.messageLimiter = messageLimiter
         self.publicLimiter = publicLimiter
+        self.web = web
+        self.demo = demo
+        self.attachmentStorage =
+            try attachmentStorage
+            ?? DiskAttachmentStorage(
+                folder: FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "parley-attachments-\(Secrets.randomString(12))"))
+        self.attachmentPolicy = attachmentPolicy
     }
 }
 
@@ -64,6 +81,11 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         trustedProxies: dependencies.trustedProxies
     ).addRoutes(to: router)
 
+    WebAssetsController(
+        assets: try dependencies.web ?? WebAssets(), sites: stores.sites, organizations: stores.organizations,
+        baseURL: dependencies.baseURL, demo: dependencies.demo
+    ).addRoutes(to: router)
+
     let api = router.group("api/v1")
     try OpenAPIController().addRoutes(to: api)
     let auth = AuthController(stores: stores, secureCookies: dependencies.baseURL.hasPrefix("https://"))
@@ -78,6 +100,11 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     let visitorAPI = visitorRoutes.add(middleware: VisitorAuthenticationMiddleware(tokens: dependencies.tokens)).group(
         context: VisitorContext.self)
     visitors.addRoutes(to: visitorAPI)
+    let attachments = AttachmentController(
+        attachments: stores.attachments, chats: stores.chats, writer: dependencies.writer,
+        storage: dependencies.attachmentStorage, policy: dependencies.attachmentPolicy,
+        messageLimiter: dependencies.messageLimiter)
+    attachments.addVisitorRoutes(to: visitorAPI)
     CustomerTicketController(tickets: stores.tickets, chats: stores.chats, bus: dependencies.bus).addRoutes(
         to: visitorAPI)
 
@@ -89,6 +116,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     let admin = signedIn.group("admin")
     ChatController(chats: stores.chats, agents: stores.agents, writer: dependencies.writer, bus: dependencies.bus)
         .addRoutes(to: admin)
+    attachments.addAgentRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)
     AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
     TicketController(tickets: stores.tickets, agents: stores.agents, bus: dependencies.bus).addRoutes(to: admin)

@@ -168,6 +168,16 @@ public struct MessageView: Codable, Sendable, Hashable {
     public var clientId: String?
     public var createdAt: Date
     public var metadata: [String: String]
+    /// Files the message carries; `url` is the visitor's address (agents use `/api/v1/admin/attachments/{id}`).
+    public var attachments: [AttachmentView]?
+
+    public struct AttachmentView: Codable, Sendable, Hashable {
+        public var id: String
+        public var name: String
+        public var contentType: String
+        public var size: Int
+        public var url: String
+    }
 
     public init(_ message: ChatMessage) {
         self.id = message.id.description
@@ -179,6 +189,15 @@ public struct MessageView: Codable, Sendable, Hashable {
         self.clientId = message.clientID
         self.createdAt = message.createdAt
         self.metadata = message.metadata
+        let references = Attachment.references(in: message.metadata)
+        if !references.isEmpty {
+            self.metadata[Attachment.metadataKey] = nil
+            self.attachments = references.map {
+                AttachmentView(
+                    id: $0.id, name: $0.name, contentType: $0.contentType, size: $0.size,
+                    url: "/api/v1/chat/attachments/\($0.id)")
+            }
+        }
     }
 }
 

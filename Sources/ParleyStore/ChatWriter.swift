@@ -306,7 +306,7 @@ extension ChatCommand {
     /// The sender's idempotency key, for commands that carry one.
     var clientID: String? {
         switch self {
-        case .visitorMessage(_, let clientID), .agentMessage(_, _, _, let clientID): clientID
+        case .visitorMessage(_, let clientID, _), .agentMessage(_, _, _, let clientID, _): clientID
         case .aiMessage(_, let replyTo, _): "ai:\(replyTo)"
         default: nil
         }

@@ -471,5 +471,22 @@ public enum Migrator {
                 "CREATE INDEX tickets_resolved ON tickets (status, resolved_at)",
             ]
         },
+        Migration(number: 9, name: "attachments") { _ in
+            [
+                """
+                CREATE TABLE attachments (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    session_id TEXT,
+                    name TEXT NOT NULL,
+                    content_type TEXT NOT NULL,
+                    size BIGINT NOT NULL,
+                    storage_key TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX attachments_session ON attachments (session_id)",
+            ]
+        },
     ]
 }

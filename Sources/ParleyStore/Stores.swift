@@ -17,6 +17,7 @@ public struct Stores: Sendable {
     public let assistant: AssistantStore
     public let tickets: TicketStore
     public let cannedResponses: CannedResponseStore
+    public let attachments: AttachmentStore
     public let auditLog: AuditLogStore
     public let notifications: NotificationStore
     public let analytics: AnalyticsStore
@@ -38,6 +39,7 @@ public struct Stores: Sendable {
         self.assistant = AssistantStore(engine: engine, box: secrets, now: now)
         self.tickets = TicketStore(engine: engine, now: now)
         self.cannedResponses = CannedResponseStore(engine: engine, now: now)
+        self.attachments = AttachmentStore(engine: engine, now: now)
         self.auditLog = AuditLogStore(engine: engine)
         self.notifications = NotificationStore(engine: engine, now: now)
         self.analytics = AnalyticsStore(engine: engine, now: now)

@@ -32,6 +32,9 @@ public func withTestApp<T: Sendable>(
     // Most suites test transport and APIs; the assistant's suites turn it on.
     configuration.assistantEnabled = false
     configuration.masterKey = testMasterKey
+    configuration.dataDirectory =
+        FileManager.default.temporaryDirectory
+        .appendingPathComponent("parley-test-\(UUID().uuidString)").path
     configure(&configuration)
     let stores = Stores(
         engine: engine, hasher: PasswordHasher(cost: 4),

@@ -62,7 +62,7 @@ import Testing
             let bus = LocalEventBus(hub: hub)
             let writer = ChatWriter(engine: engine, origin: "test", logger: Logger(label: "test")) { bus.publish($0) }
             let router = try buildRouter(
-                HTTPDependencies(
+                try HTTPDependencies(
                     stores: Stores(engine: engine), baseURL: "http://x", metrics: { "" }, hub: hub, bus: bus,
                     writer: writer,
                     tokens: VisitorTokens(secret: "test")))
