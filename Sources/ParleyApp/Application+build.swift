@@ -47,19 +47,26 @@ public func buildApplication(
     let hub = RealtimeHub()
     let bus: any EventBus
     if let postgres = engine as? PostgresEngine {
-        bus = PostgresEventBus(hub: hub, engine: postgres, chats: stores.chats, origin: instance, logger: logger)
+        bus = PostgresEventBus(
+            hub: hub, engine: postgres, chats: stores.chats, tickets: stores.tickets, origin: instance, logger: logger)
     } else {
         bus = LocalEventBus(hub: hub)
     }
     // What the writer commits goes to the hub (through the bus) and to the assistant.
     let listeners = CommitListeners()
     let writer = ChatWriter(engine: engine, origin: instance, logger: logger) { events in listeners.notify(events) }
-    let handoff = Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer) { ticket in
-        await bus.publish(
-            .ticketCreated(
-                ticket.id, organization: ticket.organizationID, session: ticket.chatSessionID, subject: ticket.subject),
-            from: nil)
-    }
+    let handoff = Handoff(
+        chats: stores.chats, tickets: stores.tickets, writer: writer,
+        ticketOpened: { ticket in
+            await bus.publish(
+                .ticketCreated(
+                    ticket.id, organization: ticket.organizationID, session: ticket.chatSessionID,
+                    subject: ticket.subject),
+                from: nil)
+        },
+        notified: { notifications in
+            for notification in notifications { await bus.publish(.notified(notification), from: nil) }
+        })
     // One HTTP client for every provider; its read timeout bounds the wait for the first token
     // and between tokens.
     let timeout = TimeAmount.milliseconds(Int64(configuration.aiTimeout * 1000))

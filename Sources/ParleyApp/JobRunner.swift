@@ -162,6 +162,7 @@ enum TicketSweep {
     {
         { _ in
             let result = try await stores.tickets.sweep(now: Date(), autoCloseAfter: autoCloseAfter)
+            bus.publish((result.warned + result.breached + result.closed).map(DomainEvent.ticketUpdated))
             for notification in result.notifications { await bus.publish(.notified(notification), from: nil) }
             if !(result.warned.isEmpty && result.breached.isEmpty && result.closed.isEmpty) {
                 logger.info(

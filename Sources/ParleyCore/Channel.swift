@@ -5,7 +5,7 @@ public enum Channel: Sendable, Hashable, CustomStringConvertible {
     /// `supportChat:<sessionId>`: one conversation.
     case supportChat(ChatSession.ID)
     /// `support:<ticketId>`: one ticket's thread.
-    case support(UUID)
+    case support(Ticket.ID)
     /// `inbox:<orgId>`: the agents' feed of an organization.
     case inbox(Organization.ID)
 
@@ -16,7 +16,7 @@ public enum Channel: Sendable, Hashable, CustomStringConvertible {
         let rest = String(text[text.index(after: colon)...])
         switch kind {
         case "supportChat": guard let id = ChatSession.ID(rest) else { return nil }; self = .supportChat(id)
-        case "support": guard let id = UUID(uuidString: rest) else { return nil }; self = .support(id)
+        case "support": guard let id = Ticket.ID(rest) else { return nil }; self = .support(id)
         case "inbox": guard let id = Organization.ID(rest) else { return nil }; self = .inbox(id)
         default: return nil
         }
@@ -25,7 +25,7 @@ public enum Channel: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .supportChat(let id): "supportChat:\(id)"
-        case .support(let id): "support:\(id.uuidString.lowercased())"
+        case .support(let id): "support:\(id)"
         case .inbox(let id): "inbox:\(id)"
         }
     }
@@ -57,8 +57,11 @@ public enum RealtimePrincipal: Sendable, Hashable {
 /// Who may join which channel. Pure: the caller loads the conversation the channel names.
 public enum ChannelAccess {
     /// Whether `principal` may subscribe to `channel`; `session` is the conversation a
-    /// `supportChat:` channel names (nil when there is none).
-    public static func mayJoin(_ channel: Channel, as principal: RealtimePrincipal, session: ChatSession?) -> Bool {
+    /// `supportChat:` channel names and `ticket` the ticket a `support:` channel names (nil when
+    /// there is none). A visitor joins only their own ticket (as its identified requester).
+    public static func mayJoin(
+        _ channel: Channel, as principal: RealtimePrincipal, session: ChatSession?, ticket: Ticket? = nil
+    ) -> Bool {
         switch (channel, principal) {
         case (.supportChat, .visitor(let visitor, let organization)):
             guard let session else { return false }
@@ -70,8 +73,12 @@ public enum ChannelAccess {
             return organization == own
         case (.inbox, .visitor):
             return false
-        case (.support, _):
-            return false  // tickets arrive with the tickets issue
+        case (.support, .agent(_, let organization)):
+            guard let ticket else { return false }
+            return ticket.organizationID == organization
+        case (.support, .visitor(let visitor, let organization)):
+            guard let ticket else { return false }
+            return ticket.visitorID == visitor && ticket.organizationID == organization
         }
     }
 }

@@ -8,6 +8,11 @@ public enum DomainEvent: Sendable, Hashable {
     case sessionCreated(ChatSession)
     /// A conversation's state changed (wire name `session.updated`).
     case sessionUpdated(ChatSession)
+    /// A message in a ticket's thread (wire name `message.created` on `support:<ticketId>`);
+    /// `requester` is the ticket's visitor, who sees it unless it is an internal note.
+    case ticketMessageCreated(TicketMessage, requester: Visitor.ID?)
+    /// A ticket's state changed (wire name `ticket.updated`).
+    case ticketUpdated(Ticket)
 
     /// The name on the wire.
     public var name: String {
@@ -15,6 +20,8 @@ public enum DomainEvent: Sendable, Hashable {
         case .messageCreated: "message.created"
         case .sessionCreated: "session.created"
         case .sessionUpdated: "session.updated"
+        case .ticketMessageCreated: "message.created"
+        case .ticketUpdated: "ticket.updated"
         }
     }
 
@@ -24,6 +31,8 @@ public enum DomainEvent: Sendable, Hashable {
         case .messageCreated(let message): [.supportChat(message.sessionID), .inbox(message.organizationID)]
         case .sessionCreated(let session), .sessionUpdated(let session):
             [.supportChat(session.id), .inbox(session.organizationID)]
+        case .ticketMessageCreated(let message, _): [.support(message.ticketID)]
+        case .ticketUpdated(let ticket): [.support(ticket.id), .inbox(ticket.organizationID)]
         }
     }
 
@@ -37,6 +46,10 @@ public enum DomainEvent: Sendable, Hashable {
         case (.sessionCreated(let session), .visitor(let visitor, _)),
             (.sessionUpdated(let session), .visitor(let visitor, _)):
             return session.visitorID == visitor
+        case (.ticketMessageCreated(let message, let requester), .visitor(let visitor, let organization)):
+            return !message.isInternal && requester == visitor && message.organizationID == organization
+        case (.ticketUpdated(let ticket), .visitor(let visitor, let organization)):
+            return ticket.visitorID == visitor && ticket.organizationID == organization
         }
     }
 
@@ -44,6 +57,8 @@ public enum DomainEvent: Sendable, Hashable {
         switch self {
         case .messageCreated(let message): message.organizationID
         case .sessionCreated(let session), .sessionUpdated(let session): session.organizationID
+        case .ticketMessageCreated(let message, _): message.organizationID
+        case .ticketUpdated(let ticket): ticket.organizationID
         }
     }
 }

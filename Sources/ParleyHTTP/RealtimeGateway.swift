@@ -213,15 +213,34 @@ public struct RealtimeGateway: Sendable {
         if case .supportChat(let id) = channel {
             session = try? await self.chats.session(id, in: caller.principal.organizationID)
         }
-        guard ChannelAccess.mayJoin(channel, as: caller.principal, session: session) else {
+        var ticket: Ticket?
+        if case .support(let id) = channel {
+            ticket = try? await self.stores.tickets.ticket(id, in: caller.principal.organizationID)
+        }
+        guard ChannelAccess.mayJoin(channel, as: caller.principal, session: session, ticket: ticket) else {
             throw APIError(
                 .forbidden, code: "forbidden", message: "You may not join \(frame.channel ?? "this channel").")
+        }
+        if let ticket {
+            // A ticket's thread keeps the conversations' promise: replay after `after`, then live.
+            // Customers never get internal notes, in the replay or live.
+            let after = min(max(0, frame.after ?? ticket.lastSeq), ticket.lastSeq)
+            self.hub.beginJoin(connection, channel: channel, after: after)
+            let missed = try await self.stores.tickets.messages(
+                of: ticket.id, in: ticket.organizationID, includeInternal: caller.visitor == nil, after: after,
+                limit: Self.replayLimit + 1)
+            let recovered = missed.count <= Self.replayLimit
+            self.hub.goLive(
+                connection, channel: channel, replay: recovered ? missed : [],
+                subscribedFrame: ServerFrame.subscribed(
+                    channel: channel.description, recovered: recovered, session: nil))
+            return
         }
         guard let session else {
             // The inbox: live from now on; nothing to replay (lists are reloaded over REST).
             self.hub.beginJoin(connection, channel: channel, after: 0)
             self.hub.goLive(
-                connection, channel: channel, replay: [],
+                connection, channel: channel, replay: [ChatMessage](),
                 subscribedFrame: ServerFrame.subscribed(
                     channel: channel.description, recovered: frame.after == nil, session: nil))
             return

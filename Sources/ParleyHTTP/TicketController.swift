@@ -115,9 +115,26 @@ public struct TicketController: Sendable {
         self.bus = bus
     }
 
-    /// Pushes the notifications a change made to the agents' inbox.
+    /// Pushes a committed change: its message and the ticket's new state on `support:<ticketId>`
+    /// (the state on `inbox:` too), and the notifications it made.
     static func push(_ change: TicketStore.Change, bus: any EventBus) async {
+        var events: [DomainEvent] = []
+        if let message = change.message {
+            events.append(.ticketMessageCreated(message, requester: change.ticket.visitorID))
+        }
+        events.append(.ticketUpdated(change.ticket))
+        bus.publish(events)
         for notification in change.notifications { await bus.publish(.notified(notification), from: nil) }
+    }
+
+    /// A new ticket: `ticket.created` on the inbox, and its first message on its channel.
+    static func pushCreated(_ ticket: Ticket, messages: [TicketMessage], bus: any EventBus) async {
+        bus.publish(
+            messages.map { .ticketMessageCreated($0, requester: ticket.visitorID) } + [.ticketUpdated(ticket)])
+        await bus.publish(
+            .ticketCreated(
+                ticket.id, organization: ticket.organizationID, session: ticket.chatSessionID, subject: ticket.subject),
+            from: nil)
     }
 
     struct ReplyRequest: Decodable {
@@ -261,10 +278,11 @@ public struct TicketController: Sendable {
             }
             event = .agentReply(author)
         }
-        _ = try await self.tickets.apply(
+        let change = try await self.tickets.apply(
             event, to: id, in: context.organizationID,
             message: .init(role: .agent, body: input.body, isInternal: isInternal, author: author),
             by: Self.actor(context))
+        await Self.push(change, bus: self.bus)
         return EditedResponse(status: .created, response: try await self.response(id, context))
     }
 
@@ -283,8 +301,9 @@ public struct TicketController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: StatusRequest.self, context: context)
-        _ = try await self.tickets.apply(
+        let change = try await self.tickets.apply(
             .changeStatus(try Self.status(input.status)), to: id, in: context.organizationID, by: Self.actor(context))
+        await Self.push(change, bus: self.bus)
         return try await self.response(id, context)
     }
 
@@ -292,8 +311,9 @@ public struct TicketController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: PriorityRequest.self, context: context)
-        _ = try await self.tickets.setPriority(
+        let ticket = try await self.tickets.setPriority(
             try Self.priority(input.priority), of: id, in: context.organizationID, by: Self.actor(context))
+        self.bus.publish([.ticketUpdated(ticket)])
         return try await self.response(id, context)
     }
 
@@ -301,7 +321,9 @@ public struct TicketController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: TagsRequest.self, context: context)
-        _ = try await self.tickets.setTags(input.tags, of: id, in: context.organizationID, by: Self.actor(context))
+        let ticket = try await self.tickets.setTags(
+            input.tags, of: id, in: context.organizationID, by: Self.actor(context))
+        self.bus.publish([.ticketUpdated(ticket)])
         return try await self.response(id, context)
     }
 
@@ -320,24 +342,33 @@ public struct TicketController: Sendable {
         }
         let organization = context.organizationID
         let actor = Self.actor(context)
+        let bus = self.bus
         let work: @Sendable (Ticket.ID) async throws -> Void
         switch input.action {
         case "status":
             let status = try Self.status(input.status ?? "")
-            work = { _ = try await self.tickets.apply(.changeStatus(status), to: $0, in: organization, by: actor) }
+            work = {
+                await Self.push(
+                    try await self.tickets.apply(.changeStatus(status), to: $0, in: organization, by: actor), bus: bus)
+            }
         case "assign":
             let agent = try await self.agent(input.agentId, context)
-            let bus = self.bus
             work = {
                 await Self.push(
                     try await self.tickets.apply(.assign(agent), to: $0, in: organization, by: actor), bus: bus)
             }
         case "priority":
             let priority = try Self.priority(input.priority ?? "")
-            work = { _ = try await self.tickets.setPriority(priority, of: $0, in: organization, by: actor) }
+            work = {
+                bus.publish([
+                    .ticketUpdated(try await self.tickets.setPriority(priority, of: $0, in: organization, by: actor))
+                ])
+            }
         case "tags":
             let tags = try Validate.tags(input.tags ?? [])
-            work = { _ = try await self.tickets.setTags(tags, of: $0, in: organization, by: actor) }
+            work = {
+                bus.publish([.ticketUpdated(try await self.tickets.setTags(tags, of: $0, in: organization, by: actor))])
+            }
         default:
             throw ValidationError(field: "action", message: "action must be status, assign, priority or tags.")
         }
@@ -521,6 +552,7 @@ public struct CustomerTicketController: Sendable {
                 body: input.body, priority: nil), in: context.visitor.organization)
         let messages = try await self.tickets.messages(
             of: ticket.id, in: context.visitor.organization, includeInternal: false)
+        await TicketController.pushCreated(ticket, messages: messages, bus: self.bus)
         return EditedResponse(status: .created, response: TicketResponse(ticket, messages: messages, forAgents: false))
     }
 

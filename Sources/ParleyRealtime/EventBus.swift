@@ -6,7 +6,7 @@ public import ServiceLifecycle
 
 /// Carries committed events and live signals to every instance's hub.
 public protocol EventBus: Service {
-    /// Events this instance committed (its writer's `onCommit`), in commit order.
+    /// Events this instance committed (its writer's `onCommit`, the ticket handlers), in commit order.
     func publish(_ events: [DomainEvent])
     /// A live signal (typing, read, presence) from a connection of this instance.
     func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async
@@ -29,25 +29,98 @@ public struct LocalEventBus: EventBus {
 
 /// Several instances on one PostgreSQL: this instance's events go to its own hub at once; the
 /// writer's one NOTIFY per group commit tells the others, which load the new messages by seq
-/// range from the database (payloads stay small). Signals travel in their own NOTIFY.
+/// range from the database (payloads stay small). Signals travel in their own NOTIFY, and so do
+/// tickets' changes (ids and seqs; the others load the rest).
 public final class PostgresEventBus: EventBus {
     public static let signalChannel = "parley_signal"
+    public static let ticketChannel = "parley_tickets"
 
     let hub: RealtimeHub
     let engine: PostgresEngine
     let chats: ChatStore
+    let tickets: TicketStore
     let origin: String
     let logger: Logger
 
-    public init(hub: RealtimeHub, engine: PostgresEngine, chats: ChatStore, origin: String, logger: Logger) {
+    public init(
+        hub: RealtimeHub, engine: PostgresEngine, chats: ChatStore, tickets: TicketStore, origin: String,
+        logger: Logger
+    ) {
         self.hub = hub
         self.engine = engine
         self.chats = chats
+        self.tickets = tickets
         self.origin = origin
         self.logger = logger
     }
 
-    public func publish(_ events: [DomainEvent]) { self.hub.deliver(events) }
+    /// A ticket's change as the other instances hear of it.
+    struct TicketNotice: Codable, Sendable {
+        var origin: String
+        var ticket: String
+        var organization: String
+        /// The seqs of the messages the change added.
+        var seqs: [Int64]
+    }
+
+    /// Tickets' changes waiting to be sent to the other instances, in order.
+    private let outgoingTickets = WorkQueue<TicketNotice>()
+
+    public func publish(_ events: [DomainEvent]) {
+        self.hub.deliver(events)
+        // Conversations' events reach the others through the writer's notice; tickets' from here.
+        var notices: [TicketNotice] = []
+        for event in events {
+            switch event {
+            case .ticketMessageCreated(let message, _):
+                notices.append(
+                    TicketNotice(
+                        origin: self.origin, ticket: message.ticketID.description,
+                        organization: message.organizationID.description, seqs: [message.seq]))
+            case .ticketUpdated(let ticket):
+                if let last = notices.last, last.ticket == ticket.id.description { continue }
+                notices.append(
+                    TicketNotice(
+                        origin: self.origin, ticket: ticket.id.description,
+                        organization: ticket.organizationID.description, seqs: []))
+            case .messageCreated, .sessionCreated, .sessionUpdated:
+                continue
+            }
+        }
+        if !notices.isEmpty { self.outgoingTickets.append(contentsOf: notices) }
+    }
+
+    private func sendTickets() async {
+        while let batch = await self.outgoingTickets.next(maximum: 100) {
+            for notice in batch {
+                guard let payload = try? String(decoding: JSONEncoder().encode(notice), as: UTF8.self) else { continue }
+                do {
+                    try await self.engine.notify(Self.ticketChannel, payload: payload)
+                } catch {
+                    self.logger.warning("Could not publish a ticket's change", metadata: ["parley.error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    private func receiveTicket(_ payload: String) async throws {
+        let notice = try JSONDecoder().decode(TicketNotice.self, from: Data(payload.utf8))
+        guard notice.origin != self.origin, let id = Ticket.ID(notice.ticket),
+            let organization = Organization.ID(notice.organization)
+        else { return }
+        guard self.hub.subscriberCount(.support(id)) > 0 || self.hub.subscriberCount(.inbox(organization)) > 0 else {
+            return
+        }
+        let ticket = try await self.tickets.ticket(id, in: organization)
+        var events: [DomainEvent] = []
+        if let first = notice.seqs.min(), let last = notice.seqs.max() {
+            let messages = try await self.tickets.messages(
+                of: id, in: organization, includeInternal: true, after: first - 1, limit: Int(last - first) + 1)
+            events += messages.map { DomainEvent.ticketMessageCreated($0, requester: ticket.visitorID) }
+        }
+        events.append(.ticketUpdated(ticket))
+        self.hub.deliver(events)
+    }
 
     /// Signals waiting to be sent to the other instances, in order.
     private let outgoing = WorkQueue<Signal>()
@@ -112,6 +185,18 @@ public final class PostgresEventBus: EventBus {
                 group.addTask {
                     await self.engine.listen(Self.signalChannel, logger: self.logger) {
                         try await self.receiveSignal($0)
+                    }
+                }
+                group.addTask {
+                    await self.engine.listen(Self.ticketChannel, logger: self.logger) {
+                        try await self.receiveTicket($0)
+                    }
+                }
+                group.addTask {
+                    await withTaskCancellationHandler {
+                        await self.sendTickets()
+                    } onCancel: {
+                        self.outgoingTickets.finish()
                     }
                 }
                 // When shutdown cancels the listeners, the sender finishes what is queued.

@@ -241,3 +241,61 @@ public struct SessionView: Codable, Sendable, Hashable {
         }
     }
 }
+
+/// A ticket's message on `support:<ticketId>` (internal notes reach agents only).
+public struct TicketMessageView: Codable, Sendable, Hashable {
+    public var id: String
+    public var ticketId: String
+    public var seq: Int64
+    public var role: String
+    public var authorAgentId: String?
+    public var body: String
+    public var `internal`: Bool
+    public var createdAt: Date
+
+    public init(_ message: TicketMessage) {
+        self.id = message.id.description
+        self.ticketId = message.ticketID.description
+        self.seq = message.seq
+        self.role = message.role.rawValue
+        self.authorAgentId = message.authorAgentID?.description
+        self.body = message.body
+        self.internal = message.isInternal
+        self.createdAt = message.createdAt
+    }
+}
+
+/// A ticket's state on the wire (`ticket.updated`); customers get the public part only.
+public struct TicketView: Codable, Sendable, Hashable {
+    public var id: String
+    public var subject: String
+    public var status: String
+    public var priority: String
+    public var source: String
+    public var lastSeq: Int64
+    public var aiResolved: Bool
+    public var updatedAt: Date
+    public var assigneeId: String?
+    public var tags: [String]?
+    public var category: String?
+    public var firstResponseDueAt: Date?
+    public var resolutionDueAt: Date?
+
+    public init(_ ticket: Ticket, forAgents: Bool) {
+        self.id = ticket.id.description
+        self.subject = ticket.subject
+        self.status = ticket.status.rawValue
+        self.priority = ticket.priority.rawValue
+        self.source = ticket.source.rawValue
+        self.lastSeq = ticket.lastSeq
+        self.aiResolved = ticket.aiResolved
+        self.updatedAt = ticket.updatedAt
+        if forAgents {
+            self.assigneeId = ticket.assigneeID?.description
+            self.tags = ticket.tags
+            self.category = ticket.category
+            self.firstResponseDueAt = ticket.firstResponseDueAt
+            self.resolutionDueAt = ticket.resolutionDueAt
+        }
+    }
+}

@@ -221,6 +221,22 @@ public final class RealtimeHub: Sendable {
         connection.goLive(channel, replay: frames, before: ByteBuffer(string: subscribedFrame))
     }
 
+    /// The same for a ticket's channel: its missed messages, then live.
+    public func goLive(
+        _ connection: RealtimeConnection, channel: Channel, replay: [TicketMessage], subscribedFrame: String
+    ) {
+        let frames = replay.map { message in
+            (
+                seq: message.seq,
+                frame: ByteBuffer(
+                    string: ServerFrame.event(
+                        channel: channel, seq: message.seq, name: "message.created",
+                        data: TicketMessageView(message)))
+            )
+        }
+        connection.goLive(channel, replay: frames, before: ByteBuffer(string: subscribedFrame))
+    }
+
     public func leave(_ connection: RealtimeConnection, channel: Channel) {
         connection.leave(channel)
         self.connections.withLock { map in
@@ -254,7 +270,10 @@ public final class RealtimeHub: Sendable {
                 var frames: [Bool: ByteBuffer] = [:]
                 // Seq orders one conversation; the inbox mixes many, so only conversations dedupe by it.
                 let dedupe: Bool
-                if case .supportChat = channel { dedupe = isMessage } else { dedupe = false }
+                switch channel {
+                case .supportChat, .support: dedupe = isMessage
+                case .inbox: dedupe = false
+                }
                 for connection in receivers where event.isVisible(to: connection.principal) {
                     let forAgents: Bool
                     if case .agent = connection.principal { forAgents = true } else { forAgents = false }
@@ -304,6 +323,8 @@ public final class RealtimeHub: Sendable {
         switch event {
         case .messageCreated(let message): (message.seq, true)
         case .sessionCreated(let session), .sessionUpdated(let session): (session.lastSeq, false)
+        case .ticketMessageCreated(let message, _): (message.seq, true)
+        case .ticketUpdated(let ticket): (ticket.lastSeq, false)
         }
     }
 
@@ -312,6 +333,8 @@ public final class RealtimeHub: Sendable {
         case .messageCreated(let message): ServerFrame.encode(MessageView(message))
         case .sessionCreated(let session), .sessionUpdated(let session):
             ServerFrame.encode(SessionView(session, forAgents: forAgents))
+        case .ticketMessageCreated(let message, _): ServerFrame.encode(TicketMessageView(message))
+        case .ticketUpdated(let ticket): ServerFrame.encode(TicketView(ticket, forAgents: forAgents))
         }
     }
 }
@@ -389,7 +412,9 @@ struct SignalView: Encodable {
 extension DomainEvent {
     /// Whether agents and visitors see different data (a conversation's state; not a message).
     var isAudienceSpecific: Bool {
-        if case .messageCreated = self { return false }
-        return true
+        switch self {
+        case .messageCreated, .ticketMessageCreated: false
+        case .sessionCreated, .sessionUpdated, .ticketUpdated: true
+        }
     }
 }

@@ -10,17 +10,23 @@ public struct Handoff: Sendable {
     let chats: ChatStore
     public let tickets: TicketStore
     let writer: ChatWriter
+    let notifications: NotificationStore
     /// Told of each new ticket (the app tells the agents' inbox).
     let ticketOpened: @Sendable (Ticket) async -> Void
+    /// Told of the notifications a handoff made (the app pushes them on the inbox).
+    let notified: @Sendable ([AgentNotification]) async -> Void
 
     public init(
         chats: ChatStore, tickets: TicketStore, writer: ChatWriter,
-        ticketOpened: @escaping @Sendable (Ticket) async -> Void = { _ in }
+        ticketOpened: @escaping @Sendable (Ticket) async -> Void = { _ in },
+        notified: @escaping @Sendable ([AgentNotification]) async -> Void = { _ in }
     ) {
         self.chats = chats
         self.tickets = tickets
         self.writer = writer
+        self.notifications = NotificationStore(engine: tickets.engine, now: tickets.now)
         self.ticketOpened = ticketOpened
+        self.notified = notified
     }
 
     /// Hands the conversation over (409 when it is not the AI's to hand over), then opens the
@@ -46,10 +52,32 @@ public struct Handoff: Sendable {
             outcome.session = notice.session
             outcome.messages += notice.messages
         }
+        // The assignee, or else the whole team, hears of it in the bell.
+        do {
+            let who = visitor.name ?? visitor.email ?? "A visitor"
+            let made = try await self.notifications.notify(
+                .handoff, title: "\(who) needs a person: \(Self.describe(reason))",
+                agent: outcome.session.assignedAgentID, session: sessionID, in: organizationID)
+            await self.notified(made)
+        } catch {
+            logger.error("Could not notify the team of a handoff", metadata: ["parley.error": "\(error)"])
+        }
         if let email = visitor.email {
             await self.openTicket(outcome.session, visitor: visitor, email: email, logger: logger)
         }
         return outcome
+    }
+
+    /// A few words on why a conversation was handed over, for the agents' bell.
+    public static func describe(_ reason: EscalationReason) -> String {
+        switch reason {
+        case .visitorAsked: "asked for a person"
+        case .assistantHandoff: "the assistant handed over"
+        case .lowConfidence: "the assistant was not sure"
+        case .noAnswer: "no answer in the knowledge base"
+        case .limitReached: "many messages without a resolution"
+        case .providerFailed: "the assistant failed"
+        }
     }
 
     /// "Our team is away right now; we're back Monday 9:00 (Europe/Paris)."

@@ -24,6 +24,36 @@ public struct NotificationStore: Sendable {
         try await self.engine.transaction { db in try await Self.insert(notification, db: db) }
     }
 
+    /// Tells `agent`, or when nobody has it every active agent of the organization (at most
+    /// `limit`), about a conversation or ticket; returns what was stored, to push.
+    public func notify(
+        _ kind: AgentNotification.Kind, title: String, agent: Agent.ID?, ticket: Ticket.ID? = nil,
+        session: ChatSession.ID? = nil, in organizationID: Organization.ID, limit: Int = 200
+    ) async throws -> [AgentNotification] {
+        let now = self.now()
+        return try await self.engine.transaction { db in
+            var recipients: [Agent.ID] = []
+            if let agent {
+                recipients = [agent]
+            } else {
+                let rows = try await db.raw(
+                    """
+                    SELECT id FROM agents WHERE organization_id = \(bind: organizationID.description)
+                        AND is_active = \(bind: true) ORDER BY created_at, id LIMIT \(bind: limit)
+                    """
+                ).all()
+                recipients = try rows.compactMap { Agent.ID(try $0.string("id")) }
+            }
+            let notifications = recipients.map {
+                AgentNotification(
+                    organizationID: organizationID, agentID: $0, kind: kind, title: title, ticketID: ticket,
+                    sessionID: session, createdAt: now)
+            }
+            for notification in notifications { try await Self.insert(notification, db: db) }
+            return notifications
+        }
+    }
+
     /// An agent's notifications, newest first (unread only on request), keyset-paged.
     public func list(for agent: Agent.ID, in organizationID: Organization.ID, unreadOnly: Bool, page: PageRequest)
         async throws -> Page<AgentNotification>

@@ -556,15 +556,17 @@ public struct TicketStore: Sendable {
     }
 
     /// A ticket's thread, in order; internal notes only when `includeInternal` (never for customers).
-    public func messages(of id: Ticket.ID, in organizationID: Organization.ID, includeInternal: Bool) async throws
-        -> [TicketMessage]
-    {
+    /// `after` and `limit` page it by seq (a channel's replay).
+    public func messages(
+        of id: Ticket.ID, in organizationID: Organization.ID, includeInternal: Bool, after: Int64 = 0,
+        limit: Int = 100_000
+    ) async throws -> [TicketMessage] {
         let rows = try await self.engine.read { db in
             try await db.raw(
                 """
                 SELECT * FROM ticket_messages WHERE ticket_id = \(bind: id.description)
-                    AND organization_id = \(bind: organizationID.description)
-                """ + (includeInternal ? "" : " AND internal = \(bind: false)") + " ORDER BY seq"
+                    AND organization_id = \(bind: organizationID.description) AND seq > \(bind: after)
+                """ + (includeInternal ? "" : " AND internal = \(bind: false)") + " ORDER BY seq LIMIT \(bind: limit)"
             ).all()
         }
         return try rows.map { row in

@@ -26,7 +26,8 @@ import Testing
                         actor: .visitor(idle.visitor.id), command: .visitorMessage(body: "hello?", clientID: "1")))
                 let watcher = hub.connect(.agent(nil, organization: org.organization.id))
                 hub.beginJoin(watcher, channel: .inbox(org.organization.id), after: 0)
-                hub.goLive(watcher, channel: .inbox(org.organization.id), replay: [], subscribedFrame: "{}")
+                hub.goLive(
+                    watcher, channel: .inbox(org.organization.id), replay: [ChatMessage](), subscribedFrame: "{}")
 
                 // Nothing is idle for an hour yet: nothing closes.
                 try await IdleConversations.handler(stores, writer: writer, timeout: 3600)(
