@@ -152,6 +152,16 @@ paths = {
                                                            requestBody=body({"type": "object", "required": ["priority"], "properties": {"priority": {"type": "string", "enum": ["low", "medium", "high", "urgent"]}}}))},
     "/api/v1/admin/tickets/{ticket}/tags": {"post": op("Replace the tags", "tickets", {**ok(ref("Ticket")), **UNSAFE}, parameters=idp("ticket"),
                                                        requestBody=body({"type": "object", "required": ["tags"], "properties": {"tags": {"type": "array", "maxItems": 20, "items": {"type": "string"}}}}))},
+    "/api/v1/admin/tickets/{ticket}/drafts": {
+        "get": op("The assistant's drafted replies to the ticket, newest first, with what became of each (pending, accepted, edited, dismissed, superseded, auto_sent)", "tickets",
+                  {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("TicketDraft")}}}), **err("401", "403", "404")}, parameters=idp("ticket")),
+        "post": op("Draft a reply now (the assistant also drafts one for each customer message); 422 no_draft when nothing in the knowledge base answers", "tickets",
+                   {**ok(ref("TicketDraft"), "201", "Drafted"), **err("401", "403", "404", "422")}, parameters=idp("ticket"))},
+    "/api/v1/admin/tickets/{ticket}/drafts/{draft}/accept": {"post": op("Send the draft as your reply: as drafted, or with body as you edited it (409 if already decided)", "tickets",
+        {**ok({"type": "object", "properties": {"draft": ref("TicketDraft"), "ticket": {"type": "object"}}}), **UNSAFE, **err("409")}, parameters=idp("ticket", "draft"),
+        requestBody=body({"type": "object", "properties": {"body": {"type": "string", "maxLength": 10000}}}, required=False))},
+    "/api/v1/admin/tickets/{ticket}/drafts/{draft}/dismiss": {"post": op("Dismiss the draft (kept in the history)", "tickets",
+        {**ok(ref("TicketDraft")), **err("401", "403", "404", "409")}, parameters=idp("ticket", "draft"))},
     "/api/v1/admin/canned-responses": {
         "get": op("Canned responses, most used first; q narrows by shortcut prefix (the / picker)", "canned responses",
                   {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("CannedResponse")}}}), **err("401", "403", "422")}, parameters=[query("q", {"type": "string"})]),
@@ -284,7 +294,8 @@ schemas = {
     "AssistantSettings": {"type": "object", "required": ["systemPrompt", "welcomeMessage", "contextMessages", "maxMessagesBeforeEscalation", "confidenceThreshold", "autoReplyRules"], "properties": {
         "systemPrompt": {"type": "string", "maxLength": 4000}, "welcomeMessage": {"type": "string", "maxLength": 500},
         "contextMessages": {"type": "integer", "minimum": 1, "maximum": 50}, "maxMessagesBeforeEscalation": {"type": "integer", "minimum": 1, "maximum": 100},
-        "confidenceThreshold": {"type": "number", "minimum": 0, "maximum": 1}, "autoReplyRules": {"type": "array", "maxItems": 100, "items": ref("AutoReplyRule")}}},
+        "confidenceThreshold": {"type": "number", "minimum": 0, "maximum": 1}, "autoReplyRules": {"type": "array", "maxItems": 100, "items": ref("AutoReplyRule")},
+        "autoResolveThreshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1, "description": "New tickets whose drafted answer reaches this confidence are answered and resolved by the assistant (aiResolved); null: off"}}},
     "ProviderInput": {"type": "object", "required": ["kind", "name", "model"], "properties": {
         "kind": {"type": "string", "enum": ["openai", "anthropic", "gemini"]}, "name": {"type": "string", "maxLength": 80}, "baseUrl": {"type": "string", "format": "uri"},
         "model": {"type": "string", "maxLength": 200}, "apiKey": {"type": "string", "maxLength": 500, "writeOnly": True}, "enabled": {"type": "boolean"}, "position": {"type": "integer", "minimum": 0, "maximum": 1000}}},
@@ -326,6 +337,11 @@ schemas = {
         "tags": {"type": "array", "items": {"type": "string"}}, "published": {"type": "boolean"}, "createdAt": ts, "updatedAt": ts}},
     "ArticlePage": page("Article"),
     "TicketPage": page("Ticket"),
+    "TicketDraft": {"type": "object", "properties": {"id": uuid, "ticketId": uuid, "basedOnSeq": {"type": "integer"}, "body": {"type": "string"},
+        "citations": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": ["string", "null"]}}}},
+        "confidence": {"type": "number"}, "kind": {"type": "string", "enum": ["answer", "resolve", "article"]}, "provider": {"type": ["string", "null"]}, "model": {"type": ["string", "null"]},
+        "status": {"type": "string", "enum": ["pending", "accepted", "edited", "dismissed", "superseded", "auto_sent"]}, "sentBody": {"type": ["string", "null"]},
+        "decidedBy": {"type": ["string", "null"]}, "createdAt": ts, "decidedAt": nts}},
     "CannedResponseInput": {"type": "object", "required": ["shortcut", "title", "body"], "properties": {"shortcut": {"type": "string", "pattern": "^/?[a-z0-9_-]{1,40}$"}, "title": {"type": "string", "maxLength": 120}, "body": {"type": "string", "maxLength": 10000}}},
     "CannedResponse": {"type": "object", "properties": {"id": {"type": "string"}, "shortcut": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"}, "usageCount": {"type": "integer"},
         "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}}},

@@ -61,14 +61,14 @@ public final class Assistant: Service, Sendable {
     }
 
     private let chats: ChatStore
-    private let articles: ArticleStore
-    private let settings: AssistantStore
+    let articles: ArticleStore
+    let settings: AssistantStore
     private let writer: ChatWriter
     private let handoff: Handoff
-    private let client: HTTPClient?
+    let client: HTTPClient?
     private let deliver: @Sendable (ReplyDelta) async -> Void
-    private let options: Options
-    private let logger: Logger
+    let options: Options
+    let logger: Logger
     private let queue = WorkQueue<ChatMessage>()
 
     public init(

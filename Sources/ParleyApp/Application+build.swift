@@ -100,7 +100,8 @@ public func buildApplication(
             attachmentStorage: try DiskAttachmentStorage(
                 folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("attachments")),
             attachmentPolicy: AttachmentPolicy(
-                maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes)))
+                maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes),
+            drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) }))
 
     let started = StartupGate()
     let jobRunner = JobRunner(
@@ -111,6 +112,7 @@ public func buildApplication(
                 stores, writer: writer, timeout: configuration.chatIdleTimeout),
             TicketSweep.kind: TicketSweep.handler(
                 stores, bus: bus, autoCloseAfter: configuration.ticketAutoCloseAfter, logger: logger),
+            TicketStore.AssistJob.kind: TicketAssist.handler(stores, assistant: assistant, bus: bus, logger: logger),
         ],
         ready: started, logger: logger)
 

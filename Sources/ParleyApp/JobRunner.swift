@@ -1,4 +1,5 @@
 import Foundation
+import ParleyAI
 import Logging
 import ParleyCore
 import ParleyRealtime
@@ -174,6 +175,70 @@ enum TicketSweep {
                     ])
             }
             try await self.schedule(stores, after: 60)
+        }
+    }
+}
+
+/// The assistant's work on a ticket (queued with the ticket's creation and each customer reply):
+/// classify a new ticket with the model (the keyword classification stands without one), draft a
+/// reply for the agents, and resolve a new ticket itself when the organization's auto-resolve
+/// threshold allows (flagged `aiResolved`; the customer can reopen it).
+enum TicketAssist {
+    static func handler(_ stores: Stores, assistant: Assistant, bus: any EventBus, logger: Logger)
+        -> JobRunner.Handler
+    {
+        { job in
+            let request = try JSONDecoder().decode(TicketStore.AssistJob.self, from: Data(job.payload.utf8))
+            guard let id = Ticket.ID(request.ticket), let organization = Organization.ID(request.organization) else {
+                return
+            }
+            try await self.run(
+                id, in: organization, reason: request.reason, stores: stores, assistant: assistant, bus: bus,
+                logger: logger)
+        }
+    }
+
+    static func run(
+        _ id: Ticket.ID, in organization: Organization.ID, reason: TicketStore.AssistJob.Reason, stores: Stores,
+        assistant: Assistant, bus: any EventBus, logger: Logger
+    ) async throws {
+        var ticket = try await stores.tickets.ticket(id, in: organization)
+        guard ticket.status != .closed else { return }
+        let thread = try await stores.tickets.messages(of: id, in: organization, includeInternal: false)
+        if reason == .created, let first = thread.first,
+            let classified = await assistant.classify(subject: ticket.subject, body: first.body, in: organization)
+        {
+            if let priority = classified.priority, priority != ticket.priority {
+                ticket = try await stores.tickets.setPriority(priority, of: id, in: organization, by: .assistant)
+            }
+            if let category = classified.category, category != ticket.category {
+                ticket = try await stores.tickets.setCategory(category, of: id, in: organization, by: .assistant)
+            }
+            bus.publish([.ticketUpdated(ticket)])
+        }
+        // Only while the customer waits for an answer (an agent may have answered meanwhile).
+        guard let last = thread.last, last.role == .customer || (reason == .created && last.role == .system) else {
+            return
+        }
+        guard let draft = try await assistant.draft(for: ticket, thread: thread) else { return }
+        let stored = try await stores.drafts.add(draft)
+        let settings = try await stores.assistant.configuration(in: organization).settings
+        let agentHasReplied = thread.contains { $0.role == .agent }
+        if reason == .created,
+            TicketDraft.mayAutoResolve(
+                stored, threshold: settings.autoResolveThreshold, ticket: ticket, agentHasReplied: agentHasReplied)
+        {
+            let change = try await stores.tickets.apply(
+                .aiResolve, to: id, in: organization, message: .init(role: .ai, body: stored.body), by: .assistant)
+            _ = try await stores.drafts.decide(
+                stored.id, as: .autoSent, sentBody: stored.body, by: nil, in: organization)
+            await bus.publish(change)
+            logger.info(
+                "The assistant resolved a ticket",
+                metadata: ["parley.ticket.id": "\(id)", "parley.ai.confidence": "\(stored.confidence)"])
+        } else {
+            // Dashboards showing the ticket hear that a draft is ready.
+            bus.publish([.ticketUpdated(ticket)])
         }
     }
 }

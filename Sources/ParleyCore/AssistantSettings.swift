@@ -15,13 +15,16 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
     public var confidenceThreshold: Double
     /// Instant answers checked before the AI, in order.
     public var autoReplyRules: [AutoReplyRule]
+    /// New tickets whose drafted answer reaches this confidence (0 to 1) are answered and
+    /// resolved by the assistant, flagged `aiResolved`; nil turns auto-resolution off (the default).
+    public var autoResolveThreshold: Double?
 
     public init(
         systemPrompt: String = Self.defaultSystemPrompt,
         welcomeMessage: String =
             "Hi! Ask us anything. Our assistant answers from our help articles, and a person is one click away.",
         contextMessages: Int = 12, maxMessagesBeforeEscalation: Int = 8, confidenceThreshold: Double = 0.45,
-        autoReplyRules: [AutoReplyRule] = []
+        autoReplyRules: [AutoReplyRule] = [], autoResolveThreshold: Double? = nil
     ) {
         self.systemPrompt = systemPrompt
         self.welcomeMessage = welcomeMessage
@@ -29,6 +32,7 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
         self.maxMessagesBeforeEscalation = maxMessagesBeforeEscalation
         self.confidenceThreshold = confidenceThreshold
         self.autoReplyRules = autoReplyRules
+        self.autoResolveThreshold = autoResolveThreshold
     }
 
     public static let defaultSystemPrompt =
@@ -48,6 +52,10 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
         }
         guard (0...1).contains(self.confidenceThreshold) else {
             throw ValidationError(field: "confidenceThreshold", message: "confidenceThreshold must be between 0 and 1.")
+        }
+        if let threshold = self.autoResolveThreshold, !(0...1).contains(threshold) {
+            throw ValidationError(
+                field: "autoResolveThreshold", message: "autoResolveThreshold must be between 0 and 1, or null.")
         }
         guard self.autoReplyRules.count <= 100 else {
             throw ValidationError(field: "autoReplyRules", message: "At most 100 auto-reply rules.")

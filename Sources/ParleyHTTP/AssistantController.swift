@@ -17,6 +17,7 @@ public struct AssistantController: Sendable {
         var maxMessagesBeforeEscalation: Int
         var confidenceThreshold: Double
         var autoReplyRules: [AutoReplyRule]
+        var autoResolveThreshold: Double?
 
         init(_ settings: AssistantSettings) {
             self.systemPrompt = settings.systemPrompt
@@ -25,13 +26,27 @@ public struct AssistantController: Sendable {
             self.maxMessagesBeforeEscalation = settings.maxMessagesBeforeEscalation
             self.confidenceThreshold = settings.confidenceThreshold
             self.autoReplyRules = settings.autoReplyRules
+            self.autoResolveThreshold = settings.autoResolveThreshold
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.systemPrompt, forKey: .systemPrompt)
+            try container.encode(self.welcomeMessage, forKey: .welcomeMessage)
+            try container.encode(self.contextMessages, forKey: .contextMessages)
+            try container.encode(self.maxMessagesBeforeEscalation, forKey: .maxMessagesBeforeEscalation)
+            try container.encode(self.confidenceThreshold, forKey: .confidenceThreshold)
+            try container.encode(self.autoReplyRules, forKey: .autoReplyRules)
+            // Written as null when off, so clients see the setting exists.
+            try container.encode(self.autoResolveThreshold, forKey: .autoResolveThreshold)
         }
 
         var settings: AssistantSettings {
             AssistantSettings(
                 systemPrompt: self.systemPrompt, welcomeMessage: self.welcomeMessage,
                 contextMessages: self.contextMessages, maxMessagesBeforeEscalation: self.maxMessagesBeforeEscalation,
-                confidenceThreshold: self.confidenceThreshold, autoReplyRules: self.autoReplyRules)
+                confidenceThreshold: self.confidenceThreshold, autoReplyRules: self.autoReplyRules,
+                autoResolveThreshold: self.autoResolveThreshold)
         }
     }
 

@@ -30,13 +30,16 @@ public struct HTTPDependencies: Sendable {
     /// Where attachments' bytes go, and which files are accepted.
     public var attachmentStorage: any AttachmentStorage
     public var attachmentPolicy: AttachmentPolicy
+    /// Drafts a reply to a ticket on an agent's request (the assistant; nil: none).
+    public var drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)?
 
     public init(
         stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
         writer: ChatWriter, handoff: Handoff? = nil, tokens: VisitorTokens, trustedProxies: TrustedProxies = .none,
         messageLimiter: RateLimiter = RateLimiter(limit: 20, per: 60),
         publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60), web: WebAssets? = nil, demo: Bool = false,
-        attachmentStorage: (any AttachmentStorage)? = nil, attachmentPolicy: AttachmentPolicy = .standard
+        attachmentStorage: (any AttachmentStorage)? = nil, attachmentPolicy: AttachmentPolicy = .standard,
+        drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)? = nil
     ) throws {
         self.stores = stores
         self.baseURL = baseURL
@@ -57,6 +60,7 @@ public struct HTTPDependencies: Sendable {
                 folder: FileManager.default.temporaryDirectory.appendingPathComponent(
                     "parley-attachments-\(Secrets.randomString(12))"))
         self.attachmentPolicy = attachmentPolicy
+        self.drafter = drafter
     }
 }
 
@@ -120,6 +124,9 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     ArticleController(articles: stores.articles).addRoutes(to: admin)
     AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
     TicketController(tickets: stores.tickets, agents: stores.agents, bus: dependencies.bus).addRoutes(to: admin)
+    TicketDraftController(
+        tickets: stores.tickets, drafts: stores.drafts, bus: dependencies.bus, drafter: dependencies.drafter
+    ).addRoutes(to: admin)
     NotificationController(notifications: stores.notifications).addRoutes(to: admin)
     ExportController(tickets: stores.tickets, chats: stores.chats).addRoutes(to: admin)
     AnalyticsController(analytics: stores.analytics).addRoutes(to: admin)

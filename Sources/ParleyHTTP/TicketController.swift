@@ -117,15 +117,7 @@ public struct TicketController: Sendable {
 
     /// Pushes a committed change: its message and the ticket's new state on `support:<ticketId>`
     /// (the state on `inbox:` too), and the notifications it made.
-    static func push(_ change: TicketStore.Change, bus: any EventBus) async {
-        var events: [DomainEvent] = []
-        if let message = change.message {
-            events.append(.ticketMessageCreated(message, requester: change.ticket.visitorID))
-        }
-        events.append(.ticketUpdated(change.ticket))
-        bus.publish(events)
-        for notification in change.notifications { await bus.publish(.notified(notification), from: nil) }
-    }
+    static func push(_ change: TicketStore.Change, bus: any EventBus) async { await bus.publish(change) }
 
     /// A new ticket: `ticket.created` on the inbox, and its first message on its channel.
     static func pushCreated(_ ticket: Ticket, messages: [TicketMessage], bus: any EventBus) async {

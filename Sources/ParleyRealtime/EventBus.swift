@@ -240,3 +240,17 @@ public final class PostgresEventBus: EventBus {
         for signal in signals { self.hub.deliver(signal) }
     }
 }
+
+extension EventBus {
+    /// Publishes a committed ticket change: its message and the ticket's new state on
+    /// `support:<ticketId>` (the state on `inbox:` too), and the notifications it made.
+    public func publish(_ change: TicketStore.Change) async {
+        var events: [DomainEvent] = []
+        if let message = change.message {
+            events.append(.ticketMessageCreated(message, requester: change.ticket.visitorID))
+        }
+        events.append(.ticketUpdated(change.ticket))
+        self.publish(events)
+        for notification in change.notifications { await self.publish(.notified(notification), from: nil) }
+    }
+}

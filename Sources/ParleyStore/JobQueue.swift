@@ -37,6 +37,17 @@ public struct JobQueue: Sendable {
         }
     }
 
+    /// Adds a job inside the caller's transaction, so it exists exactly when what made it does.
+    static func insert(kind: String, payload: String, now: Date, db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, unique_key, created_at, updated_at)
+            VALUES (\(bind: Job.ID().description), \(bind: kind), \(bind: payload), 'pending', \(bind: now.millis), 0,
+                3, NULL, \(bind: now.millis), \(bind: now.millis))
+            """
+        ).run()
+    }
+
     /// Claims up to `limit` due jobs for `worker`, leasing each for `lease` seconds.
     public func claim(limit: Int, worker: String, lease: TimeInterval = 60) async throws -> [Job] {
         let now = self.now()

@@ -488,5 +488,29 @@ public enum Migrator {
                 "CREATE INDEX attachments_session ON attachments (session_id)",
             ]
         },
+        Migration(number: 10, name: "tickets' AI drafts") { _ in
+            [
+                """
+                CREATE TABLE ticket_drafts (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    ticket_id TEXT NOT NULL REFERENCES tickets(id),
+                    based_on_seq BIGINT NOT NULL,
+                    body TEXT NOT NULL,
+                    citations TEXT NOT NULL,
+                    confidence DOUBLE PRECISION NOT NULL,
+                    kind TEXT NOT NULL,
+                    provider TEXT,
+                    model TEXT,
+                    status TEXT NOT NULL,
+                    sent_body TEXT,
+                    decided_by TEXT,
+                    created_at BIGINT NOT NULL,
+                    decided_at BIGINT
+                )
+                """,
+                "CREATE INDEX ticket_drafts_ticket ON ticket_drafts (ticket_id, created_at)",
+            ]
+        },
     ]
 }

@@ -18,6 +18,7 @@ public struct Stores: Sendable {
     public let tickets: TicketStore
     public let cannedResponses: CannedResponseStore
     public let attachments: AttachmentStore
+    public let drafts: TicketDraftStore
     public let auditLog: AuditLogStore
     public let notifications: NotificationStore
     public let analytics: AnalyticsStore
@@ -40,6 +41,7 @@ public struct Stores: Sendable {
         self.tickets = TicketStore(engine: engine, now: now)
         self.cannedResponses = CannedResponseStore(engine: engine, now: now)
         self.attachments = AttachmentStore(engine: engine, now: now)
+        self.drafts = TicketDraftStore(engine: engine, now: now)
         self.auditLog = AuditLogStore(engine: engine)
         self.notifications = NotificationStore(engine: engine, now: now)
         self.analytics = AnalyticsStore(engine: engine, now: now)

@@ -77,6 +77,7 @@ public struct TicketStore: Sendable {
             try await Self.applySLA(to: &ticket, db: db)
             try await Self.insert(ticket, db: db)
             try await Self.insert(message, db: db)
+            try await Self.enqueueAssist(ticket, reason: .created, now: now, db: db)
             try await AuditLogStore.record(
                 AuditEntry(
                     organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
@@ -118,6 +119,7 @@ public struct TicketStore: Sendable {
                 try await Self.applySLA(to: &ticket, db: db)
                 try await Self.insert(ticket, db: db)
                 try await Self.insert(transcript, db: db)
+                try await Self.enqueueAssist(ticket, reason: .created, now: now, db: db)
                 try await AuditLogStore.record(
                     AuditEntry(
                         organizationID: ticket.organizationID, actorAgentID: nil, actorKind: "system",
@@ -270,6 +272,9 @@ public struct TicketStore: Sendable {
                 stored = new
             }
             try await Self.save(ticket, db: db)
+            if case .customerReply = event, stored != nil {
+                try await Self.enqueueAssist(ticket, reason: .customerReply, now: now, db: db)
+            }
             let (action, details) = event.audit(before: before, after: ticket)
             try await AuditLogStore.record(
                 AuditEntry(
@@ -302,6 +307,48 @@ public struct TicketStore: Sendable {
                     organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
                     action: "ticket.priority", entity: "ticket", entityID: id.description,
                     details: "\(before.rawValue) -> \(priority.rawValue)", createdAt: now), db: db)
+            return ticket
+        }
+    }
+
+    /// The assistant's work on a ticket, queued with what called for it: classification (new
+    /// tickets) and a drafted reply (new tickets and customer replies).
+    public struct AssistJob: Codable, Sendable {
+        public static let kind = "tickets.assist"
+        public enum Reason: String, Codable, Sendable {
+            case created
+            case customerReply = "customer_reply"
+        }
+        public var ticket: String
+        public var organization: String
+        public var reason: Reason
+    }
+
+    static func enqueueAssist(_ ticket: Ticket, reason: AssistJob.Reason, now: Date, db: any SQLDatabase) async throws {
+        let job = AssistJob(
+            ticket: ticket.id.description, organization: ticket.organizationID.description, reason: reason)
+        try await JobQueue.insert(
+            kind: AssistJob.kind, payload: String(decoding: try JSONEncoder().encode(job), as: UTF8.self), now: now,
+            db: db)
+    }
+
+    /// Sets the category (the classification of a model, or an agent's).
+    public func setCategory(
+        _ category: String?, of id: Ticket.ID, in organizationID: Organization.ID, by actor: TicketActor = .system
+    ) async throws -> Ticket {
+        let category = try category.map { try Validate.text($0, field: "category", max: 80) }
+        let now = self.now()
+        return try await self.engine.transaction { db in
+            var ticket = try await Self.lockedTicket(id, in: organizationID, db: db)
+            let before = ticket.category
+            ticket.category = category
+            ticket.updatedAt = now
+            try await Self.save(ticket, db: db)
+            try await AuditLogStore.record(
+                AuditEntry(
+                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
+                    action: "ticket.category", entity: "ticket", entityID: id.description,
+                    details: "\(before ?? "none") -> \(category ?? "none")", createdAt: now), db: db)
             return ticket
         }
     }
