@@ -122,7 +122,13 @@ let package = Package(
         /// Outbound and inbound email.
         .target(
             name: "ParleyMail",
-            dependencies: ["ParleyCore", "ParleyStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ParleyCore", "ParleyStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
@@ -196,6 +202,7 @@ let package = Package(
             name: "ParleyAppTests",
             dependencies: [
                 "ParleyApp", "ParleyAI", "ParleyCore", "ParleyStore", "ParleyHTTP", "ParleyRealtime", "ParleyTesting",
+                "ParleyMail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

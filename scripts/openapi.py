@@ -162,6 +162,9 @@ paths = {
         requestBody=body({"type": "object", "properties": {"body": {"type": "string", "maxLength": 10000}}}, required=False))},
     "/api/v1/admin/tickets/{ticket}/drafts/{draft}/dismiss": {"post": op("Dismiss the draft (kept in the history)", "tickets",
         {**ok(ref("TicketDraft")), **err("401", "403", "404", "409")}, parameters=idp("ticket", "draft"))},
+    "/api/v1/admin/inbound/email": {"post": op("An email received at the support address (a mail provider's inbound webhook, with an API key): a reply to Parley's email ([#1a2b3c4d] in the subject, from the requester) is the customer's reply; anything else opens a ticket with source email. Quoted text is cut; automatic replies are ignored (202)", "tickets",
+        {**ok({"type": "object", "properties": {"outcome": {"type": "string", "enum": ["reply", "created", "ignored"]}, "ticketId": {"type": ["string", "null"]}}}), **ok({"type": "object"}, "201", "A new ticket"), **ok({"type": "object"}, "202", "Ignored (automatic)"), **UNSAFE},
+        requestBody=body({"type": "object", "required": ["from", "text"], "properties": {"from": {"type": "string", "format": "email"}, "name": {"type": "string"}, "subject": {"type": "string"}, "text": {"type": "string"}, "autoSubmitted": {"type": "string", "description": "The Auto-Submitted header, if any"}}}))},
     "/api/v1/admin/canned-responses": {
         "get": op("Canned responses, most used first; q narrows by shortcut prefix (the / picker)", "canned responses",
                   {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("CannedResponse")}}}), **err("401", "403", "422")}, parameters=[query("q", {"type": "string"})]),

@@ -113,6 +113,7 @@ public func buildApplication(
             TicketSweep.kind: TicketSweep.handler(
                 stores, bus: bus, autoCloseAfter: configuration.ticketAutoCloseAfter, logger: logger),
             TicketStore.AssistJob.kind: TicketAssist.handler(stores, assistant: assistant, bus: bus, logger: logger),
+            TicketStore.ReplyMail.kind: ReplyMailer.handler(stores, mail: configuration.mail, logger: logger),
         ],
         ready: started, logger: logger)
 

@@ -1,5 +1,6 @@
 import Foundation
 import ParleyAI
+import ParleyMail
 import Logging
 import ParleyCore
 import ParleyRealtime
@@ -240,5 +241,63 @@ enum TicketAssist {
             // Dashboards showing the ticket hear that a draft is ready.
             bus.publish([.ticketUpdated(ticket)])
         }
+    }
+}
+
+/// The outbox: emails an agent's (or the assistant's) public answer to the ticket's requester.
+/// Queued in the reply's own transaction; a failed send is retried (the job's attempts), a
+/// refusal the server calls permanent is logged and dropped. Internal notes are never queued.
+enum ReplyMailer {
+    static func handler(_ stores: Stores, mail: SMTPConfiguration?, logger: Logger) -> JobRunner.Handler {
+        { job in
+            guard let mail else { return }  // no SMTP server configured: replies live in the widget and API
+            let request = try JSONDecoder().decode(TicketStore.ReplyMail.self, from: Data(job.payload.utf8))
+            guard let id = Ticket.ID(request.ticket), let organizationID = Organization.ID(request.organization) else {
+                return
+            }
+            let ticket = try await stores.tickets.ticket(id, in: organizationID)
+            let messages = try await stores.tickets.messages(
+                of: id, in: organizationID, includeInternal: false, after: request.seq - 1, limit: 1)
+            guard let message = messages.first, message.seq == request.seq, !message.isInternal else { return }
+            let email = try await self.email(for: message, of: ticket, stores: stores, mail: mail)
+            do {
+                try await SMTPClient(mail).send(email)
+                logger.info(
+                    "Emailed a ticket reply",
+                    metadata: ["parley.ticket.id": "\(id)", "parley.ticket.seq": "\(message.seq)"])
+            } catch let error as SMTPError where !error.isTransient {
+                logger.error(
+                    "The mail server refused a ticket reply; not retrying",
+                    metadata: ["parley.ticket.id": "\(id)", "parley.error": "\(error)"])
+            }
+        }
+    }
+
+    static func email(for message: TicketMessage, of ticket: Ticket, stores: Stores, mail: SMTPConfiguration)
+        async throws -> Email
+    {
+        let organization = try await stores.organizations.find(ticket.organizationID)
+        var signer = organization.name
+        if let author = message.authorAgentID,
+            let agent = try? await stores.agents.find(author, in: ticket.organizationID)
+        {
+            signer = "\(agent.name), \(organization.name)"
+        } else if message.role == .ai {
+            signer = "\(organization.name)'s assistant"
+        }
+        let reference = InboundEmail.reference(for: ticket.id.description)
+        let domain = mail.from.split(separator: "@").last.map(String.init) ?? "parley.local"
+        let text = """
+            \(message.body)
+
+            --
+            \(signer)
+            Reply to this email to answer. Your request: #\(reference)
+            """
+        return Email(
+            from: Email.Address(mail.from, name: mail.fromName ?? organization.name),
+            to: Email.Address(ticket.requesterEmail, name: ticket.requesterName),
+            subject: "Re: \(ticket.subject) [#\(reference)]", text: text,
+            messageID: "<ticket-\(ticket.id)-\(message.seq)@\(domain)>", inReplyTo: "<ticket-\(ticket.id)@\(domain)>")
     }
 }

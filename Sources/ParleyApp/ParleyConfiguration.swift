@@ -4,6 +4,7 @@ public import ParleyStore
 import ParleyCore
 public import ParleyAI
 public import ParleyHTTP
+public import ParleyMail
 
 /// Everything an operator can set, read from `PARLEY_*` environment variables and the flags of
 /// the same names, and checked at start with an error that names the key.
@@ -59,6 +60,8 @@ public struct ParleyConfiguration: Sendable {
     /// `PARLEY_WEB_DIR`: serve the widget's and dashboard's files from this folder, re-read on
     /// every request (for working on them), instead of the copies inside the binary.
     public var webDirectory: String?
+    /// Where answers to tickets are emailed (`PARLEY_SMTP_URL`, `PARLEY_MAIL_FROM`); nil: no email.
+    public var mail: SMTPConfiguration?
     /// The largest attachment accepted (`PARLEY_ATTACHMENT_MAX_MB`).
     public var attachmentMaxBytes: Int = 10 * 1024 * 1024
 
@@ -114,6 +117,11 @@ public struct ParleyConfiguration: Sendable {
         ),
         ("AI_API_KEY", "", "Default AI provider's API key (stored sealed for organizations without a provider)"),
         ("AI_MODEL", "", "Default AI provider's model (default gpt-4o-mini)"),
+        (
+            "PARLEY_SMTP_URL", "",
+            "Email answers to tickets through this SMTP server: smtp://user:pass@host:port or smtps://... (default: no email)"
+        ),
+        ("PARLEY_MAIL_FROM", "", "The sender of Parley's emails (required with PARLEY_SMTP_URL)"),
         ("PARLEY_ATTACHMENT_MAX_MB", "", "Largest attachment accepted, in MB, 1 to 100 (default 10)"),
         (
             "PARLEY_WEB_DIR", "",
@@ -246,6 +254,22 @@ public struct ParleyConfiguration: Sendable {
             }
             configuration.defaultProvider = AssistantStore.ProviderDraft(
                 kind: .openai, name: "default", baseURL: url, model: value("AI_MODEL") ?? "gpt-4o-mini", apiKey: aiKey)
+        }
+        if let url = value("PARLEY_SMTP_URL") {
+            var mail: SMTPConfiguration
+            do {
+                mail = try SMTPConfiguration(url: url, from: "")
+            } catch {
+                throw Error(key: "PARLEY_SMTP_URL", message: "\(error)")
+            }
+            guard let from = value("PARLEY_MAIL_FROM") else {
+                throw Error(key: "PARLEY_MAIL_FROM", message: "is required with PARLEY_SMTP_URL (support@example.com)")
+            }
+            guard (try? Validate.email(from, field: "PARLEY_MAIL_FROM")) != nil else {
+                throw Error(key: "PARLEY_MAIL_FROM", message: "must be an email address, got '\(from)'")
+            }
+            mail.from = from
+            configuration.mail = mail
         }
         if let megabytes = value("PARLEY_ATTACHMENT_MAX_MB") {
             guard let number = Int(megabytes), (1...100).contains(number) else {

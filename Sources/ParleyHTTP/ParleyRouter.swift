@@ -124,6 +124,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     ArticleController(articles: stores.articles).addRoutes(to: admin)
     AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
     TicketController(tickets: stores.tickets, agents: stores.agents, bus: dependencies.bus).addRoutes(to: admin)
+    InboundEmailController(tickets: stores.tickets, bus: dependencies.bus).addRoutes(to: admin)
     TicketDraftController(
         tickets: stores.tickets, drafts: stores.drafts, bus: dependencies.bus, drafter: dependencies.drafter
     ).addRoutes(to: admin)

@@ -275,6 +275,16 @@ public struct TicketStore: Sendable {
             if case .customerReply = event, stored != nil {
                 try await Self.enqueueAssist(ticket, reason: .customerReply, now: now, db: db)
             }
+            // The outbox: a public answer to the customer is emailed, in the same transaction.
+            if let stored, !stored.isInternal, stored.role == .agent || stored.role == .ai {
+                try await JobQueue.insert(
+                    kind: ReplyMail.kind,
+                    payload: String(
+                        decoding: try JSONEncoder().encode(
+                            ReplyMail(
+                                ticket: id.description, organization: organizationID.description, seq: stored.seq)),
+                        as: UTF8.self), now: now, db: db)
+            }
             let (action, details) = event.audit(before: before, after: ticket)
             try await AuditLogStore.record(
                 AuditEntry(
@@ -322,6 +332,32 @@ public struct TicketStore: Sendable {
         public var ticket: String
         public var organization: String
         public var reason: Reason
+    }
+
+    /// An answer to email to the customer (the outbox's job).
+    public struct ReplyMail: Codable, Sendable {
+        public static let kind = "mail.ticket_reply"
+        public var ticket: String
+        public var organization: String
+        public var seq: Int64
+    }
+
+    /// The organization's ticket whose id starts with `reference` (the `[#1a2b3c4d]` of email
+    /// subjects) and whose requester is `email`; nil when none or several match.
+    public func ticket(reference: String, requester email: String, in organizationID: Organization.ID) async throws
+        -> Ticket?
+    {
+        guard reference.count == 8, reference.allSatisfy(\.isHexDigit) else { return nil }
+        let rows = try await self.engine.read { db in
+            try await db.raw(
+                """
+                SELECT * FROM tickets WHERE organization_id = \(bind: organizationID.description)
+                    AND id LIKE \(bind: reference.lowercased() + "%") AND LOWER(requester_email) = \(bind: email.lowercased())
+                LIMIT 2
+                """
+            ).all()
+        }
+        return rows.count == 1 ? try Self.decode(rows[0]) : nil
     }
 
     static func enqueueAssist(_ ticket: Ticket, reason: AssistJob.Reason, now: Date, db: any SQLDatabase) async throws {

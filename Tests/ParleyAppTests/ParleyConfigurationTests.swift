@@ -20,6 +20,18 @@ import Testing
         #expect(configuration.baseURL == "http://localhost:9100")
     }
 
+    @Test func mailNeedsASenderAndAnSMTPURL() throws {
+        let configured = try ParleyConfiguration.load(
+            environment: ["PARLEY_SMTP_URL": "smtps://u:p@mail.example.com", "PARLEY_MAIL_FROM": "help@example.com"])
+        #expect(configured.mail?.host == "mail.example.com")
+        #expect(configured.mail?.implicitTLS == true)
+        #expect(configured.mail?.from == "help@example.com")
+        #expect(throws: ParleyConfiguration.Error.self) {
+            try ParleyConfiguration.load(environment: ["PARLEY_SMTP_URL": "smtp://localhost:2525"])
+        }
+        #expect(try ParleyConfiguration.load(environment: [:]).mail == nil)
+    }
+
     @Test func postgresURLsAreParsed() throws {
         let configuration = try ParleyConfiguration.load(
             environment: ["PARLEY_DATABASE_URL": "postgres://parley:s3cret@db.internal:6432/support?sslmode=require"])
@@ -43,7 +55,8 @@ import Testing
         ("PARLEY_LOG_FORMAT", "xml"), ("PARLEY_AUTO_MIGRATE", "maybe"), ("PARLEY_BCRYPT_COST", "3"),
         ("PARLEY_ASSISTANT", "sometimes"),
         ("PARLEY_TRUSTED_PROXIES", "10.0.0.0/40"), ("PARLEY_CHAT_IDLE_MINUTES", "0"),
-        ("PARLEY_CHAT_RATE_LIMIT", "many"),
+        ("PARLEY_CHAT_RATE_LIMIT", "many"), ("PARLEY_SMTP_URL", "http://mail"), ("PARLEY_ATTACHMENT_MAX_MB", "0"),
+        ("PARLEY_WEB_DIR", "/no/such/folder"),
     ])
     func aBadValueIsAnErrorNamingItsKey(key: String, value: String) {
         do {
