@@ -7,6 +7,8 @@ public struct Attachment: Sendable, Hashable, Codable {
     public var id: ID
     public var organizationID: Organization.ID
     public var sessionID: ChatSession.ID?
+    /// The ticket it was sent to (nil for a conversation's file).
+    public var ticketID: Ticket.ID?
     /// The name the uploader gave, cleaned (shown, never used as a path).
     public var name: String
     /// The type found in the file's first bytes, not the one the uploader claimed.
@@ -18,11 +20,12 @@ public struct Attachment: Sendable, Hashable, Codable {
 
     public init(
         id: ID, organizationID: Organization.ID, sessionID: ChatSession.ID?, name: String, contentType: String,
-        size: Int, storageKey: String, createdAt: Date
+        size: Int, storageKey: String, createdAt: Date, ticketID: Ticket.ID? = nil
     ) {
         self.id = id
         self.organizationID = organizationID
         self.sessionID = sessionID
+        self.ticketID = ticketID
         self.name = name
         self.contentType = contentType
         self.size = size
@@ -36,6 +39,13 @@ public struct Attachment: Sendable, Hashable, Codable {
         public var name: String
         public var contentType: String
         public var size: Int
+
+        public init(id: String, name: String, contentType: String, size: Int) {
+            self.id = id
+            self.name = name
+            self.contentType = contentType
+            self.size = size
+        }
 
         public init(_ attachment: Attachment) {
             self.id = attachment.id.description

@@ -144,10 +144,13 @@ public struct TicketMessage: Sendable, Hashable, Codable {
     /// An internal note: agents only, never the customer.
     public var isInternal: Bool
     public var createdAt: Date
+    /// Files sent with it (an internal note's files are internal too).
+    public var attachments: [Attachment.Reference]
 
     public init(
         id: ID, ticketID: Ticket.ID, organizationID: Organization.ID, seq: Int64, role: TicketRole,
-        authorAgentID: Agent.ID?, body: String, isInternal: Bool, createdAt: Date
+        authorAgentID: Agent.ID?, body: String, isInternal: Bool, createdAt: Date,
+        attachments: [Attachment.Reference] = []
     ) {
         self.id = id
         self.ticketID = ticketID
@@ -158,6 +161,7 @@ public struct TicketMessage: Sendable, Hashable, Codable {
         self.body = body
         self.isInternal = isInternal
         self.createdAt = createdAt
+        self.attachments = attachments
     }
 }
 

@@ -15,6 +15,7 @@ import ParleyStore
 struct AttachmentController: Sendable {
     let attachments: AttachmentStore
     let chats: ChatStore
+    let tickets: TicketStore
     let writer: ChatWriter
     let storage: any AttachmentStorage
     let policy: AttachmentPolicy
@@ -24,14 +25,48 @@ struct AttachmentController: Sendable {
         var message: MessageView
     }
 
+    /// A file uploaded to a ticket, to send with a reply (`attachments: [id]`).
+    struct TicketUpload: ResponseEncodable {
+        var attachment: MessageView.AttachmentView
+    }
+
     func addVisitorRoutes(to group: RouterGroup<VisitorContext>) {
         group.post("chat/sessions/:session/attachments", use: self.visitorUpload)
         group.get("chat/attachments/:attachment", use: self.visitorDownload)
+        group.post("tickets/:ticket/attachments", use: self.customerTicketUpload)
     }
 
     func addAgentRoutes(to group: RouterGroup<AgentContext>) {
         group.post("chats/:chat/attachments", use: self.agentUpload)
         group.get("attachments/:attachment", use: self.agentDownload)
+        group.post("tickets/:ticket/attachments", use: self.agentTicketUpload)
+    }
+
+    func agentTicketUpload(_ request: Request, context: AgentContext) async throws -> EditedResponse<TicketUpload> {
+        try context.principal.require(.answerConversations)
+        let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
+        let ticket = try await self.tickets.ticket(id, in: context.organizationID)
+        return try await self.ticketUpload(request, ticket: ticket)
+    }
+
+    /// The requester's upload to their own ticket (an identified visitor).
+    func customerTicketUpload(_ request: Request, context: VisitorContext) async throws -> EditedResponse<TicketUpload>
+    {
+        try self.messageLimiter.take("ip:\(context.clientIP ?? "unknown")")
+        let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
+        let ticket = try await self.tickets.ticket(id, in: context.visitor.organization)
+        guard ticket.visitorID == context.visitor.visitor else { throw DomainError.notFound(entity: "ticket") }
+        return try await self.ticketUpload(request, ticket: ticket)
+    }
+
+    func ticketUpload(_ request: Request, ticket: Ticket) async throws -> EditedResponse<TicketUpload> {
+        let (data, type) = try await self.read(request)
+        let attachment = try await self.attachments.create(
+            data, name: request.uri.queryParameters["name"].map(String.init), contentType: type, session: nil,
+            ticket: ticket.id, in: ticket.organizationID, storage: self.storage)
+        return EditedResponse(
+            status: .created,
+            response: TicketUpload(attachment: MessageView.AttachmentView(Attachment.Reference(attachment))))
     }
 
     func visitorUpload(_ request: Request, context: VisitorContext) async throws -> EditedResponse<UploadResponse> {
@@ -77,6 +112,16 @@ struct AttachmentController: Sendable {
         let query = request.uri.queryParameters
         let clientID = try Validate.clientID(query["clientId"].map(String.init) ?? "upload-\(Secrets.randomString(16))")
         let caption = try query["caption"].map { try Validate.text(String($0), field: "caption", max: 2000) }
+        let (data, type) = try await self.read(request)
+        let attachment = try await self.attachments.create(
+            data, name: query["name"].map(String.init), contentType: type, session: session.id,
+            in: session.organizationID, storage: self.storage)
+        let body = try Validate.messageBody(caption ?? attachment.name)
+        return (attachment, body, clientID)
+    }
+
+    /// The body, within the size limit (checked before buffering), and the type its bytes show.
+    func read(_ request: Request) async throws -> (Data, String) {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > self.policy.maxBytes {
             throw Self.apiError(.tooLarge(maxBytes: self.policy.maxBytes))
         }
@@ -93,11 +138,7 @@ struct AttachmentController: Sendable {
         } catch {
             throw Self.apiError(error)
         }
-        let attachment = try await self.attachments.create(
-            Data(bytes), name: query["name"].map(String.init), contentType: type, session: session.id,
-            in: session.organizationID, storage: self.storage)
-        let body = try Validate.messageBody(caption ?? attachment.name)
-        return (attachment, body, clientID)
+        return (Data(bytes), type)
     }
 
     static func apiError(_ error: AttachmentError) -> APIError {
@@ -113,8 +154,17 @@ struct AttachmentController: Sendable {
         let id = try context.id("attachment", as: Attachment.ID.self, entity: "attachment")
         let attachment = try await self.attachments.find(id, in: context.visitor.organization)
         // Only the visitor whose conversation it is may see it; anyone else gets "not found".
-        guard let sessionID = attachment.sessionID else { throw DomainError.notFound(entity: "attachment") }
-        _ = try await self.chats.session(sessionID, ofVisitor: context.visitor.visitor)
+        if let sessionID = attachment.sessionID {
+            _ = try await self.chats.session(sessionID, ofVisitor: context.visitor.visitor)
+        } else if let ticketID = attachment.ticketID {
+            // A ticket's file: its requester sees it once a public message carries it (never a note's).
+            let ticket = try await self.tickets.ticket(ticketID, in: context.visitor.organization)
+            guard ticket.visitorID == context.visitor.visitor,
+                try await self.attachments.isPublic(attachment.id, in: ticketID)
+            else { throw DomainError.notFound(entity: "attachment") }
+        } else {
+            throw DomainError.notFound(entity: "attachment")
+        }
         return try await self.serve(attachment)
     }
 

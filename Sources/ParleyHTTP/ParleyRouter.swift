@@ -105,7 +105,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         context: VisitorContext.self)
     visitors.addRoutes(to: visitorAPI)
     let attachments = AttachmentController(
-        attachments: stores.attachments, chats: stores.chats, writer: dependencies.writer,
+        attachments: stores.attachments, chats: stores.chats, tickets: stores.tickets, writer: dependencies.writer,
         storage: dependencies.attachmentStorage, policy: dependencies.attachmentPolicy,
         messageLimiter: dependencies.messageLimiter)
     attachments.addVisitorRoutes(to: visitorAPI)

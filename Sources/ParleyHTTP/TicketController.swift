@@ -90,6 +90,7 @@ struct TicketMessageResponse: Encodable {
     var body: String
     var `internal`: Bool
     var createdAt: Date
+    var attachments: [MessageView.AttachmentView]?
 
     init(_ message: TicketMessage) {
         self.id = message.id.description
@@ -99,6 +100,7 @@ struct TicketMessageResponse: Encodable {
         self.body = message.body
         self.`internal` = message.isInternal
         self.createdAt = message.createdAt
+        if !message.attachments.isEmpty { self.attachments = message.attachments.map(MessageView.AttachmentView.init) }
     }
 }
 
@@ -132,6 +134,18 @@ public struct TicketController: Sendable {
     struct ReplyRequest: Decodable {
         var body: String
         var `internal`: Bool?
+        /// Files uploaded to the ticket beforehand (`POST …/attachments`).
+        var attachments: [String]?
+    }
+
+    /// The ids of `attachments` (422 naming the field for one that is not an id).
+    static func attachmentIDs(_ texts: [String]?) throws -> [Attachment.ID] {
+        try (texts ?? []).map { text in
+            guard let id = Attachment.ID(text) else {
+                throw ValidationError(field: "attachments", message: "\(text) is not an attachment id.")
+            }
+            return id
+        }
     }
     struct AssignRequest: Decodable { var agentId: String? }
     struct StatusRequest: Decodable { var status: String }
@@ -272,7 +286,9 @@ public struct TicketController: Sendable {
         }
         let change = try await self.tickets.apply(
             event, to: id, in: context.organizationID,
-            message: .init(role: .agent, body: input.body, isInternal: isInternal, author: author),
+            message: .init(
+                role: .agent, body: input.body, isInternal: isInternal, author: author,
+                attachments: try Self.attachmentIDs(input.attachments)),
             by: Self.actor(context))
         await Self.push(change, bus: self.bus)
         return EditedResponse(status: .created, response: try await self.response(id, context))
@@ -497,7 +513,10 @@ public struct CustomerTicketController: Sendable {
         var body: String
         var email: String?
     }
-    struct ReplyRequest: Decodable { var body: String }
+    struct ReplyRequest: Decodable {
+        var body: String
+        var attachments: [String]?
+    }
     struct RateRequest: Decodable {
         var stars: Int
         var comment: String?
@@ -562,7 +581,10 @@ public struct CustomerTicketController: Sendable {
         return EditedResponse(
             status: .created,
             response: try await self.change(
-                .customerReply, context, message: .init(role: .customer, body: input.body)))
+                .customerReply, context,
+                message: .init(
+                    role: .customer, body: input.body,
+                    attachments: try TicketController.attachmentIDs(input.attachments))))
     }
 
     func close(_ request: Request, context: VisitorContext) async throws -> TicketResponse {

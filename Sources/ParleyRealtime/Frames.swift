@@ -177,6 +177,14 @@ public struct MessageView: Codable, Sendable, Hashable {
         public var contentType: String
         public var size: Int
         public var url: String
+
+        public init(_ reference: Attachment.Reference) {
+            self.id = reference.id
+            self.name = reference.name
+            self.contentType = reference.contentType
+            self.size = reference.size
+            self.url = "/api/v1/chat/attachments/\(reference.id)"
+        }
     }
 
     public init(_ message: ChatMessage) {
@@ -192,11 +200,7 @@ public struct MessageView: Codable, Sendable, Hashable {
         let references = Attachment.references(in: message.metadata)
         if !references.isEmpty {
             self.metadata[Attachment.metadataKey] = nil
-            self.attachments = references.map {
-                AttachmentView(
-                    id: $0.id, name: $0.name, contentType: $0.contentType, size: $0.size,
-                    url: "/api/v1/chat/attachments/\($0.id)")
-            }
+            self.attachments = references.map(AttachmentView.init)
         }
     }
 }
@@ -252,6 +256,7 @@ public struct TicketMessageView: Codable, Sendable, Hashable {
     public var body: String
     public var `internal`: Bool
     public var createdAt: Date
+    public var attachments: [MessageView.AttachmentView]?
 
     public init(_ message: TicketMessage) {
         self.id = message.id.description
@@ -262,6 +267,7 @@ public struct TicketMessageView: Codable, Sendable, Hashable {
         self.body = message.body
         self.internal = message.isInternal
         self.createdAt = message.createdAt
+        if !message.attachments.isEmpty { self.attachments = message.attachments.map(MessageView.AttachmentView.init) }
     }
 }
 

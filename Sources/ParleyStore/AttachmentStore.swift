@@ -59,23 +59,26 @@ public struct AttachmentStore: Sendable {
 
     /// Stores `data` (already checked by `AttachmentPolicy`) and records it.
     public func create(
-        _ data: Data, name: String?, contentType: String, session: ChatSession.ID?,
+        _ data: Data, name: String?, contentType: String, session: ChatSession.ID?, ticket: Ticket.ID? = nil,
         in organizationID: Organization.ID, storage: any AttachmentStorage
     ) async throws -> Attachment {
         let id = Attachment.ID()
         let attachment = Attachment(
             id: id, organizationID: organizationID, sessionID: session,
             name: AttachmentPolicy.cleanName(name, type: contentType), contentType: contentType, size: data.count,
-            storageKey: "\(id).\(AttachmentPolicy.fileExtension(for: contentType))", createdAt: self.now())
+            storageKey: "\(id).\(AttachmentPolicy.fileExtension(for: contentType))", createdAt: self.now(),
+            ticketID: ticket)
         try await storage.put(data, key: attachment.storageKey)
         do {
             try await self.engine.transaction { db in
                 try await db.raw(
                     """
-                    INSERT INTO attachments (id, organization_id, session_id, name, content_type, size, storage_key, created_at)
+                    INSERT INTO attachments (id, organization_id, session_id, ticket_id, name, content_type, size, storage_key,
+                        created_at)
                     VALUES (\(bind: id.description), \(bind: organizationID.description),
-                        \(bind: session?.description), \(bind: attachment.name), \(bind: contentType),
-                        \(bind: attachment.size), \(bind: attachment.storageKey), \(bind: attachment.createdAt.millis))
+                        \(bind: session?.description), \(bind: ticket?.description), \(bind: attachment.name),
+                        \(bind: contentType), \(bind: attachment.size), \(bind: attachment.storageKey),
+                        \(bind: attachment.createdAt.millis))
                     """
                 ).run()
             }
@@ -100,6 +103,50 @@ public struct AttachmentStore: Sendable {
             id: id, organizationID: organization,
             sessionID: try row.optionalString("session_id").flatMap(ChatSession.ID.init), name: try row.string("name"),
             contentType: try row.string("content_type"), size: Int(try row.int64("size")),
-            storageKey: try row.string("storage_key"), createdAt: try row.date("created_at"))
+            storageKey: try row.string("storage_key"), createdAt: try row.date("created_at"),
+            ticketID: try row.optionalString("ticket_id").flatMap(Ticket.ID.init))
+    }
+
+    /// The references of `ids`, which must all be files uploaded to `ticket` (422 otherwise).
+    static func references(_ ids: [Attachment.ID], ticket: Ticket.ID, db: any SQLDatabase) async throws
+        -> [Attachment.Reference]
+    {
+        guard !ids.isEmpty else { return [] }
+        guard ids.count <= 10 else {
+            throw ValidationError(field: "attachments", message: "At most 10 files a message.")
+        }
+        var references: [Attachment.Reference] = []
+        for id in ids {
+            let row = try await db.raw(
+                "SELECT * FROM attachments WHERE id = \(bind: id.description) AND ticket_id = \(bind: ticket.description)"
+            ).first()
+            guard let row else {
+                throw ValidationError(field: "attachments", message: "\(id) is not a file uploaded to this ticket.")
+            }
+            references.append(
+                Attachment.Reference(
+                    id: id.description, name: try row.string("name"), contentType: try row.string("content_type"),
+                    size: Int(try row.int64("size"))))
+        }
+        return references
+    }
+
+    /// Whether a public message of `ticket` carries the file (what its requester may download).
+    public func isPublic(_ id: Attachment.ID, in ticket: Ticket.ID) async throws -> Bool {
+        let rows = try await self.engine.read { db in
+            try await db.raw(
+                """
+                SELECT attachments FROM ticket_messages WHERE ticket_id = \(bind: ticket.description)
+                    AND internal = \(bind: false) AND attachments IS NOT NULL
+                """
+            ).all()
+        }
+        for row in rows {
+            let references =
+                (try? JSONDecoder().decode([Attachment.Reference].self, from: Data(try row.string("attachments").utf8)))
+                ?? []
+            if references.contains(where: { $0.id == id.description }) { return true }
+        }
+        return false
     }
 }

@@ -512,5 +512,12 @@ public enum Migrator {
                 "CREATE INDEX ticket_drafts_ticket ON ticket_drafts (ticket_id, created_at)",
             ]
         },
+        Migration(number: 11, name: "tickets' attachments") { _ in
+            [
+                "ALTER TABLE ticket_messages ADD COLUMN attachments TEXT",
+                "ALTER TABLE attachments ADD COLUMN ticket_id TEXT",
+                "CREATE INDEX attachments_ticket ON attachments (ticket_id)",
+            ]
+        },
     ]
 }

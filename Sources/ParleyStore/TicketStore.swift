@@ -193,11 +193,13 @@ public struct TicketStore: Sendable {
     static func insert(_ message: TicketMessage, db: any SQLDatabase) async throws {
         try await db.raw(
             """
-            INSERT INTO ticket_messages (id, ticket_id, organization_id, seq, role, author_agent_id, body, internal, created_at)
+            INSERT INTO ticket_messages (id, ticket_id, organization_id, seq, role, author_agent_id, body, internal, created_at,
+                attachments)
             VALUES (\(bind: message.id.description), \(bind: message.ticketID.description),
                 \(bind: message.organizationID.description), \(bind: message.seq), \(bind: message.role.rawValue),
                 \(bind: message.authorAgentID?.description), \(bind: message.body), \(bind: message.isInternal),
-                \(bind: message.createdAt.millis))
+                \(bind: message.createdAt.millis),
+                \(bind: message.attachments.isEmpty ? nil : String(decoding: try JSONEncoder().encode(message.attachments), as: UTF8.self)))
             """
         ).run()
         if db.parleyDialect == .sqlite {
@@ -225,12 +227,18 @@ public struct TicketStore: Sendable {
         public var body: String
         public var isInternal: Bool
         public var author: Agent.ID?
+        /// Files uploaded to this ticket beforehand, sent with the message.
+        public var attachments: [Attachment.ID]
 
-        public init(role: TicketRole, body: String, isInternal: Bool = false, author: Agent.ID? = nil) {
+        public init(
+            role: TicketRole, body: String, isInternal: Bool = false, author: Agent.ID? = nil,
+            attachments: [Attachment.ID] = []
+        ) {
             self.role = role
             self.body = body
             self.isInternal = isInternal
             self.author = author
+            self.attachments = attachments
         }
     }
 
@@ -265,9 +273,11 @@ public struct TicketStore: Sendable {
             var stored: TicketMessage?
             if let message, let body {
                 ticket.lastSeq += 1
+                let files = try await AttachmentStore.references(message.attachments, ticket: id, db: db)
                 let new = TicketMessage(
                     id: .init(), ticketID: id, organizationID: organizationID, seq: ticket.lastSeq, role: message.role,
-                    authorAgentID: message.author, body: body, isInternal: message.isInternal, createdAt: now)
+                    authorAgentID: message.author, body: body, isInternal: message.isInternal, createdAt: now,
+                    attachments: files)
                 try await Self.insert(new, db: db)
                 stored = new
             }
@@ -661,7 +671,10 @@ public struct TicketStore: Sendable {
                 id: id, ticketID: ticket, organizationID: organization, seq: try row.int64("seq"), role: role,
                 authorAgentID: try row.optionalString("author_agent_id").flatMap(Agent.ID.init),
                 body: try row.string("body"), isInternal: try row.bool("internal"),
-                createdAt: try row.date("created_at"))
+                createdAt: try row.date("created_at"),
+                attachments: try row.optionalString("attachments").flatMap {
+                    try? JSONDecoder().decode([Attachment.Reference].self, from: Data($0.utf8))
+                } ?? [])
         }
     }
 

@@ -160,4 +160,76 @@ import Testing
         }
         try? FileManager.default.removeItem(at: folder)
     }
+
+    @Test(arguments: TestDatabase.all)
+    func aTicketsFilesFollowItsMessagesAndANotesFilesStayInternal(database: TestDatabase) async throws {
+        try await withTestApp(database) { client, stores in
+            let org = try await stores.makeOrganization()
+            let agent = try await client.signIn(org.owner.email)
+            let customer = try await TicketControllerTests.customer(client, org)
+            let created = try await client.send(
+                .post, "/api/v1/tickets", json: ["subject": "Screenshot", "body": "See the error."],
+                headers: customer.headers)
+            let id = try #require(try created.json()["id"] as? String)
+            func upload(_ uri: String, _ bytes: [UInt8], _ headers: HTTPFields) async throws -> String {
+                let response = try await client.execute(
+                    uri: uri, method: .post, headers: headers, body: ByteBuffer(bytes: bytes))
+                #expect(response.status == .created, "\(response.text)")
+                return try #require((try response.json()["attachment"] as? [String: Any])?["id"] as? String)
+            }
+            // The customer's screenshot, with their reply.
+            let shot = try await upload("/api/v1/tickets/\(id)/attachments?name=error.png", Self.png, customer.headers)
+            let replied = try await client.send(
+                .post, "/api/v1/tickets/\(id)/reply", json: ["body": "Here it is", "attachments": [shot]],
+                headers: customer.headers)
+            #expect(replied.status == .created)
+            // A note with a file, and a public reply with another.
+            let secret = try await upload(
+                "/api/v1/admin/tickets/\(id)/attachments?name=logs.pdf", Self.pdf, agent.headers)
+            let guide = try await upload(
+                "/api/v1/admin/tickets/\(id)/attachments?name=guide.pdf", Self.pdf, agent.headers)
+            _ = try await client.send(
+                .post, "/api/v1/admin/tickets/\(id)/reply",
+                json: ["body": "Internal logs", "internal": true, "attachments": [secret]], headers: agent.headers)
+            let answer = try await client.send(
+                .post, "/api/v1/admin/tickets/\(id)/reply",
+                json: ["body": "Follow this guide", "attachments": [guide]],
+                headers: agent.headers)
+            #expect(answer.status == .created)
+
+            let seen = try await client.send(.get, "/api/v1/tickets/\(id)", headers: customer.headers).json()
+            let files = (seen["messages"] as? [[String: Any]])?.flatMap {
+                ($0["attachments"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+            }
+            #expect(files == [shot, guide])
+            #expect(
+                try await client.send(.get, "/api/v1/chat/attachments/\(guide)", headers: customer.headers).status
+                    == .ok)
+            #expect(
+                try await client.send(.get, "/api/v1/chat/attachments/\(shot)", headers: customer.headers).status == .ok
+            )
+            #expect(
+                try await client.send(.get, "/api/v1/chat/attachments/\(secret)", headers: customer.headers).status
+                    == .notFound)
+            let stranger = try await TicketControllerTests.customer(client, org, id: "user-2")
+            #expect(
+                try await client.send(.get, "/api/v1/chat/attachments/\(guide)", headers: stranger.headers).status
+                    == .notFound)
+            #expect(
+                try await client.send(.get, "/api/v1/admin/attachments/\(secret)", headers: agent.headers).status == .ok
+            )
+            // Another ticket's file, or no file at all, cannot be sent.
+            let bad = try await client.send(
+                .post, "/api/v1/tickets/\(id)/reply", json: ["body": "x", "attachments": ["nope"]],
+                headers: customer.headers)
+            #expect(try bad.errorField() == "attachments")
+            let other = try await client.send(
+                .post, "/api/v1/tickets", json: ["subject": "Other", "body": "Another one."], headers: customer.headers)
+            let otherID = try #require(try other.json()["id"] as? String)
+            let foreign = try await client.send(
+                .post, "/api/v1/tickets/\(otherID)/reply", json: ["body": "x", "attachments": [shot]],
+                headers: customer.headers)
+            #expect(foreign.status == .unprocessableContent)
+        }
+    }
 }
