@@ -72,6 +72,12 @@ struct WebAssetsController: Sendable {
             let name = try context.parameters.require("file")
             return try self.serve("widget/\(name)", cache: "public, max-age=300")
         }
+        // The dashboard: one page (its views are routed in the page, `#/…`) and its modules.
+        router.get("app") { _, _ in try self.dashboard("app/index.html") }
+        router.get("app/:file") { _, context in
+            let name = try context.parameters.require("file")
+            return try self.dashboard("app/\(name)")
+        }
         guard self.demo else { return }
         router.get("", use: self.demoPage)
         router.get("demo", use: self.demoPage)
@@ -84,6 +90,23 @@ struct WebAssetsController: Sendable {
         ]
         headers.append(contentsOf: extra)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: file.body))
+    }
+
+    /// A dashboard file, under a strict Content-Security-Policy: no inline script or style, nothing
+    /// from elsewhere, never framed by another site.
+    func dashboard(_ path: String) throws -> Response {
+        let socket = self.baseURL.replacingOccurrences(of: "http", with: "ws", options: .anchored)
+        let policy =
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+            + "connect-src 'self' \(socket); frame-src 'self'; font-src 'self'; base-uri 'none'; "
+            + "form-action 'self'; frame-ancestors 'none'"
+        return try self.serve(
+            path, cache: "no-cache",
+            headers: [
+                HTTPField.Name("Content-Security-Policy")!: policy,
+                HTTPField.Name("Referrer-Policy")!: "same-origin",
+                HTTPField.Name("X-Frame-Options")!: "DENY",
+            ])
     }
 
     /// The chat UI's page. Only the site's allowed origins may frame it (`frame-ancestors`).
