@@ -41,7 +41,11 @@ paths = {
     "/api/v1/auth/login": {"post": op("Sign in with email and password; sets the session cookie", "auth",
                                       {**ok(ref("Me")), **err("400", "401", "413", "415", "422", "429")}, PUBLIC, requestBody=body(ref("LoginRequest")))},
     "/api/v1/auth/logout": {"post": op("Sign out: ends this session and clears the cookie", "auth", {"204": {"description": "Signed out"}, **err("401", "403")})},
-    "/api/v1/me": {"get": op("The caller: agent or API key, organization, role, permissions, CSRF token", "auth", {**ok(ref("Me")), **err("401")})},
+    "/api/v1/me": {"get": op("The caller: agent or API key, organization, role, permissions, CSRF token", "auth", {**ok(ref("Me")), **err("401")}),
+                   "patch": op("Change your display name", "auth", {**ok(ref("Me")), **UNSAFE}, requestBody=body({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 120}}}))},
+    "/api/v1/me/preferences": {
+        "get": op("Which notifications you get, by kind (assignment, customer_reply, sla_warning, sla_breach, handoff)", "auth", {**ok(ref("Preferences")), **err("401", "403")}),
+        "put": op("Turn kinds of notifications on or off (kinds left out stay on)", "auth", {**ok(ref("Preferences")), **UNSAFE}, requestBody=body(ref("Preferences")))},
     "/api/v1/me/password": {"post": op("Change your password; your other sessions end", "auth", {"204": {"description": "Changed"}, **UNSAFE}, requestBody=body(ref("PasswordChange")))},
 
     "/api/v1/widget/config": {"get": op("What the widget needs to draw itself, or why it should not (unknown_site, site_inactive, widget_disabled, origin_not_allowed)",
@@ -92,9 +96,9 @@ paths = {
     "/api/v1/admin/chats/{chat}": {"get": op("A conversation with its last 100 messages and the visitor card", "conversations", {**ok(ref("ChatDetail")), **err("401", "403", "404")}, parameters=idp("chat"))},
     "/api/v1/admin/chats/{chat}/messages": {"get": op("Messages after a seq", "conversations", {**ok(ref("VisitorMessages")), **err("401", "403", "404", "422")},
                                                       parameters=idp("chat") + [query("after", {"type": "integer"}), query("limit", {"type": "integer"})])},
-    "/api/v1/admin/chats/{chat}/reply": {"post": op("Reply as the agent; takes the conversation over from the AI", "conversations",
+    "/api/v1/admin/chats/{chat}/reply": {"post": op("Reply as the agent; takes the conversation over from the AI. With internal: true, a note for the team only (metadata.internal = \"true\"): no takeover, never shown to the visitor or given to the AI", "conversations",
                                                     {**ok(ref("Reply"), "201", "Stored"), **ok(ref("Reply"), "200", "A resend"), **UNSAFE, **err("409")},
-                                                    parameters=idp("chat"), requestBody=body({"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 10000}, "clientId": {"type": "string"}}}))},
+                                                    parameters=idp("chat"), requestBody=body({"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 10000}, "clientId": {"type": "string"}, "internal": {"type": "boolean"}}}))},
     "/api/v1/admin/chats/{chat}/assign": {"post": op("Assign to an agent (or null)", "conversations", {**ok(ref("Session")), **UNSAFE, **err("409")}, parameters=idp("chat"),
                                                      requestBody=body({"type": "object", "properties": {"agentId": {"type": ["string", "null"], "format": "uuid"}}}))},
     "/api/v1/admin/chats/{chat}/close": {"post": op("Close", "conversations", {**ok(ref("Session")), **err("401", "403", "404", "409")}, parameters=idp("chat"))},
@@ -102,6 +106,9 @@ paths = {
     "/api/v1/admin/chats/{chat}/restore": {"post": op("Restore from the archive", "conversations", {**ok(ref("Session")), **err("401", "403", "404", "409")}, parameters=idp("chat"))},
     "/api/v1/admin/chats/{chat}/read": {"post": op("Mark viewed by the team (up to seq, or all)", "conversations", {**ok(ref("Session")), **UNSAFE}, parameters=idp("chat"),
                                                    requestBody=body({"type": "object", "properties": {"seq": {"type": "integer"}}}, required=False))},
+    "/api/v1/admin/visitors/{visitor}/chat": {"post": op("Start a chat with a visitor: the agent's message in the visitor's open conversation (or a new one)", "conversations",
+        {**ok(ref("Reply"), "201", "Sent"), **UNSAFE}, parameters=idp("visitor"),
+        requestBody=body({"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 10000}}}))},
     "/api/v1/admin/visitors/live": {"get": op("Visitors seen in the last two minutes", "conversations", {**ok({"type": "object", "properties": {"data": {"type": "array", "items": ref("Visitor")}}}), **err("401", "403")})},
 
     "/api/v1/admin/kb/articles": {
@@ -200,6 +207,11 @@ paths = {
     "/api/v1/admin/analytics": {"get": op("Support figures for a date range (to inclusive; 30 days by default, 366 at most): volume per day, first response and resolution (median, p90; agents only, never the assistant), CSAT, SLA compliance, the assistant's handoff and resolution rates (confirmed and assumed apart), an agent leaderboard", "analytics",
                                           {**ok({"type": "object"}), **err("401", "403", "422")},
                                           parameters=[query("from", {"type": "string", "format": "date"}), query("to", {"type": "string", "format": "date"})])},
+    "/api/v1/admin/analytics/ai": {"get": op("The assistant's accuracy for a date range: answers, thumbs up and down, handoffs by reason, and the questions it could not answer (the knowledge base's gaps), most asked first", "analytics",
+        {**ok({"type": "object", "properties": {"answers": {"type": "integer"}, "thumbsUp": {"type": "integer"}, "thumbsDown": {"type": "integer"}, "handoffs": {"type": "integer"},
+            "handoffReasons": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "gaps": {"type": "array", "items": {"type": "object", "properties": {"question": {"type": "string"}, "count": {"type": "integer"}, "lastAskedAt": {"type": "string", "format": "date-time"}}}}}}), **err("401", "403", "422")},
+        parameters=[query("from", {"type": "string", "format": "date"}), query("to", {"type": "string", "format": "date"})])},
     "/api/v1/admin/sla-policies": {
         "get": op("SLA policies per priority (defaults until set)", "tickets", {**ok(ref("SLAPolicies")), **err("401", "403")}),
         "put": op("Replace the SLA policies (admins); a priority left out has no SLA", "tickets", {**ok(ref("SLAPolicies")), **UNSAFE}, requestBody=body(ref("SLAPolicies")))},
@@ -209,7 +221,7 @@ paths = {
     "/api/v1/tickets": {
         "get": op("The identified visitor's own tickets (403 for anonymous visitors)", "customer tickets", {**ok(ref("TicketPage")), **err("401", "403", "422")}, VISITOR, parameters=PAGE),
         "post": op("The offline form: open a ticket (an identified visitor, or anyone giving an email)", "customer tickets", {**ok(ref("Ticket"), "201", "Created"), **UNSAFE}, VISITOR,
-                   requestBody=body({"type": "object", "required": ["subject", "body"], "properties": {"subject": {"type": "string", "maxLength": 200}, "body": {"type": "string", "maxLength": 10000}, "email": {"type": "string", "format": "email"}}}))},
+                   requestBody=body({"type": "object", "required": ["subject", "body"], "properties": {"subject": {"type": "string", "maxLength": 200}, "body": {"type": "string", "maxLength": 10000}, "email": {"type": "string", "format": "email"}, "name": {"type": "string", "maxLength": 120}}}))},
     "/api/v1/tickets/{ticket}": {"get": op("One of the visitor's tickets, without internal notes", "customer tickets", {**ok(ref("Ticket")), **err("401", "403", "404")}, VISITOR, parameters=idp("ticket"))},
     "/api/v1/tickets/{ticket}/reply": {"post": op("Reply (a resolved ticket reopens; a closed one is 409)", "customer tickets", {**ok(ref("Ticket"), "201", "Stored"), **UNSAFE, **err("409")}, VISITOR, parameters=idp("ticket"),
                                                   requestBody=body({"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 10000}, "attachments": {"type": "array", "maxItems": 10, "items": {"type": "string", "format": "uuid"}, "description": "Files uploaded to the ticket beforehand"}}}))},
@@ -275,10 +287,12 @@ schemas = {
     "APIKeyPage": page("APIKey"),
     "NewAPIKey": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 120}, "role": {"type": "string", "enum": ["admin", "agent"], "default": "agent"}}},
     "CreatedAPIKey": {"type": "object", "required": ["key", "secret"], "properties": {"key": ref("APIKey"), "secret": {"type": "string", "description": "Shown once"}}},
+    "Preferences": {"type": "object", "required": ["notifications"], "properties": {"notifications": {"type": "object", "additionalProperties": {"type": "boolean"}}}},
     "WidgetConfig": {"type": "object", "required": ["enabled", "site", "ai"], "properties": {
         "enabled": {"type": "boolean"}, "reason": {"type": ["string", "null"]}, "site": {"type": "string"}, "title": {"type": "string"}, "color": {"type": "string"},
         "welcomeMessage": {"type": "string"}, "launcherText": {"type": "string"}, "position": {"type": "string"},
-        "ai": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}, "withinBusinessHours": {"type": ["boolean", "null"]}}},
+        "ai": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}, "withinBusinessHours": {"type": ["boolean", "null"]},
+        "available": {"type": ["boolean", "null"], "description": "Someone answers now: the team (within business hours) or the AI (a provider is configured); false: show the offline form"}}},
     "VisitorIdentity": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}, "email": {"type": "string"}, "name": {"type": "string"},
         "userHash": {"type": "string", "description": "HMAC-SHA256 of id under the site's identity secret, hex"}}},
     "StartSession": {"type": "object", "required": ["site"], "properties": {"site": {"type": "string"}, "visitorId": {"type": "string", "maxLength": 100}, "user": ref("VisitorIdentity"), "page": {"type": "string"}}},
@@ -295,8 +309,10 @@ schemas = {
             "url": {"type": "string", "description": "The visitor's address; agents use /api/v1/admin/attachments/{id}"}}}}}},
     "NewMessage": {"type": "object", "required": ["clientId", "body"], "properties": {"clientId": {"type": "string", "maxLength": 100}, "body": {"type": "string", "maxLength": 10000}}},
     "StartedSession": {"type": "object", "required": ["visitorId", "token", "session", "messages"], "properties": {
-        "visitorId": {"type": "string"}, "token": {"type": "string"}, "identified": {"type": "boolean"}, "session": ref("Session"), "messages": {"type": "array", "items": ref("Message")}}},
-    "VisitorMessages": {"type": "object", "required": ["data", "lastSeq"], "properties": {"data": {"type": "array", "items": ref("Message")}, "lastSeq": {"type": "integer"}, "status": {"type": "string"}}},
+        "visitorId": {"type": "string"}, "token": {"type": "string"}, "identified": {"type": "boolean"}, "session": ref("Session"), "messages": {"type": "array", "items": ref("Message")},
+        "email": {"type": ["string", "null"], "description": "The email the visitor left or their identity gave"}}},
+    "VisitorMessages": {"type": "object", "required": ["data", "lastSeq"], "properties": {"data": {"type": "array", "items": ref("Message")}, "lastSeq": {"type": "integer"}, "status": {"type": "string"},
+        "agentReadSeq": {"type": "integer"}, "through": {"type": "integer", "description": "The seq this page covers up to (ask after=through next)"}}},
     "EmailLeft": {"type": "object", "properties": {"email": {"type": "string"}, "ticketId": {"type": ["string", "null"], "format": "uuid"}}},
     "FeedbackResult": {"type": "object", "properties": {"rating": {"type": "string"}, "offerTicket": {"type": "boolean"}}},
     "AutoReplyRule": {"type": "object", "required": ["match", "pattern", "reply"], "properties": {

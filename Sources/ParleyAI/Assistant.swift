@@ -89,7 +89,12 @@ public final class Assistant: Service, Sendable {
     /// Committed events (from the writer): visitor messages are queued for an answer.
     public func handle(_ events: [DomainEvent]) {
         let messages = events.compactMap { event -> ChatMessage? in
-            if case .messageCreated(let message) = event, message.role == .user { return message }
+            // A bare upload is not a question: the assistant leaves files to people.
+            if case .messageCreated(let message) = event, message.role == .user,
+                message.metadata[Attachment.metadataKey] == nil
+            {
+                return message
+            }
             return nil
         }
         if !messages.isEmpty { self.queue.append(contentsOf: messages) }
@@ -370,7 +375,7 @@ public final class Assistant: Service, Sendable {
             guard current.status == .aiActive, current.lastVisitorSeq == message.seq else { return }
             let counter = DeltaCounter()
             let composition = try await self.compose(
-                question: message.body, history: try await history.filter { $0.seq < message.seq },
+                question: message.body, history: try await history.filter { $0.seq < message.seq && !$0.isInternal },
                 aiReplies: try await aiReplies, in: message.organizationID, settings: settings, hits: try await hits
             ) { text in
                 let next = counter.next()

@@ -79,3 +79,35 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     /// Change the organization's settings.
     case manageSettings
 }
+
+/// What an agent chose to be told about. Every kind of notification is on until turned off.
+public struct AgentPreferences: Sendable, Hashable, Codable {
+    /// By kind (`assignment`, `customer_reply`, `sla_warning`, `sla_breach`, `handoff`).
+    public var notifications: [String: Bool]
+
+    public init(notifications: [String: Bool] = [:]) { self.notifications = notifications }
+
+    public func wants(_ kind: AgentNotification.Kind) -> Bool { self.notifications[kind.rawValue] ?? true }
+
+    /// Every kind, with the agent's choice or the default.
+    public var resolved: [String: Bool] {
+        Dictionary(uniqueKeysWithValues: AgentNotification.Kind.allCases.map { ($0.rawValue, self.wants($0)) })
+    }
+
+    /// Only known kinds are kept (422 for another).
+    public func validated() throws(ValidationError) -> Self {
+        for key in self.notifications.keys where AgentNotification.Kind(rawValue: key) == nil {
+            throw ValidationError(
+                field: "notifications.\(key)",
+                message:
+                    "Unknown notification kind '\(key)': use \(AgentNotification.Kind.allCases.map(\.rawValue).joined(separator: ", "))."
+            )
+        }
+        return self
+    }
+
+    public static func decode(_ json: String?) -> Self {
+        guard let json, let decoded = try? JSONDecoder().decode(Self.self, from: Data(json.utf8)) else { return Self() }
+        return decoded
+    }
+}

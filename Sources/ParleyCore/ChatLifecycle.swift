@@ -7,6 +7,9 @@ public enum ChatCommand: Sendable, Hashable {
     /// An agent writes; this takes the conversation over from the AI (and assigns it, if unassigned).
     case agentMessage(
         agent: Agent.ID, agentName: String, body: String, clientID: String?, metadata: [String: String] = [:])
+    /// An agent writes a note for the team only: the visitor never sees it (nor does the AI).
+    /// It changes nothing else: no takeover, no assignment.
+    case internalNote(agent: Agent.ID, agentName: String, body: String, clientID: String?)
     /// Parley says something (e.g. why a conversation closed).
     case systemMessage(body: String)
     /// Gives the conversation to an agent, or to nobody.
@@ -82,6 +85,7 @@ public struct ChatOutcome: Sendable {
 /// | --- | --- | --- |
 /// | visitor message | any (closed reopens as `ai_active`; archived is restored) | same, or `ai_active` |
 /// | agent message | any | `agent_active`, assigned to the agent if unassigned |
+/// | internal note | any | same (the visitor and the AI never see it) |
 /// | assign | any but closed | same |
 /// | close | any but closed | `closed` |
 /// | archive | not archived | archived |
@@ -143,7 +147,15 @@ public enum ChatLifecycle {
                 changed = true
             }
             append(.agent, body, agent: agent, clientID: clientID)
-            messages[messages.count - 1].metadata = metadata
+            messages[messages.count - 1].metadata = metadata.merging(["authorName": agentName]) { mine, _ in mine }
+            session.agentReadSeq = session.lastSeq
+
+        case .internalNote(let agent, let agentName, let body, let clientID):
+            // The preview and the last-message fields stay the conversation's, not the note's.
+            let kept = (session.lastMessagePreview, session.lastMessageRole, session.lastMessageAt)
+            append(.agent, body, agent: agent, clientID: clientID)
+            (session.lastMessagePreview, session.lastMessageRole, session.lastMessageAt) = kept
+            messages[messages.count - 1].metadata = [ChatMessage.internalKey: "true", "authorName": agentName]
             session.agentReadSeq = session.lastSeq
 
         case .systemMessage(let body):

@@ -97,6 +97,12 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     /// Free-form details as JSON text (sources, confidence, attachments…).
     public var metadata: [String: String]
 
+    /// The metadata key that marks an agent's internal note.
+    public static let internalKey = "internal"
+
+    /// An internal note: the team's only; never sent to the visitor or given to the AI.
+    public var isInternal: Bool { self.metadata[Self.internalKey] == "true" }
+
     public init(
         id: ID, sessionID: ChatSession.ID, organizationID: Organization.ID, seq: Int64, role: MessageRole,
         authorAgentID: Agent.ID?, body: String, clientID: String?, createdAt: Date, metadata: [String: String] = [:]

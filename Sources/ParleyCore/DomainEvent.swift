@@ -42,7 +42,7 @@ public enum DomainEvent: Sendable, Hashable {
         case (_, .agent(_, let organization)):
             return self.organizationID == organization
         case (.messageCreated(let message), .visitor(_, let organization)):
-            return message.organizationID == organization
+            return message.organizationID == organization && !message.isInternal
         case (.sessionCreated(let session), .visitor(let visitor, _)),
             (.sessionUpdated(let session), .visitor(let visitor, _)):
             return session.visitorID == visitor

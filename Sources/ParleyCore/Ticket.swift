@@ -67,7 +67,8 @@ public struct Ticket: Sendable, Hashable, Codable {
     /// A conversation's transcript as the first message of its ticket, oldest first.
     public static func transcript(of messages: [ChatMessage], visitorName: String?) -> String {
         let formatter = ISO8601DateFormatter()
-        return messages.map { message in
+        // The transcript is the customer's to read: the team's internal notes stay out.
+        return messages.filter { !$0.isInternal }.map { message in
             let who: String
             switch message.role {
             case .user: who = visitorName ?? "Visitor"

@@ -12,10 +12,19 @@ public struct AnalyticsController: Sendable {
 
     func addRoutes(to group: RouterGroup<AgentContext>) {
         group.get("analytics", use: self.report)
+        group.get("analytics/ai", use: self.ai)
     }
 
-    func report(_ request: Request, context: AgentContext) async throws -> ReportResponse {
+    /// The assistant's accuracy and the knowledge base's gaps over the same range.
+    func ai(_ request: Request, context: AgentContext) async throws -> AIReportResponse {
         try context.principal.require(.answerConversations)
+        let (from, to) = try Self.range(request)
+        return AIReportResponse(
+            report: try await self.analytics.aiReport(in: context.organizationID, from: from, to: to))
+    }
+
+    /// `from` and `to` (inclusive) as an interval: 30 days up to today by default, at most 366.
+    static func range(_ request: Request) throws -> (Date, Date) {
         let query = request.uri.queryParameters
         let today = Calendar(identifier: .gregorian).startOfDay(for: Date())
         let to =
@@ -28,8 +37,20 @@ public struct AnalyticsController: Sendable {
         guard to.timeIntervalSince(from) <= 366 * 86_400 else {
             throw ValidationError(field: "to", message: "A report covers at most 366 days.")
         }
+        return (from, to)
+    }
+
+    func report(_ request: Request, context: AgentContext) async throws -> ReportResponse {
+        try context.principal.require(.answerConversations)
+        let (from, to) = try Self.range(request)
         return ReportResponse(report: try await self.analytics.report(in: context.organizationID, from: from, to: to))
     }
+}
+
+struct AIReportResponse: ResponseEncodable {
+    let report: AnalyticsStore.AIReport
+
+    func encode(to encoder: any Encoder) throws { try self.report.encode(to: encoder) }
 }
 
 /// The report as the response body, encoded as it is.

@@ -32,6 +32,9 @@ public struct AuthController: Sendable {
         group.post("auth/logout", use: self.logout)
         group.get("me", use: self.me)
         group.post("me/password", use: self.changePassword)
+        group.patch("me", use: self.updateMe)
+        group.get("me/preferences", use: self.preferences)
+        group.put("me/preferences", use: self.setPreferences)
     }
 
     /// Checks email and password (throttled per email and per IP), then starts a session: an
@@ -95,6 +98,35 @@ public struct AuthController: Sendable {
             organization: OrganizationResponse(organization),
             role: principal.role.rawValue, permissions: Self.permissions(of: principal.role), csrfToken: csrf
         )
+    }
+
+    struct ProfileChange: Decodable { var name: String }
+    struct PreferencesBody: ResponseEncodable, Decodable { var notifications: [String: Bool] }
+
+    /// The caller changes their own display name.
+    func updateMe(_ request: Request, context: AgentContext) async throws -> MeResponse {
+        guard let agent = context.principal.agent else { throw DomainError.forbidden("An API key has no profile.") }
+        let change = try await request.decodeJSON(as: ProfileChange.self, context: context)
+        let renamed = try await self.stores.agents.rename(agent.id, to: change.name, in: agent.organizationID)
+        var me = try await self.me(request, context: context)
+        me.agent = AgentResponse(renamed)
+        return me
+    }
+
+    /// Which notifications the caller wants (every kind, on or off).
+    func preferences(_ request: Request, context: AgentContext) async throws -> PreferencesBody {
+        guard let agent = context.principal.agent else { throw DomainError.forbidden("An API key has no preferences.") }
+        return PreferencesBody(
+            notifications: try await self.stores.agents.preferences(of: agent.id, in: agent.organizationID).resolved)
+    }
+
+    func setPreferences(_ request: Request, context: AgentContext) async throws -> PreferencesBody {
+        guard let agent = context.principal.agent else { throw DomainError.forbidden("An API key has no preferences.") }
+        let input = try await request.decodeJSON(as: PreferencesBody.self, context: context)
+        let saved = try await self.stores.agents.setPreferences(
+            try AgentPreferences(notifications: input.notifications).validated(), of: agent.id, in: agent.organizationID
+        )
+        return PreferencesBody(notifications: saved.resolved)
     }
 
     /// Changes the caller's password; every other session of theirs ends.

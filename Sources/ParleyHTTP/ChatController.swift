@@ -10,9 +10,11 @@ public struct ChatController: Sendable {
     let agents: AgentStore
     let writer: ChatWriter
     let bus: any EventBus
+    let sites: SiteStore?
 
-    public init(chats: ChatStore, agents: AgentStore, writer: ChatWriter, bus: any EventBus) {
+    public init(chats: ChatStore, agents: AgentStore, writer: ChatWriter, bus: any EventBus, sites: SiteStore? = nil) {
         self.chats = chats
+        self.sites = sites
         self.agents = agents
         self.writer = writer
         self.bus = bus
@@ -21,6 +23,8 @@ public struct ChatController: Sendable {
     struct ReplyRequest: Decodable {
         var body: String
         var clientId: String?
+        /// A note for the team only (the visitor and the assistant never see it).
+        var `internal`: Bool?
     }
 
     struct AssignRequest: Decodable { var agentId: String? }
@@ -87,6 +91,7 @@ public struct ChatController: Sendable {
         group.post("chats/:chat/restore", use: self.restore)
         group.post("chats/:chat/read", use: self.read)
         group.get("visitors/live", use: self.liveVisitors)
+        group.post("visitors/:visitor/chat", use: self.startChat)
     }
 
     /// `?status=ai_active,escalated&assigned=me|unassigned&archived=true&escalated=true&from=&to=&cursor=&limit=`
@@ -168,14 +173,46 @@ public struct ChatController: Sendable {
         let input = try await request.decodeJSON(as: ReplyRequest.self, context: context)
         let body = try Validate.messageBody(input.body)
         let clientID = try input.clientId.map { try Validate.clientID($0) }
-        let outcome = try await self.run(
-            context, .agentMessage(agent: agent.id, agentName: agent.name, body: body, clientID: clientID))
+        // An internal note is the team's only and does not take the conversation over.
+        let command: ChatCommand =
+            input.internal == true
+            ? .internalNote(agent: agent.id, agentName: agent.name, body: body, clientID: clientID)
+            : .agentMessage(agent: agent.id, agentName: agent.name, body: body, clientID: clientID)
+        let outcome = try await self.run(context, command)
         if let earlier = outcome.duplicateOf {
             return EditedResponse(
                 status: .ok,
                 response: ReplyResponse(
                     message: MessageView(earlier), session: SessionView(outcome.session, forAgents: true)))
         }
+        return EditedResponse(
+            status: .created,
+            response: ReplyResponse(
+                message: MessageView(outcome.messages.last!), session: SessionView(outcome.session, forAgents: true)))
+    }
+
+    struct StartChatRequest: Decodable { var body: String }
+
+    /// An agent speaks first to a visitor on the site: in the visitor's open conversation (the
+    /// widget holds one from its first load), or a new one.
+    func startChat(_ request: Request, context: AgentContext) async throws -> EditedResponse<ReplyResponse> {
+        try context.principal.require(.answerConversations)
+        guard let agent = context.principal.agent else {
+            throw DomainError.forbidden("Chats are started by agents; use an agent's session.")
+        }
+        let input = try await request.decodeJSON(as: StartChatRequest.self, context: context)
+        let body = try Validate.messageBody(input.body)
+        let visitorID = try context.id("visitor", as: Visitor.ID.self, entity: "visitor")
+        let visitor = try await self.chats.visitor(visitorID, in: context.organizationID)
+        guard let sites = self.sites else { throw DomainError.notFound(entity: "site") }
+        let site = try await sites.find(visitor.siteID, in: context.organizationID)
+        let started = try await self.chats.start(
+            site: site, anonymousID: visitor.anonymousID, identity: nil, page: nil)
+        if started.isNew { self.bus.publish([.sessionCreated(started.session)]) }
+        let outcome = try await self.writer.submit(
+            .init(
+                sessionID: started.session.id, organizationID: context.organizationID, actor: .team,
+                command: .agentMessage(agent: agent.id, agentName: agent.name, body: body, clientID: nil)))
         return EditedResponse(
             status: .created,
             response: ReplyResponse(

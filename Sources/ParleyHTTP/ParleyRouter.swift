@@ -118,8 +118,10 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     auth.addRoutes(to: signedIn)
 
     let admin = signedIn.group("admin")
-    ChatController(chats: stores.chats, agents: stores.agents, writer: dependencies.writer, bus: dependencies.bus)
-        .addRoutes(to: admin)
+    ChatController(
+        chats: stores.chats, agents: stores.agents, writer: dependencies.writer, bus: dependencies.bus,
+        sites: stores.sites
+    ).addRoutes(to: admin)
     attachments.addAgentRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)
     AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))

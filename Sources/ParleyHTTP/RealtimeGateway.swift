@@ -251,9 +251,11 @@ public struct RealtimeGateway: Sendable {
         self.hub.beginJoin(connection, channel: channel, after: after)
         let missed = try await self.chats.messages(in: session.id, after: after, limit: Self.replayLimit + 1)
         let recovered = missed.count <= Self.replayLimit
+        // Visitors never get the team's internal notes.
+        let replay = caller.visitor == nil ? missed : missed.filter { !$0.isInternal }
         let view = SessionView(session, forAgents: caller.agent != nil || caller.visitor == nil)
         self.hub.goLive(
-            connection, channel: channel, replay: recovered ? missed : [],
+            connection, channel: channel, replay: recovered ? replay : [],
             subscribedFrame: ServerFrame.subscribed(channel: channel.description, recovered: recovered, session: view))
     }
 

@@ -512,6 +512,8 @@ public struct CustomerTicketController: Sendable {
         var subject: String
         var body: String
         var email: String?
+        /// The requester's name, when the visitor has none yet (the offline form).
+        var name: String?
     }
     struct ReplyRequest: Decodable {
         var body: String
@@ -559,7 +561,12 @@ public struct CustomerTicketController: Sendable {
         }
         let ticket = try await self.tickets.create(
             .init(
-                requesterEmail: email, requesterName: visitor.name, visitorID: visitor.id, subject: input.subject,
+                requesterEmail: email,
+                requesterName: try visitor.name
+                    ?? input.name.map { try Validate.text($0, field: "name", max: 120, allowEmpty: true) }.flatMap {
+                        $0.isEmpty ? nil : $0
+                    },
+                visitorID: visitor.id, subject: input.subject,
                 body: input.body, priority: nil), in: context.visitor.organization)
         let messages = try await self.tickets.messages(
             of: ticket.id, in: context.visitor.organization, includeInternal: false)

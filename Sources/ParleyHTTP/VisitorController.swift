@@ -63,6 +63,9 @@ public struct VisitorController: Sendable {
         var ai: Feature
         /// Whether the team works now (always true without business hours).
         var withinBusinessHours: Bool?
+        /// Whether anyone answers now: the team (within business hours) or the AI (a provider is
+        /// configured). When false the widget shows its offline form.
+        var available: Bool?
 
         struct Feature: Encodable { var enabled: Bool }
     }
@@ -73,12 +76,19 @@ public struct VisitorController: Sendable {
         var identified: Bool
         var session: SessionView
         var messages: [MessageView]
+        /// The email the visitor left (or their identity gave), so the widget does not ask again.
+        var email: String?
     }
 
     struct MessagesResponse: ResponseEncodable {
         var data: [MessageView]
         var lastSeq: Int64
         var status: String
+        /// How far the team has read (read receipts while polling).
+        var agentReadSeq: Int64
+        /// The seq this page covers up to: ask for `after=through` next (notes the visitor
+        /// does not see take seqs too).
+        var through: Int64
     }
 
     struct EmailResponse: ResponseEncodable {
@@ -131,13 +141,14 @@ public struct VisitorController: Sendable {
         let widget = site.widget
         // Cached reads: this is the widget's first request on every page view.
         let assistant = try await self.assistant.configuration(in: site.organizationID)
+        let open = try await self.tickets.calendar(in: site.organizationID).isOpen(at: Date())
         return ConfigResponse(
             enabled: reason == nil, reason: reason, site: key, title: widget.title, color: widget.color,
             welcomeMessage: widget.welcomeMessage.isEmpty ? assistant.settings.welcomeMessage : widget.welcomeMessage,
             launcherText: widget.launcherText,
             position: widget.position.rawValue,
             ai: .init(enabled: !assistant.providers.isEmpty),
-            withinBusinessHours: try await self.tickets.calendar(in: site.organizationID).isOpen(at: Date()))
+            withinBusinessHours: open, available: open || !assistant.providers.isEmpty)
     }
 
     /// Starts or resumes the visitor's conversation and hands out their token.
@@ -161,7 +172,8 @@ public struct VisitorController: Sendable {
             token: self.tokens.sign(
                 visitor: started.visitor.id, site: site.id, organization: site.organizationID, now: Date()),
             identified: started.visitor.externalID != nil, session: SessionView(started.session, forAgents: false),
-            messages: started.recent.map(MessageView.init))
+            messages: started.recent.filter { !$0.isInternal }.map(MessageView.init),
+            email: started.visitor.email)
     }
 
     /// A trusted identity, or nil for an anonymous visitor. A wrong signature is always refused;
@@ -201,7 +213,9 @@ public struct VisitorController: Sendable {
         let page = try PageRequest(cursor: nil, limit: request.uri.queryParameters["limit"].map(String.init))
         let messages = try await self.chats.messages(in: session.id, after: after, limit: page.limit)
         return MessagesResponse(
-            data: messages.map(MessageView.init), lastSeq: session.lastSeq, status: session.status.rawValue)
+            data: messages.filter { !$0.isInternal }.map(MessageView.init), lastSeq: session.lastSeq,
+            status: session.status.rawValue, agentReadSeq: session.agentReadSeq,
+            through: messages.last?.seq ?? after)
     }
 
     /// Sends a message; 201 the first time, 200 with the same message for a repeated `clientId`.

@@ -157,6 +157,45 @@ public struct AgentStore: Sendable {
     }
 
     /// The active agent with this email and password, or nil. Takes as long for an unknown email.
+    /// An agent changes their own display name.
+    public func rename(_ id: Agent.ID, to name: String, in organizationID: Organization.ID) async throws -> Agent {
+        let name = try Validate.text(name, field: "name", max: 120)
+        let now = self.now()
+        return try await self.engine.transaction { db in
+            var agent = try await Self.find(id, in: organizationID, db: db)
+            agent.name = name
+            agent.updatedAt = now
+            try await db.raw(
+                "UPDATE agents SET name = \(bind: name), updated_at = \(bind: now.millis) WHERE id = \(bind: id.description)"
+            ).run()
+            return agent
+        }
+    }
+
+    /// Which notifications the agent wants (all, until they say otherwise).
+    public func preferences(of id: Agent.ID, in organizationID: Organization.ID) async throws -> AgentPreferences {
+        let row = try await self.engine.read { db in
+            try await db.raw(
+                "SELECT preferences FROM agents WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)"
+            ).first()
+        }
+        guard let row else { throw DomainError.notFound(entity: "agent") }
+        return AgentPreferences.decode(try row.optionalString("preferences"))
+    }
+
+    public func setPreferences(_ preferences: AgentPreferences, of id: Agent.ID, in organizationID: Organization.ID)
+        async throws -> AgentPreferences
+    {
+        let json = String(decoding: try JSONEncoder().encode(preferences), as: UTF8.self)
+        try await self.engine.transaction { db in
+            _ = try await Self.find(id, in: organizationID, db: db)
+            try await db.raw(
+                "UPDATE agents SET preferences = \(bind: json), updated_at = \(bind: self.now().millis) WHERE id = \(bind: id.description)"
+            ).run()
+        }
+        return preferences
+    }
+
     public func authenticate(email: String, password: String) async throws -> Agent? {
         let email = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let row = try await self.engine.read { db in

@@ -220,3 +220,76 @@ public struct AnalyticsStore: Sendable {
         }
     }
 }
+
+extension AnalyticsStore {
+    /// How the assistant did over a date range, and what it could not answer.
+    public struct AIReport: Sendable, Codable, Hashable {
+        /// Replies given (the model's answers, articles, auto-replies, resolutions).
+        public var answers: Int
+        public var thumbsUp: Int
+        public var thumbsDown: Int
+        public var handoffs: Int
+        /// Handoffs by reason (`visitor_asked`, `no_answer`, `low_confidence`, `assistant_handoff`,
+        /// `limit_reached`, `provider_failed`).
+        public var handoffReasons: [String: Int]
+        /// The questions the assistant could not answer (handed over for want of an answer, or
+        /// thumbed down), most asked first: the knowledge base's gaps.
+        public var gaps: [Gap]
+
+        public struct Gap: Sendable, Codable, Hashable {
+            public var question: String
+            public var count: Int
+            public var lastAskedAt: Date
+        }
+    }
+
+    public func aiReport(in organizationID: Organization.ID, from: Date, to: Date, gapLimit: Int = 20) async throws
+        -> AIReport
+    {
+        let rows = try await self.engine.read { db in
+            try await db.raw(
+                """
+                SELECT question, outcome, reason, feedback, created_at FROM ai_interactions
+                WHERE organization_id = \(bind: organizationID.description)
+                    AND created_at >= \(bind: from.millis) AND created_at < \(bind: to.millis)
+                ORDER BY created_at
+                LIMIT 100000
+                """
+            ).all()
+        }
+        var report = AIReport(answers: 0, thumbsUp: 0, thumbsDown: 0, handoffs: 0, handoffReasons: [:], gaps: [])
+        var gaps: [String: AIReport.Gap] = [:]
+        for row in rows {
+            let outcome = try row.string("outcome")
+            let feedback = try row.optionalString("feedback")
+            let question = try row.string("question")
+            let at = try row.date("created_at")
+            if feedback == "up" { report.thumbsUp += 1 }
+            if feedback == "down" { report.thumbsDown += 1 }
+            var unanswered = feedback == "down"
+            if outcome == "handoff" || outcome == "failed" {
+                report.handoffs += 1
+                let raw = try row.optionalString("reason") ?? ""
+                let reason =
+                    outcome == "failed"
+                    ? EscalationReason.providerFailed.rawValue
+                    : EscalationReason(rawValue: raw)?.rawValue ?? EscalationReason.assistantHandoff.rawValue
+                report.handoffReasons[reason, default: 0] += 1
+                // Asking for a person is not a gap in the knowledge base.
+                unanswered = unanswered || reason != EscalationReason.visitorAsked.rawValue
+            } else {
+                report.answers += 1
+            }
+            guard unanswered else { continue }
+            let key = question.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            guard !key.isEmpty else { continue }
+            var gap = gaps[key] ?? AIReport.Gap(question: String(question.prefix(300)), count: 0, lastAskedAt: at)
+            gap.count += 1
+            gap.lastAskedAt = max(gap.lastAskedAt, at)
+            gaps[key] = gap
+        }
+        report.gaps = Array(
+            gaps.values.sorted { ($0.count, $0.lastAskedAt) > ($1.count, $1.lastAskedAt) }.prefix(gapLimit))
+        return report
+    }
+}

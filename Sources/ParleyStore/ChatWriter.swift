@@ -306,7 +306,9 @@ extension ChatCommand {
     /// The sender's idempotency key, for commands that carry one.
     var clientID: String? {
         switch self {
-        case .visitorMessage(_, let clientID, _), .agentMessage(_, _, _, let clientID, _): clientID
+        case .visitorMessage(_, let clientID, _), .agentMessage(_, _, _, let clientID, _),
+            .internalNote(_, _, _, let clientID):
+            clientID
         case .aiMessage(_, let replyTo, _): "ai:\(replyTo)"
         default: nil
         }

@@ -519,5 +519,8 @@ public enum Migrator {
                 "CREATE INDEX attachments_ticket ON attachments (ticket_id)",
             ]
         },
+        Migration(number: 12, name: "agents' preferences") { _ in
+            ["ALTER TABLE agents ADD COLUMN preferences TEXT"]
+        },
     ]
 }

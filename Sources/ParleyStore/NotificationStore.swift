@@ -8,7 +8,14 @@ public struct NotificationStore: Sendable {
     let engine: any DatabaseEngine
     let now: @Sendable () -> Date
 
-    static func insert(_ notification: AgentNotification, db: any SQLDatabase) async throws {
+    /// Stores the notification unless its agent turned that kind off; says whether it did.
+    @discardableResult
+    static func insert(_ notification: AgentNotification, db: any SQLDatabase) async throws -> Bool {
+        let row = try await db.raw(
+            "SELECT preferences FROM agents WHERE id = \(bind: notification.agentID.description)"
+        ).first()
+        let preferences = AgentPreferences.decode(try row?.optionalString("preferences"))
+        guard preferences.wants(notification.kind) else { return false }
         try await db.raw(
             """
             INSERT INTO notifications (id, organization_id, agent_id, kind, title, ticket_id, session_id, created_at, read_at)
@@ -18,10 +25,11 @@ public struct NotificationStore: Sendable {
                 \(bind: notification.createdAt.millis), NULL)
             """
         ).run()
+        return true
     }
 
     public func create(_ notification: AgentNotification) async throws {
-        try await self.engine.transaction { db in try await Self.insert(notification, db: db) }
+        _ = try await self.engine.transaction { db in try await Self.insert(notification, db: db) }
     }
 
     /// Tells `agent`, or when nobody has it every active agent of the organization (at most
@@ -49,8 +57,11 @@ public struct NotificationStore: Sendable {
                     organizationID: organizationID, agentID: $0, kind: kind, title: title, ticketID: ticket,
                     sessionID: session, createdAt: now)
             }
-            for notification in notifications { try await Self.insert(notification, db: db) }
-            return notifications
+            var stored: [AgentNotification] = []
+            for notification in notifications where try await Self.insert(notification, db: db) {
+                stored.append(notification)
+            }
+            return stored
         }
     }
 

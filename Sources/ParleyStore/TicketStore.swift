@@ -300,8 +300,11 @@ public struct TicketStore: Sendable {
                 AuditEntry(
                     organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind, action: action,
                     entity: "ticket", entityID: id.description, details: details, createdAt: now), db: db)
-            let notifications = event.notifications(before: before, after: ticket, by: actor, now: now)
-            for notification in notifications { try await NotificationStore.insert(notification, db: db) }
+            var notifications: [AgentNotification] = []
+            for notification in event.notifications(before: before, after: ticket, by: actor, now: now)
+            where try await NotificationStore.insert(notification, db: db) {
+                notifications.append(notification)
+            }
             return Change(before: before, ticket: ticket, message: stored, notifications: notifications)
         }
     }
@@ -478,7 +481,7 @@ public struct TicketStore: Sendable {
                     title: (breached ? "SLA breached: " : "SLA due soon: ") + ticket.subject, ticketID: ticket.id,
                     createdAt: now)
             }
-            let marked = try await self.engine.transaction { db -> Bool in
+            let (marked, notified) = try await self.engine.transaction { db -> (Bool, Bool) in
                 // Only the instance whose update changes the row notifies (several may sweep).
                 let changed = try await db.raw(
                     """
@@ -486,8 +489,9 @@ public struct TicketStore: Sendable {
                     WHERE id = \(bind: ticket.id.description) AND \(unsafeRaw: column) IS NULL RETURNING id
                     """
                 ).all()
-                guard !changed.isEmpty else { return false }
-                if let notification { try await NotificationStore.insert(notification, db: db) }
+                guard !changed.isEmpty else { return (false, false) }
+                var notified = false
+                if let notification { notified = try await NotificationStore.insert(notification, db: db) }
                 try await AuditLogStore.record(
                     AuditEntry(
                         organizationID: ticket.organizationID, actorAgentID: nil, actorKind: "system",
@@ -495,11 +499,11 @@ public struct TicketStore: Sendable {
                         entityID: ticket.id.description,
                         details: "first response \(firstResponse.rawValue), resolution \(resolution.rawValue)",
                         createdAt: now), db: db)
-                return true
+                return (true, notified)
             }
             guard marked else { continue }
             if breached { result.breached.append(ticket) } else { result.warned.append(ticket) }
-            if let notification { result.notifications.append(notification) }
+            if let notification, notified { result.notifications.append(notification) }
         }
         let stale = try await self.engine.read { db in
             try await db.raw(
