@@ -378,6 +378,8 @@
       saved.token = res.token;
       saved.sessionId = res.session.id;
       saved.userId = res.identified && user ? user.id : null;
+      // The server knows the email the visitor left (on any device): never ask again.
+      if (res.email) saved.email = res.email;
       if (changed) saved.lastSeq = 0;
       persist();
       S.identified = res.identified;
@@ -478,7 +480,8 @@
   }
 
   function sender(m) {
-    return m.role === 'user' ? t('you') : m.role === 'ai' ? t('assistant') : m.role === 'agent' ? t('team') : '';
+    if (m.role === 'agent') return (m.metadata && m.metadata.authorName) || t('team');
+    return m.role === 'user' ? t('you') : m.role === 'ai' ? t('assistant') : '';
   }
 
   // MARK: - Rendering messages
@@ -1004,8 +1007,10 @@
     return api('GET', sessionPath('/messages?after=' + S.lastSeq + '&limit=200')).then(function (res) {
       var before = S.lastSeq;
       ingest(res.data || [], true);
-      if (res.status) applySession({ status: res.status });
-      if ((res.data || []).length === 200 && S.lastSeq > before) return catchUp();
+      // Notes for the team take seqs the visitor never sees: move past them too.
+      if (res.through > S.lastSeq) S.lastSeq = res.through;
+      applySession({ status: res.status, agentReadSeq: res.agentReadSeq });
+      if (S.lastSeq > before && res.through < res.lastSeq) return catchUp();  // more pages
       return res;
     });
   }
