@@ -35,7 +35,7 @@ struct TicketResponse: ResponseEncodable {
     var lastSeq: Int64
     var createdAt: Date
     var updatedAt: Date
-    var messages: [TicketMessageResponse]?
+    var messages: [TicketMessageView]?
     /// The statuses an agent may set from here (the dashboard's controls).
     var allowedStatuses: [String]?
 
@@ -59,7 +59,7 @@ struct TicketResponse: ResponseEncodable {
         self.lastSeq = ticket.lastSeq
         self.createdAt = ticket.createdAt
         self.updatedAt = ticket.updatedAt
-        self.messages = messages?.filter { forAgents || !$0.isInternal }.map(TicketMessageResponse.init)
+        self.messages = messages?.filter { forAgents || !$0.isInternal }.map(TicketMessageView.init)
         if forAgents {
             self.visitorId = ticket.visitorID?.description
             self.assigneeId = ticket.assigneeID?.description
@@ -79,28 +79,6 @@ struct TicketResponse: ResponseEncodable {
                 paused: ticket.slaPausedAt != nil)
             self.allowedStatuses = (TicketLifecycle.allowedStatusChanges[ticket.status] ?? []).map(\.rawValue).sorted()
         }
-    }
-}
-
-struct TicketMessageResponse: Encodable {
-    var id: String
-    var seq: Int64
-    var role: String
-    var authorAgentId: String?
-    var body: String
-    var `internal`: Bool
-    var createdAt: Date
-    var attachments: [MessageView.AttachmentView]?
-
-    init(_ message: TicketMessage) {
-        self.id = message.id.description
-        self.seq = message.seq
-        self.role = message.role.rawValue
-        self.authorAgentId = message.authorAgentID?.description
-        self.body = message.body
-        self.`internal` = message.isInternal
-        self.createdAt = message.createdAt
-        if !message.attachments.isEmpty { self.attachments = message.attachments.map(MessageView.AttachmentView.init) }
     }
 }
 
