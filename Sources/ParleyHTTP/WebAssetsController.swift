@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -7,11 +8,25 @@ import ParleyStore
 /// Serves the browser side of Parley: the widget's loader (`/widget.js`), the chat UI that runs in
 /// the widget's frame (`/widget/…`) and, with `serve --demo`, a sample website at `/` and `/demo`.
 ///
-/// The files ship inside the binary's resources and are read once. `PARLEY_WEB_DIR` points at a
-/// folder of the same layout that is re-read on every request, for working on the files.
+/// The files ship inside the binary's resources and are read (and gzipped) once. `PARLEY_WEB_DIR`
+/// points at a folder of the same layout that is re-read on every request, for working on them.
 public struct WebAssets: Sendable {
-    /// A file's bytes and content type, by its path under `web/` (`widget/chat.js`).
-    let files: [String: (body: ByteBuffer, type: String)]
+    /// A file: its bytes, gzipped too (sent to browsers that accept it), and its content type.
+    struct File: Sendable {
+        var body: ByteBuffer
+        var gzipped: ByteBuffer?
+        var type: String
+
+        init(_ data: Data, type: String) {
+            self.body = ByteBuffer(bytes: data)
+            var source = self.body
+            self.gzipped = try? source.compress(with: .gzip())
+            self.type = type
+        }
+    }
+
+    /// The files by their path under `web/` (`widget/chat.js`).
+    let files: [String: File]
     let folder: URL?
 
     /// The files shipped in the resources, or those in `folder` when given.
@@ -25,23 +40,23 @@ public struct WebAssets: Sendable {
         guard let root = Bundle.module.url(forResource: "web", withExtension: nil, subdirectory: "Resources") else {
             throw CocoaError(.fileNoSuchFile)
         }
-        var files: [String: (ByteBuffer, String)] = [:]
+        var files: [String: File] = [:]
         let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
         let prefix = root.standardizedFileURL.path + "/"
         while let url = enumerator?.nextObject() as? URL {
             let path = url.standardizedFileURL.path
             guard path.hasPrefix(prefix), let type = Self.contentType(path) else { continue }
-            files[String(path.dropFirst(prefix.count))] = (ByteBuffer(bytes: try Data(contentsOf: url)), type)
+            files[String(path.dropFirst(prefix.count))] = File(try Data(contentsOf: url), type: type)
         }
         self.files = files
     }
 
     /// The file at `path`, or nil. Only known names and types are ever served.
-    func file(_ path: String) -> (body: ByteBuffer, type: String)? {
+    func file(_ path: String) -> File? {
         guard !path.contains(".."), let type = Self.contentType(path) else { return nil }
         if let folder {
             guard let data = try? Data(contentsOf: folder.appendingPathComponent(path)) else { return nil }
-            return (ByteBuffer(bytes: data), type)
+            return File(data, type: type)
         }
         return self.files[path]
     }
@@ -66,42 +81,49 @@ struct WebAssetsController: Sendable {
     let demo: Bool
 
     func addRoutes(to router: Router<ParleyRequestContext>) {
-        router.get("widget.js") { _, _ in try self.serve("widget.js", cache: "public, max-age=300") }
+        router.get("widget.js") { request, _ in try self.serve("widget.js", request, cache: "public, max-age=300") }
         router.get("widget/frame.html", use: self.frame)
-        router.get("widget/:file") { _, context in
+        router.get("widget/:file") { request, context in
             let name = try context.parameters.require("file")
-            return try self.serve("widget/\(name)", cache: "public, max-age=300")
+            return try self.serve("widget/\(name)", request, cache: "public, max-age=300")
         }
         // The dashboard: one page (its views are routed in the page, `#/…`) and its modules.
-        router.get("app") { _, _ in try self.dashboard("app/index.html") }
-        router.get("app/:file") { _, context in
+        router.get("app") { request, _ in try self.dashboard("app/index.html", request) }
+        router.get("app/:file") { request, context in
             let name = try context.parameters.require("file")
-            return try self.dashboard("app/\(name)")
+            return try self.dashboard("app/\(name)", request)
         }
         guard self.demo else { return }
         router.get("", use: self.demoPage)
         router.get("demo", use: self.demoPage)
     }
 
-    func serve(_ path: String, cache: String, headers extra: HTTPFields = [:]) throws -> Response {
+    /// A file, gzipped for browsers that accept it.
+    func serve(_ path: String, _ request: Request, cache: String, headers extra: HTTPFields = [:]) throws -> Response {
         guard let file = self.assets.file(path) else { throw DomainError.notFound(entity: "file") }
         var headers: HTTPFields = [
             .contentType: file.type, .cacheControl: cache, HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            .vary: "Accept-Encoding",
         ]
         headers.append(contentsOf: extra)
+        let acceptsGzip = request.headers[values: .acceptEncoding].contains { $0.lowercased().contains("gzip") }
+        if acceptsGzip, let gzipped = file.gzipped {
+            headers[.contentEncoding] = "gzip"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: gzipped))
+        }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: file.body))
     }
 
     /// A dashboard file, under a strict Content-Security-Policy: no inline script or style, nothing
     /// from elsewhere, never framed by another site.
-    func dashboard(_ path: String) throws -> Response {
+    func dashboard(_ path: String, _ request: Request) throws -> Response {
         let socket = self.baseURL.replacingOccurrences(of: "http", with: "ws", options: .anchored)
         let policy =
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
             + "connect-src 'self' \(socket); frame-src 'self'; font-src 'self'; base-uri 'none'; "
             + "form-action 'self'; frame-ancestors 'none'"
         return try self.serve(
-            path, cache: "no-cache",
+            path, request, cache: "no-cache",
             headers: [
                 HTTPField.Name("Content-Security-Policy")!: policy,
                 HTTPField.Name("Referrer-Policy")!: "same-origin",
@@ -122,7 +144,7 @@ struct WebAssetsController: Sendable {
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
             + "connect-src 'self' \(socket); base-uri 'none'; form-action 'none'; frame-ancestors \(ancestors)"
         return try self.serve(
-            "widget/frame.html", cache: "no-cache",
+            "widget/frame.html", request, cache: "no-cache",
             headers: [
                 HTTPField.Name("Content-Security-Policy")!: policy,
                 HTTPField.Name("Referrer-Policy")!: "no-referrer",
