@@ -68,7 +68,8 @@ import Testing
                     #expect(agentMessages.compactMap { $0["seq"] as? Int } == [4, 5])
                     #expect((agentMessages.first?["data"] as? [String: Any])?["internal"] as? Bool == true)
                     let updates = customerLive.filter { $0["name"] as? String == "ticket.updated" }
-                    #expect((updates.last?["data"] as? [String: Any])?["status"] as? String == "open")  // unassigned: back to open
+                    // Unassigned: back to open.
+                    #expect((updates.last?["data"] as? [String: Any])?["status"] as? String == "open")
                     // Customers get the public part of the ticket only.
                     #expect((updates.last?["data"] as? [String: Any])?["assigneeId"] == nil)
                 }
