@@ -112,7 +112,8 @@ public func buildApplication(
                 stores, writer: writer, timeout: configuration.chatIdleTimeout),
             TicketSweep.kind: TicketSweep.handler(
                 stores, bus: bus, autoCloseAfter: configuration.ticketAutoCloseAfter, logger: logger),
-            TicketStore.AssistJob.kind: TicketAssist.handler(stores, assistant: assistant, bus: bus, logger: logger),
+            TicketStore.AssistJob.kind: TicketAssist.handler(
+                stores, assistant: assistant, bus: bus, autoResolve: configuration.assistantEnabled, logger: logger),
             TicketStore.ReplyMail.kind: ReplyMailer.handler(stores, mail: configuration.mail, logger: logger),
         ],
         ready: started, logger: logger)

@@ -185,9 +185,11 @@ enum TicketSweep {
 /// reply for the agents, and resolve a new ticket itself when the organization's auto-resolve
 /// threshold allows (flagged `aiResolved`; the customer can reopen it).
 enum TicketAssist {
-    static func handler(_ stores: Stores, assistant: Assistant, bus: any EventBus, logger: Logger)
-        -> JobRunner.Handler
-    {
+    /// `autoResolve` false (`PARLEY_ASSISTANT=off`: the team answers everything) keeps the
+    /// classification and the drafts, which only help agents, and never answers a customer.
+    static func handler(
+        _ stores: Stores, assistant: Assistant, bus: any EventBus, autoResolve: Bool = true, logger: Logger
+    ) -> JobRunner.Handler {
         { job in
             let request = try JSONDecoder().decode(TicketStore.AssistJob.self, from: Data(job.payload.utf8))
             guard let id = Ticket.ID(request.ticket), let organization = Organization.ID(request.organization) else {
@@ -195,13 +197,13 @@ enum TicketAssist {
             }
             try await self.run(
                 id, in: organization, reason: request.reason, stores: stores, assistant: assistant, bus: bus,
-                logger: logger)
+                autoResolve: autoResolve, logger: logger)
         }
     }
 
     static func run(
         _ id: Ticket.ID, in organization: Organization.ID, reason: TicketStore.AssistJob.Reason, stores: Stores,
-        assistant: Assistant, bus: any EventBus, logger: Logger
+        assistant: Assistant, bus: any EventBus, autoResolve: Bool = true, logger: Logger
     ) async throws {
         var ticket = try await stores.tickets.ticket(id, in: organization)
         guard ticket.status != .closed else { return }
@@ -225,7 +227,7 @@ enum TicketAssist {
         let stored = try await stores.drafts.add(draft)
         let settings = try await stores.assistant.configuration(in: organization).settings
         let agentHasReplied = thread.contains { $0.role == .agent }
-        if reason == .created,
+        if reason == .created, autoResolve,
             TicketDraft.mayAutoResolve(
                 stored, threshold: settings.autoResolveThreshold, ticket: ticket, agentHasReplied: agentHasReplied)
         {

@@ -140,7 +140,7 @@ import Testing
     func aboveTheThresholdTheAssistantResolvesAndTheCustomerCanReopen(database: TestDatabase) async throws {
         let server = Self.server()
         try await server.run { url in
-            try await withTestApp(database, setup: .live) { client, stores in
+            try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
                 let org = try await StreamingAssistantTests.setUp(
                     stores, providers: [url], settings: AssistantSettings(autoResolveThreshold: 0.9))
                 let customer = try await TicketControllerTests.customer(client, org)
@@ -172,7 +172,7 @@ import Testing
     func belowTheThresholdOrWithoutAModelNothingIsSentOnItsOwn(database: TestDatabase) async throws {
         let server = Self.server()
         try await server.run { url in
-            try await withTestApp(database, setup: .live) { client, stores in
+            try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
                 let org = try await StreamingAssistantTests.setUp(
                     stores, providers: [url], settings: AssistantSettings(autoResolveThreshold: 0.95))
                 let customer = try await TicketControllerTests.customer(client, org)
@@ -187,6 +187,26 @@ import Testing
                 let ticket = try await stores.tickets.ticket(ticketID, in: org.organization.id)
                 #expect(ticket.status == .open)
                 #expect(!ticket.aiResolved)
+            }
+        }
+        // With the assistant off (the team answers everything) a draft is made but never sent.
+        try await server.run { url in
+            try await withTestApp(database, setup: .live) { client, stores in
+                let org = try await StreamingAssistantTests.setUp(
+                    stores, providers: [url], settings: AssistantSettings(autoResolveThreshold: 0.5))
+                let customer = try await TicketControllerTests.customer(client, org)
+                let created = try await client.send(
+                    .post, "/api/v1/tickets", json: ["subject": "Refund", "body": "How do refunds work?"],
+                    headers: customer.headers)
+                let text = try #require(try created.json()["id"] as? String)
+                let ticketID = try #require(Ticket.ID(text))
+                try await Self.eventually {
+                    try await !stores.drafts.list(for: ticketID, in: org.organization.id).isEmpty
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await stores.tickets.ticket(ticketID, in: org.organization.id).status == .open)
+                #expect(
+                    try await stores.drafts.list(for: ticketID, in: org.organization.id).map(\.status) == [.pending])
             }
         }
         // No provider: the keyword classification stands, and a strong article is offered as a draft.
