@@ -91,7 +91,7 @@ paths = {
                                                          query("assigned", {"type": "string"}, "me, unassigned or an agent id"),
                                                          query("archived", {"type": "boolean"}), query("escalated", {"type": "boolean"}),
                                                          query("from", {"type": "string", "format": "date"}), query("to", {"type": "string", "format": "date"})])},
-    "/api/v1/admin/chats/counts": {"get": op("How many conversations are in each status (and archived)", "conversations",
+    "/api/v1/admin/chats/counts": {"get": op("How many conversations are in each status (and archived), and how many open ones are unassigned and yours (mine)", "conversations",
                                              {**ok({"type": "object", "additionalProperties": {"type": "integer"}}), **err("401", "403")})},
     "/api/v1/admin/chats/{chat}": {"get": op("A conversation with its last 100 messages and the visitor card", "conversations", {**ok(ref("ChatDetail")), **err("401", "403", "404")}, parameters=idp("chat"))},
     "/api/v1/admin/chats/{chat}/messages": {"get": op("Messages after a seq", "conversations", {**ok(ref("VisitorMessages")), **err("401", "403", "404", "422")},
@@ -356,7 +356,8 @@ schemas = {
         "email": {"type": ["string", "null"]}, "traits": {"type": "object"}, "currentPage": {"type": ["string", "null"]}, "firstSeenAt": ts, "lastSeenAt": ts}},
     "ChatSummary": {"type": "object", "properties": {"session": ref("Session"), "visitor": ref("Visitor")}},
     "ChatPage": page("ChatSummary"),
-    "ChatDetail": {"type": "object", "properties": {"session": ref("Session"), "visitor": ref("Visitor"), "messages": {"type": "array", "items": ref("Message")}}},
+    "ChatDetail": {"type": "object", "properties": {"session": ref("Session"), "visitor": ref("Visitor"), "messages": {"type": "array", "items": ref("Message")},
+        "ticketId": {"type": ["string", "null"], "description": "The ticket the conversation was handed over to"}}},
     "Reply": {"type": "object", "properties": {"message": ref("Message"), "session": ref("Session")}},
     "Article": {"type": "object", "required": ["id", "title", "body", "tags", "published", "createdAt", "updatedAt"], "properties": {
         "id": uuid, "title": {"type": "string"}, "body": {"type": "string", "description": "Markdown"}, "url": {"type": ["string", "null"]},

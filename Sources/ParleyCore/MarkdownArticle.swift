@@ -32,9 +32,14 @@ public struct MarkdownArticle: Sendable, Equatable {
         self.title = (title?.isEmpty == false ? title! : stem)
         self.body = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         self.url = meta["url"].flatMap { $0.isEmpty ? nil : $0 }
+        // `tags: a, b` or YAML's flow list `tags: [a, b]`, with or without quotes.
         self.tags =
-            meta["tags"].map {
-                $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            meta["tags"].map { value in
+                var list = value.trimmingCharacters(in: .whitespaces)
+                if list.hasPrefix("["), list.hasSuffix("]") { list = String(list.dropFirst().dropLast()) }
+                return list.split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                }.filter { !$0.isEmpty }
             } ?? []
         self.published = meta["published"].map { $0.lowercased() != "false" } ?? true
     }

@@ -11,10 +11,15 @@ public struct ChatController: Sendable {
     let writer: ChatWriter
     let bus: any EventBus
     let sites: SiteStore?
+    let tickets: TicketStore?
 
-    public init(chats: ChatStore, agents: AgentStore, writer: ChatWriter, bus: any EventBus, sites: SiteStore? = nil) {
+    public init(
+        chats: ChatStore, agents: AgentStore, writer: ChatWriter, bus: any EventBus, sites: SiteStore? = nil,
+        tickets: TicketStore? = nil
+    ) {
         self.chats = chats
         self.sites = sites
+        self.tickets = tickets
         self.agents = agents
         self.writer = writer
         self.bus = bus
@@ -65,6 +70,8 @@ public struct ChatController: Sendable {
         var session: SessionView
         var visitor: VisitorView
         var messages: [MessageView]
+        /// The ticket the conversation was handed over to, if any.
+        var ticketId: String?
     }
 
     struct MessagesResponse: ResponseEncodable {
@@ -145,16 +152,17 @@ public struct ChatController: Sendable {
 
     func counts(_ request: Request, context: AgentContext) async throws -> [String: Int] {
         try context.principal.require(.answerConversations)
-        return try await self.chats.counts(in: context.organizationID)
+        return try await self.chats.counts(in: context.organizationID, agent: context.principal.agent?.id)
     }
 
     func show(_ request: Request, context: AgentContext) async throws -> Detail {
         let session = try await self.session(context)
         let visitor = try await self.chats.visitor(session.visitorID, in: context.organizationID)
         let messages = try await self.chats.messages(in: session.id, after: max(0, session.lastSeq - 100), limit: 100)
+        let ticket = try await self.tickets?.ticket(forConversation: session.id, in: context.organizationID)
         return Detail(
             session: SessionView(session, forAgents: true), visitor: VisitorView(visitor),
-            messages: messages.map(MessageView.init))
+            messages: messages.map(MessageView.init), ticketId: ticket?.id.description)
     }
 
     func messages(_ request: Request, context: AgentContext) async throws -> MessagesResponse {

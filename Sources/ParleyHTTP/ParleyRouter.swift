@@ -120,7 +120,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     let admin = signedIn.group("admin")
     ChatController(
         chats: stores.chats, agents: stores.agents, writer: dependencies.writer, bus: dependencies.bus,
-        sites: stores.sites
+        sites: stores.sites, tickets: stores.tickets
     ).addRoutes(to: admin)
     attachments.addAgentRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)

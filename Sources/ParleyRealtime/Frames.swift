@@ -286,6 +286,8 @@ public struct TicketView: Codable, Sendable, Hashable {
     public var category: String?
     public var firstResponseDueAt: Date?
     public var resolutionDueAt: Date?
+    /// The statuses an agent may set next.
+    public var allowedStatuses: [String]?
 
     public init(_ ticket: Ticket, forAgents: Bool) {
         self.id = ticket.id.description
@@ -302,6 +304,7 @@ public struct TicketView: Codable, Sendable, Hashable {
             self.category = ticket.category
             self.firstResponseDueAt = ticket.firstResponseDueAt
             self.resolutionDueAt = ticket.resolutionDueAt
+            self.allowedStatuses = (TicketLifecycle.allowedStatusChanges[ticket.status] ?? []).map(\.rawValue).sorted()
         }
     }
 }

@@ -311,18 +311,31 @@ public struct ChatStore: Sendable {
     }
 
     /// How many conversations there are in each status (archived counted apart).
-    public func counts(in organizationID: Organization.ID) async throws -> [String: Int] {
-        let rows = try await self.engine.read { db in
-            try await db.raw(
+    /// Conversations by status (archived apart), and the open ones (not closed, not archived)
+    /// nobody has (`unassigned`) and `agent` has (`mine`).
+    public func counts(in organizationID: Organization.ID, agent: Agent.ID? = nil) async throws -> [String: Int] {
+        let (rows, open) = try await self.engine.read { db in
+            let rows = try await db.raw(
                 """
                 SELECT CASE WHEN archived_at IS NULL THEN status ELSE 'archived' END AS bucket, COUNT(*) AS n
                 FROM chat_sessions WHERE organization_id = \(bind: organizationID.description) GROUP BY 1
                 """
             ).all()
+            let open = try await db.raw(
+                """
+                SELECT SUM(CASE WHEN assigned_agent_id IS NULL THEN 1 ELSE 0 END) AS unassigned,
+                    SUM(CASE WHEN assigned_agent_id = \(bind: agent?.description ?? "") THEN 1 ELSE 0 END) AS mine
+                FROM chat_sessions WHERE organization_id = \(bind: organizationID.description)
+                    AND status <> 'closed' AND archived_at IS NULL
+                """
+            ).first()
+            return (rows, open)
         }
         var counts = Dictionary(uniqueKeysWithValues: ChatStatus.allCases.map { ($0.rawValue, 0) })
         counts["archived"] = 0
         for row in rows { counts[try row.string("bucket")] = Int(try row.int64("n")) }
+        counts["unassigned"] = Int(try open?.optionalInt64("unassigned") ?? 0)
+        counts["mine"] = Int(try open?.optionalInt64("mine") ?? 0)
         return counts
     }
 

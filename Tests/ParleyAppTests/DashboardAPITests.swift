@@ -66,9 +66,15 @@ import Testing
             let ticket = try await client.send(.get, "/api/v1/admin/tickets/\(ticketID)", headers: agent.headers).json()
             #expect("\(ticket)".contains("My export fails"))
             #expect(!"\(ticket)".contains("NOTE"))
-            // The agent sees the note in the conversation.
+            // The agent sees the note in the conversation, and the linked ticket.
             let detail = try await client.send(.get, "/api/v1/admin/chats/\(visitor.sessionID)", headers: agent.headers)
             #expect(detail.text.contains("NOTE: known bug #12"))
+            #expect(try detail.json()["ticketId"] as? String == ticketID)
+            // The inbox counts what is open and whose.
+            _ = try await client.startConversation(siteKey: org.site.publicKey)
+            let counts = try await client.send(.get, "/api/v1/admin/chats/counts", headers: agent.headers).json()
+            #expect(counts["mine"] as? Int == 1)
+            #expect(counts["unassigned"] as? Int == 1)
         }
     }
 

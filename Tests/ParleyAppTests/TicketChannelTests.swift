@@ -72,6 +72,9 @@ import Testing
                     #expect((updates.last?["data"] as? [String: Any])?["status"] as? String == "open")
                     // Customers get the public part of the ticket only.
                     #expect((updates.last?["data"] as? [String: Any])?["assigneeId"] == nil)
+                    let agentUpdates = agentLive.filter { $0["name"] as? String == "ticket.updated" }
+                    let allowed = (agentUpdates.last?["data"] as? [String: Any])?["allowedStatuses"] as? [String]
+                    #expect(allowed?.contains("resolved") == true)
                 }
             }
         }

@@ -27,6 +27,9 @@ import Testing
         #expect(heading.title == "Returns")
         #expect(heading.body == "Send it back within 30 days.")
         #expect(MarkdownArticle(fileName: "gift-cards.md", text: "No heading here.").title == "gift cards")
+        // YAML's flow list, as the demo articles write it.
+        let flow = MarkdownArticle(fileName: "x.md", text: "---\ntags: [billing, \"plans\"]\n---\nBody")
+        #expect(flow.tags == ["billing", "plans"])
     }
 }
 
