@@ -90,6 +90,7 @@ paths = {
                                       parameters=PAGE + [query("status", {"type": "string"}, "Comma-separated: ai_active, agent_active, escalated, closed"),
                                                          query("assigned", {"type": "string"}, "me, unassigned or an agent id"),
                                                          query("archived", {"type": "boolean"}), query("escalated", {"type": "boolean"}),
+                                                         query("feedback", {"type": "string", "enum": ["up", "down"]}, "Conversations where the visitor rated the assistant so"),
                                                          query("from", {"type": "string", "format": "date"}), query("to", {"type": "string", "format": "date"})])},
     "/api/v1/admin/chats/counts": {"get": op("How many conversations are in each status (and archived), and how many open ones are unassigned and yours (mine)", "conversations",
                                              {**ok({"type": "object", "additionalProperties": {"type": "integer"}}), **err("401", "403")})},

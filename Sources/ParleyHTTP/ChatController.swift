@@ -101,7 +101,7 @@ public struct ChatController: Sendable {
         group.post("visitors/:visitor/chat", use: self.startChat)
     }
 
-    /// `?status=ai_active,escalated&assigned=me|unassigned&archived=true&escalated=true&from=&to=&cursor=&limit=`
+    /// `?status=ai_active,escalated&assigned=me|unassigned&archived=true&escalated=true&feedback=up|down&from=&to=&cursor=&limit=`
     /// The list's filters from the query string (also used by exports).
     static func filter(_ request: Request, context: AgentContext) throws -> ChatStore.Filter {
         let query = request.uri.queryParameters
@@ -131,6 +131,12 @@ public struct ChatController: Sendable {
             filter.assignedTo = agent
         }
         filter.archived = query["archived"] == "true"
+        switch query["feedback"].map(String.init) {
+        case nil, "": break
+        case "up": filter.feedback = "up"
+        case "down": filter.feedback = "down"
+        default: throw ValidationError(field: "feedback", message: "feedback must be up or down.")
+        }
         filter.activeFrom = try Self.date(query["from"].map(String.init), field: "from")
         filter.activeUntil = try Self.date(query["to"].map(String.init), field: "to")
         return filter

@@ -266,6 +266,8 @@ public struct ChatStore: Sendable {
         public var archived: Bool
         public var activeFrom: Date?
         public var activeUntil: Date?
+        /// Only conversations where the visitor gave the assistant's replies this rating (`up`, `down`).
+        public var feedback: String?
 
         public init(
             statuses: [ChatStatus] = [], assignedTo: Agent.ID? = nil, unassigned: Bool = false, archived: Bool = false,
@@ -294,6 +296,13 @@ public struct ChatStore: Sendable {
         if filter.unassigned { conditions.append("assigned_agent_id IS NULL") }
         if let from = filter.activeFrom { conditions.append("activity_at >= \(bind: from.millis)") }
         if let until = filter.activeUntil { conditions.append("activity_at < \(bind: until.millis)") }
+        if let feedback = filter.feedback {
+            conditions.append(
+                """
+                id IN (SELECT session_id FROM ai_interactions WHERE organization_id = \(bind: organizationID.description)
+                    AND feedback = \(bind: feedback))
+                """)
+        }
         if let cursor = page.cursor {
             conditions.append(
                 "(activity_at < \(bind: cursor.sortKey) OR (activity_at = \(bind: cursor.sortKey) AND id < \(bind: cursor.id)))"

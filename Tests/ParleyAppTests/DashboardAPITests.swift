@@ -186,4 +186,42 @@ import Testing
             #expect(polled["agentReadSeq"] as? Int != nil)
         }
     }
+
+    @Test(arguments: TestDatabase.all)
+    func theInboxFiltersConversationsByTheVisitorsFeedback(database: TestDatabase) async throws {
+        try await withTestApp(database) { client, stores in
+            let org = try await stores.makeOrganization()
+            let agent = try await client.signIn(org.owner.email)
+            var sessions: [String] = []
+            for (index, rating) in [true, false, nil].enumerated() {
+                let visitor = try await client.startConversation(siteKey: org.site.publicKey)
+                sessions.append(visitor.sessionID)
+                let sent = try await client.send(
+                    .post, "/api/v1/chat/sessions/\(visitor.sessionID)/messages",
+                    json: ["clientId": "q\(index)", "body": "Question \(index)"], headers: visitor.headers)
+                let text = try #require(try sent.json()["id"] as? String)
+                let message = try #require(ChatMessage.ID(text))
+                try await stores.assistant.log(
+                    .init(
+                        organizationID: org.organization.id, sessionID: try #require(ChatSession.ID(visitor.sessionID)),
+                        replyTo: 1, question: "Question \(index)", outcome: "answer", messageID: message,
+                        createdAt: Date()))
+                if let rating {
+                    try await stores.assistant.recordFeedback(
+                        on: message, helpful: rating, comment: nil, in: org.organization.id)
+                }
+            }
+            func ids(_ query: String) async throws -> [String] {
+                let page = try await client.send(.get, "/api/v1/admin/chats?\(query)", headers: agent.headers).json()
+                return (page["data"] as? [[String: Any]])?.compactMap {
+                    ($0["session"] as? [String: Any])?["id"] as? String
+                } ?? []
+            }
+            #expect(try await ids("feedback=up") == [sessions[0]])
+            #expect(try await ids("feedback=down") == [sessions[1]])
+            #expect(try await ids("").count == 3)
+            let bad = try await client.send(.get, "/api/v1/admin/chats?feedback=meh", headers: agent.headers)
+            #expect(try bad.errorField() == "feedback")
+        }
+    }
 }

@@ -54,7 +54,6 @@ export function mount(container, params) {
   let chat = null;
   let loading = 0;
   const filters = { from: '', to: '', feedback: '', escalated: false };
-  let feedbackSessions = null; // sessionId -> Set('up'|'down'), from the assistant's log
   const offs = [];
 
   // MARK: Layout
@@ -118,21 +117,10 @@ export function mount(container, params) {
     const q = { ...f.query, limit: 50, cursor: cursorValue };
     if (filters.escalated) q.escalated = 'true';
     if (filters.from) q.from = filters.from;
+    if (filters.feedback) q.feedback = filters.feedback; // the server keeps conversations rated so
     // The API's `to` is exclusive (a day's start); the picker's day is meant inclusive.
     if (filters.to) q.to = fmt.isoDay(new Date(new Date(`${filters.to}T00:00:00`).getTime() + 86400000));
     return q;
-  }
-
-  async function loadFeedback() {
-    try {
-      const log = await api.get('/api/v1/admin/ai/interactions');
-      feedbackSessions = new Map();
-      for (const x of log.data || []) {
-        if (!x.feedback || !x.sessionId) continue;
-        if (!feedbackSessions.has(x.sessionId)) feedbackSessions.set(x.sessionId, new Set());
-        feedbackSessions.get(x.sessionId).add(x.feedback);
-      }
-    } catch { feedbackSessions = new Map(); }
   }
 
   async function loadList(append) {
@@ -146,11 +134,9 @@ export function mount(container, params) {
     }
     if (!append) { cursor = null; replace(listEl, h('li', {}, spinner())); }
     try {
-      if (filters.feedback) await loadFeedback();
       const page = await api.get(`/api/v1/admin/chats${qs(query(append ? cursor : null))}`);
       if (mine !== loading) return;
       let data = page.data || [];
-      if (filters.feedback) data = data.filter((r) => feedbackSessions.get(r.session.id)?.has(filters.feedback));
       rows = append ? rows.concat(data) : data;
       cursor = page.nextCursor;
       paintList();
