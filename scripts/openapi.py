@@ -349,7 +349,7 @@ schemas = {
         "aiResolved": {"type": "boolean"}, "firstResponseAt": {"type": ["string", "null"], "format": "date-time"}, "resolvedAt": {"type": ["string", "null"], "format": "date-time"},
         "closedAt": {"type": ["string", "null"], "format": "date-time"}, "allowedStatuses": {"type": "array", "items": {"type": "string"}},
         "sla": {"type": "object", "description": "Agents only", "properties": {"firstResponseDueAt": {"type": ["string", "null"]}, "resolutionDueAt": {"type": ["string", "null"]},
-            "firstResponse": {"type": "string", "enum": ["none", "ok", "warning", "breached", "met"]}, "resolution": {"type": "string", "enum": ["none", "ok", "warning", "breached", "met"]}, "paused": {"type": "boolean"}}},
+            "firstResponse": {"type": "string", "enum": ["none", "paused", "ok", "warning", "breached", "met"]}, "resolution": {"type": "string", "enum": ["none", "paused", "ok", "warning", "breached", "met"]}, "paused": {"type": "boolean"}}},
         "messages": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "seq": {"type": "integer"},
             "role": {"type": "string", "enum": ["customer", "agent", "ai", "system"]}, "authorAgentId": {"type": ["string", "null"]}, "body": {"type": "string"},
             "internal": {"type": "boolean"}, "createdAt": {"type": "string", "format": "date-time"}}}}}},

@@ -145,8 +145,10 @@ public struct SLAPolicy: Sendable, Hashable, Codable {
 
 /// Where a ticket stands against one SLA target.
 public enum SLAState: String, Sendable, Hashable, Codable, CaseIterable {
-    /// No target (no policy), or the clock is paused.
+    /// No target (no policy).
     case none
+    /// The clock is stopped while it is the customer's turn (`waiting_on_customer`).
+    case paused
     /// Running, with time to spare.
     case ok
     /// Running, and less than a fifth of the target is left.
@@ -180,7 +182,7 @@ public enum SLAClock {
         if let done { return done <= due ? .met : .breached }
         let reference = paused ?? now
         if reference > due { return .breached }
-        if paused != nil { return .none }
+        if paused != nil { return .paused }
         let left = calendar.businessMinutes(from: now, to: due)
         if let target, left < Double(target) / 5 { return .warning }
         return .ok

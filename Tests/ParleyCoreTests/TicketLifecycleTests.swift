@@ -207,7 +207,7 @@ import Testing
         #expect(
             SLAClock.state(
                 due: ticket.resolutionDueAt, done: nil, target: 480, now: Self.paris("2026-12-08T12:00:00"),
-                paused: ticket.slaPausedAt, calendar: Self.paris) == .none)
+                paused: ticket.slaPausedAt, calendar: Self.paris) == .paused)
         // Tuesday 11:10 the customer answers: 10 working hours were paused (Monday 9:10-17:00 is
         // 7 h 50, Tuesday 9:00-11:10 is 2 h 10), so the deadline moves from Monday 16:30 by 10
         // working hours: to Wednesday 10:30.
