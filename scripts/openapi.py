@@ -300,7 +300,7 @@ schemas = {
     "Session": {"type": "object", "required": ["id", "status", "lastSeq"], "properties": {
         "id": uuid, "status": {"type": "string", "enum": ["ai_active", "agent_active", "escalated", "closed"]}, "lastSeq": {"type": "integer"},
         "visitorReadSeq": {"type": "integer"}, "agentReadSeq": {"type": "integer"}, "siteId": uuid, "visitorId": uuid, "assignedAgentId": {"type": ["string", "null"]},
-        "lastMessagePreview": {"type": ["string", "null"]}, "lastMessageRole": {"type": ["string", "null"]}, "lastMessageAt": nts, "unread": {"type": "boolean"},
+        "lastMessagePreview": {"type": ["string", "null"]}, "lastMessageRole": {"type": ["string", "null"]}, "lastAuthorId": {"type": ["string", "null"]}, "lastMessageAt": nts, "unread": {"type": "boolean"},
         "createdAt": ts, "updatedAt": ts, "closedAt": nts, "archivedAt": nts}},
     "Message": {"type": "object", "required": ["id", "sessionId", "seq", "role", "body", "createdAt"], "properties": {
         "id": uuid, "sessionId": uuid, "seq": {"type": "integer"}, "role": {"type": "string", "enum": ["user", "ai", "agent", "system"]},

@@ -112,6 +112,7 @@ public enum ChatLifecycle {
             messages.append(message)
             session.lastMessagePreview = String(body.prefix(Self.previewLength))
             session.lastMessageRole = role
+            session.lastMessageAuthorID = agent
             session.lastMessageAt = now
         }
 
@@ -152,9 +153,12 @@ public enum ChatLifecycle {
 
         case .internalNote(let agent, let agentName, let body, let clientID):
             // The preview and the last-message fields stay the conversation's, not the note's.
-            let kept = (session.lastMessagePreview, session.lastMessageRole, session.lastMessageAt)
+            let kept = (
+                session.lastMessagePreview, session.lastMessageRole, session.lastMessageAt, session.lastMessageAuthorID
+            )
             append(.agent, body, agent: agent, clientID: clientID)
-            (session.lastMessagePreview, session.lastMessageRole, session.lastMessageAt) = kept
+            (session.lastMessagePreview, session.lastMessageRole, session.lastMessageAt, session.lastMessageAuthorID) =
+                kept
             messages[messages.count - 1].metadata = [ChatMessage.internalKey: "true", "authorName": agentName]
             session.agentReadSeq = session.lastSeq
 

@@ -20,6 +20,8 @@ public struct ChatSession: Sendable, Hashable, Codable {
     public var agentReadSeq: Int64
     public var lastMessagePreview: String?
     public var lastMessageRole: MessageRole?
+    /// The agent who wrote the last message, when an agent did (lists say "You: ").
+    public var lastMessageAuthorID: Agent.ID?
     public var lastMessageAt: Date?
     public var createdAt: Date
     public var updatedAt: Date

@@ -217,6 +217,8 @@ public struct SessionView: Codable, Sendable, Hashable {
     public var assignedAgentId: String?
     public var lastMessagePreview: String?
     public var lastMessageRole: String?
+    /// The agent who wrote the last message, when an agent did.
+    public var lastAuthorId: String?
     public var lastMessageAt: Date?
     public var unread: Bool?
     public var createdAt: Date
@@ -239,6 +241,7 @@ public struct SessionView: Codable, Sendable, Hashable {
             self.assignedAgentId = session.assignedAgentID?.description
             self.lastMessagePreview = session.lastMessagePreview
             self.lastMessageRole = session.lastMessageRole?.rawValue
+            self.lastAuthorId = session.lastMessageAuthorID?.description
             self.lastMessageAt = session.lastMessageAt
             self.unread = session.isUnreadForAgents
             self.archivedAt = session.archivedAt

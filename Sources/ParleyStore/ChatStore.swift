@@ -434,7 +434,7 @@ public struct ChatStore: Sendable {
             let site = Site.ID(try row.string("site_id")), let visitor = Visitor.ID(try row.string("visitor_id")),
             let status = ChatStatus(rawValue: try row.string("status"))
         else { throw CorruptRowError(description: "chat session row") }
-        return ChatSession(
+        var session = ChatSession(
             id: id, organizationID: org, siteID: site, visitorID: visitor, status: status,
             assignedAgentID: try row.optionalString("assigned_agent_id").flatMap(Agent.ID.init),
             lastSeq: try row.int64("last_seq"), lastVisitorSeq: try row.int64("last_visitor_seq"),
@@ -444,6 +444,8 @@ public struct ChatStore: Sendable {
             lastMessageAt: try row.optionalDate("last_message_at"), createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"), closedAt: try row.optionalDate("closed_at"),
             archivedAt: try row.optionalDate("archived_at"))
+        session.lastMessageAuthorID = try row.optionalString("last_message_agent_id").flatMap(Agent.ID.init)
+        return session
     }
 
     static func decodeMessage(_ row: any SQLRow) throws -> ChatMessage {

@@ -266,7 +266,7 @@ public final class ChatWriter: Service, Sendable {
             var query: SQLQueryString = """
                 INSERT INTO chat_sessions (id, organization_id, site_id, visitor_id, status, assigned_agent_id, last_seq,
                     last_visitor_seq, visitor_read_seq, agent_read_seq, last_message_preview, last_message_role,
-                    last_message_at, activity_at, created_at, updated_at, closed_at, archived_at) VALUES
+                    last_message_agent_id, last_message_at, activity_at, created_at, updated_at, closed_at, archived_at) VALUES
                 """
             for (index, session) in chunk.enumerated() {
                 query =
@@ -274,7 +274,8 @@ public final class ChatWriter: Service, Sendable {
                         (\(bind: session.id.description), \(bind: session.organizationID.description), \(bind: session.siteID.description),
                         \(bind: session.visitorID.description), \(bind: session.status.rawValue), \(bind: session.assignedAgentID?.description),
                         \(bind: session.lastSeq), \(bind: session.lastVisitorSeq), \(bind: session.visitorReadSeq), \(bind: session.agentReadSeq),
-                        \(bind: session.lastMessagePreview), \(bind: session.lastMessageRole?.rawValue), \(bind: session.lastMessageAt?.millis),
+                        \(bind: session.lastMessagePreview), \(bind: session.lastMessageRole?.rawValue),
+                        \(bind: session.lastMessageAuthorID?.description), \(bind: session.lastMessageAt?.millis),
                         \(bind: (session.lastMessageAt ?? session.createdAt).millis), \(bind: session.createdAt.millis),
                         \(bind: session.updatedAt.millis), \(bind: session.closedAt?.millis), \(bind: session.archivedAt?.millis))
                         """
@@ -285,6 +286,7 @@ public final class ChatWriter: Service, Sendable {
                         last_seq = excluded.last_seq, last_visitor_seq = excluded.last_visitor_seq,
                         visitor_read_seq = excluded.visitor_read_seq, agent_read_seq = excluded.agent_read_seq,
                         last_message_preview = excluded.last_message_preview, last_message_role = excluded.last_message_role,
+                        last_message_agent_id = excluded.last_message_agent_id,
                         last_message_at = excluded.last_message_at, activity_at = excluded.activity_at,
                         updated_at = excluded.updated_at, closed_at = excluded.closed_at, archived_at = excluded.archived_at
                     """

@@ -522,5 +522,8 @@ public enum Migrator {
         Migration(number: 12, name: "agents' preferences") { _ in
             ["ALTER TABLE agents ADD COLUMN preferences TEXT"]
         },
+        Migration(number: 13, name: "who wrote a conversation's last message") { _ in
+            ["ALTER TABLE chat_sessions ADD COLUMN last_message_agent_id TEXT"]
+        },
     ]
 }

@@ -39,6 +39,10 @@ import Testing
                     headers: agent.headers)
                 let replied = try #require(try reply.json()["message"] as? [String: Any])
                 #expect((replied["metadata"] as? [String: String])?["authorName"] == org.owner.name)
+                // The lists know who wrote last (the agent's reply, not the note before it).
+                let session = try #require(try reply.json()["session"] as? [String: Any])
+                #expect(session["lastAuthorId"] as? String == org.owner.id.description)
+                #expect(session["lastMessagePreview"] as? String == "Looking now")
                 let live = await socket.collect(type: "event", name: "message.created", for: .milliseconds(500))
                 let bodies = live.compactMap { ($0["data"] as? [String: Any])?["body"] as? String }
                 #expect(bodies.contains("Looking now"))

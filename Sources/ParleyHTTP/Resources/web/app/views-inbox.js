@@ -288,7 +288,7 @@ export function mount(container, params) {
         const i = rows.findIndex((r) => r.session.id === d.id);
         if (i < 0) { if (inFolder(folder, d)) reload(); return; }
         // The event is the whole state (null fields left out): replace, keeping what only we know.
-        const merged = { ...d, lastAuthorId: rows[i].session.lastAuthorId };
+        const merged = { ...d, lastAuthorId: d.lastAuthorId ?? rows[i].session.lastAuthorId };
         if (d.id === chatId) merged.unread = false;
         if (!inFolder(folder, merged)) rows.splice(i, 1);
         else rows[i] = { ...rows[i], session: merged };
@@ -321,7 +321,7 @@ export function mount(container, params) {
   function onSession(s) {
     const i = rows.findIndex((r) => r.session.id === s.id);
     if (i < 0) return;
-    const merged = { ...s, lastAuthorId: rows[i].session.lastAuthorId, unread: false };
+    const merged = { ...s, lastAuthorId: s.lastAuthorId ?? rows[i].session.lastAuthorId, unread: false };
     if (!inFolder(folder, merged)) rows.splice(i, 1);
     else rows[i] = { ...rows[i], session: merged };
     paintList();
