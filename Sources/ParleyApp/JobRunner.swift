@@ -49,7 +49,9 @@ struct JobRunner: Service {
     func runDueJobs() async -> Int {
         let claimed: [Job]
         do {
-            claimed = try await self.jobs.claim(limit: 10, worker: self.worker)
+            // One at a time: a job (an email, two model calls) may take longer than the others'
+            // leases would last, and another instance would claim them again.
+            claimed = try await self.jobs.claim(limit: 1, worker: self.worker)
         } catch {
             if !Task.isCancelled { self.logger.warning("Could not claim jobs", metadata: ["parley.error": "\(error)"]) }
             return 0
@@ -231,8 +233,17 @@ enum TicketAssist {
             TicketDraft.mayAutoResolve(
                 stored, threshold: settings.autoResolveThreshold, ticket: ticket, agentHasReplied: agentHasReplied)
         {
-            let change = try await stores.tickets.apply(
-                .aiResolve, to: id, in: organization, message: .init(role: .ai, body: stored.body), by: .assistant)
+            // Only if nobody stepped in while the model was thinking: same thread, nobody assigned.
+            let basedOn = stored.basedOnSeq
+            let change: TicketStore.Change
+            do {
+                change = try await stores.tickets.apply(
+                    .aiResolve, to: id, in: organization, message: .init(role: .ai, body: stored.body), by: .assistant,
+                    onlyIf: { $0.lastSeq == basedOn && $0.assigneeID == nil && [.open, .pending].contains($0.status) })
+            } catch is TicketStore.TicketChangedError {
+                bus.publish([.ticketUpdated(try await stores.tickets.ticket(id, in: organization))])
+                return
+            }
             _ = try await stores.drafts.decide(
                 stored.id, as: .autoSent, sentBody: stored.body, by: nil, in: organization)
             await bus.publish(change)

@@ -177,8 +177,9 @@ struct AttachmentController: Sendable {
     func serve(_ attachment: Attachment) async throws -> Response {
         let data = try await self.storage.get(attachment.storageKey)
         let disposition = AttachmentPolicy.isSafeInline(attachment.contentType) ? "inline" : "attachment"
-        let encodedName =
-            attachment.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
+        // RFC 5987: only ASCII letters and digits stay as they are; everything else is %-encoded.
+        let plain = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        let encodedName = attachment.name.addingPercentEncoding(withAllowedCharacters: plain) ?? "file"
         return Response(
             status: .ok,
             headers: [

@@ -92,12 +92,19 @@ struct TicketDraftController: Sendable {
         let input = try await request.decodeJSON(as: AcceptRequest.self, context: context)
         let body = try Validate.messageBody(input.body ?? draft.body)
         let edited = body != draft.body
-        let change = try await self.tickets.apply(
-            .agentReply(agent.id), to: ticketID, in: context.organizationID,
-            message: .init(role: .agent, body: body, isInternal: false, author: agent.id), by: .agent(agent.id))
+        // Decided first, so a double click or two agents send it once; put back if the reply fails.
         let decided = try await self.drafts.decide(
             draft.id, as: edited ? .edited : .accepted, sentBody: edited ? body : nil, by: agent.id,
             in: context.organizationID)
+        let change: TicketStore.Change
+        do {
+            change = try await self.tickets.apply(
+                .agentReply(agent.id), to: ticketID, in: context.organizationID,
+                message: .init(role: .agent, body: body, isInternal: false, author: agent.id), by: .agent(agent.id))
+        } catch {
+            try? await self.drafts.reopen(draft.id, in: context.organizationID)
+            throw error
+        }
         await self.bus.publish(change)
         return Decided(draft: DraftView(decided), ticket: TicketView(change.ticket, forAgents: true))
     }

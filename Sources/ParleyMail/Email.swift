@@ -56,7 +56,6 @@ public struct Email: Sendable, Hashable {
             "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8",
             "Content-Transfer-Encoding: base64",
-            "Auto-Submitted: auto-replied",
         ]
         if let replyTo { headers.append("Reply-To: \(replyTo.header)") }
         if let inReplyTo {

@@ -38,7 +38,7 @@ public struct SMTPConfiguration: Sendable, Hashable {
         else { throw SMTPError.badConfiguration("must look like smtp://user:pass@host:port or smtps://…") }
         self.init(
             host: host, port: url.port ?? (scheme == "smtps" ? 465 : 25), implicitTLS: scheme == "smtps",
-            username: url.user?.removingPercentEncoding, password: url.password?.removingPercentEncoding, from: from)
+            username: url.user, password: url.password, from: from)
     }
 }
 
@@ -84,8 +84,11 @@ public struct SMTPClient: Sendable {
             .connect(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
+                        // SNI takes a name, never an address.
+                        let isAddress = configuration.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
                         try channel.pipeline.syncOperations.addHandler(
-                            try NIOSSLClientHandler(context: tls, serverHostname: configuration.host))
+                            try NIOSSLClientHandler(
+                                context: tls, serverHostname: isAddress ? nil : configuration.host))
                     }
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
@@ -114,7 +117,9 @@ public struct SMTPClient: Sendable {
 
         mutating func converse(_ email: Email, configuration: SMTPConfiguration) async throws {
             try await self.expect("greeting", 220)
-            try await self.command("EHLO parley", 250)
+            // A fully qualified name: the sender's domain (strict servers refuse a bare word).
+            let domain = configuration.from.split(separator: "@").last.map(String.init) ?? "localhost"
+            try await self.command("EHLO \(Email.clean(domain))", 250)
             if let username = configuration.username {
                 let credentials = Data("\u{0}\(username)\u{0}\(configuration.password ?? "")".utf8)
                     .base64EncodedString()

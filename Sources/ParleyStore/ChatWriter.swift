@@ -19,6 +19,15 @@ public final class ChatWriter: Service, Sendable {
         case visitor(Visitor.ID)
         case team
         case system
+
+        /// Whether `message` is this actor's own (a resend of it gives it back).
+        func wrote(_ message: ChatMessage) -> Bool {
+            switch self {
+            case .visitor: message.role == .user
+            case .team: message.role == .agent
+            case .system: message.role == .ai || message.role == .system
+            }
+        }
     }
 
     /// One command for one conversation.
@@ -188,6 +197,12 @@ public final class ChatWriter: Service, Sendable {
                 continue
             }
             if let clientID = request.command.clientID, let earlier = stored["\(session.id)|\(clientID)"] {
+                // A resend gives back the sender's own message; anyone else's (a note!) is never shown.
+                guard request.actor.wrote(earlier) else {
+                    results.append(
+                        .failure(DomainError.conflict("This clientId is already used in this conversation.")))
+                    continue
+                }
                 results.append(
                     .success(ChatOutcome(session: session, messages: [], sessionChanged: false, duplicateOf: earlier)))
                 continue

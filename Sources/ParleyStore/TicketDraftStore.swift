@@ -76,14 +76,30 @@ public struct TicketDraftStore: Sendable {
             draft.sentBody = sentBody
             draft.decidedBy = agent
             draft.decidedAt = now
-            try await db.raw(
+            // Only a draft still pending changes (two agents accepting at once: one wins).
+            let changed = try await db.raw(
                 """
                 UPDATE ticket_drafts SET status = \(bind: status.rawValue), sent_body = \(bind: sentBody),
                     decided_by = \(bind: agent?.description), decided_at = \(bind: now.millis)
-                WHERE id = \(bind: id.description)
+                WHERE id = \(bind: id.description) AND status = \(bind: TicketDraft.Status.pending.rawValue)
+                RETURNING id
+                """
+            ).all()
+            guard !changed.isEmpty else { throw DomainError.conflict("This draft was just decided by someone else.") }
+            return draft
+        }
+    }
+
+    /// Puts a decided draft back to pending (its reply could not be sent).
+    public func reopen(_ id: TicketDraft.ID, in organizationID: Organization.ID) async throws {
+        try await self.engine.transaction { db in
+            try await db.raw(
+                """
+                UPDATE ticket_drafts SET status = \(bind: TicketDraft.Status.pending.rawValue), sent_body = NULL,
+                    decided_by = NULL, decided_at = NULL
+                WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)
                 """
             ).run()
-            return draft
         }
     }
 

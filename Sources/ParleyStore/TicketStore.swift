@@ -253,9 +253,13 @@ public struct TicketStore: Sendable {
 
     /// Applies `event` to the ticket (the core decides; 409 for what it forbids), with `message`
     /// appended at the next seq, in one transaction. `visitor` limits it to that requester's ticket.
+    /// `onlyIf` is checked on the locked row first: when it says the ticket moved on, nothing
+    /// changes and `TicketChangedError` is thrown (the assistant's answer, decided on an older
+    /// state, must not land after a person stepped in).
     public func apply(
         _ event: TicketEvent, to id: Ticket.ID, in organizationID: Organization.ID, message: NewMessage? = nil,
-        visitor: Visitor.ID? = nil, by actor: TicketActor = .system
+        visitor: Visitor.ID? = nil, by actor: TicketActor = .system,
+        onlyIf precondition: (@Sendable (Ticket) -> Bool)? = nil
     ) async throws -> Change {
         let body = try message.map { try Validate.messageBody($0.body) }
         if case .rate(let stars, let comment) = event {
@@ -268,6 +272,7 @@ public struct TicketStore: Sendable {
         return try await self.engine.transaction { db in
             let before = try await Self.lockedTicket(id, in: organizationID, db: db)
             if let visitor, before.visitorID != visitor { throw DomainError.notFound(entity: "ticket") }
+            if let precondition, !precondition(before) { throw TicketChangedError() }
             let calendar = try await Self.calendar(organizationID, db: db)
             var ticket = try TicketLifecycle.apply(event, to: before, now: now, calendar: calendar)
             var stored: TicketMessage?
@@ -346,6 +351,9 @@ public struct TicketStore: Sendable {
         public var organization: String
         public var reason: Reason
     }
+
+    /// A change refused because the ticket is no longer as the caller saw it.
+    public struct TicketChangedError: Error, Sendable {}
 
     /// An answer to email to the customer (the outbox's job).
     public struct ReplyMail: Codable, Sendable {

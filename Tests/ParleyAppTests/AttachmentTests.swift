@@ -101,7 +101,8 @@ import Testing
             let visitor = try await client.startConversation(siteKey: org.site.publicKey)
             let agent = try await client.signIn(org.owner.email)
             let upload = try await client.execute(
-                uri: "/api/v1/admin/chats/\(visitor.sessionID)/attachments?name=invoice.pdf&caption=Your%20invoice",
+                uri:
+                    "/api/v1/admin/chats/\(visitor.sessionID)/attachments?name=f%C3%A4ktura.pdf&caption=Your%20invoice",
                 method: .post, headers: agent.headers, body: ByteBuffer(bytes: Self.pdf))
             #expect(upload.status == .created, "\(upload.text)")
             let message = try #require(try upload.json()["message"] as? [String: Any])
@@ -111,7 +112,7 @@ import Testing
             let file = try await client.send(.get, url, headers: visitor.headers)
             #expect(file.status == .ok)
             #expect(file.headers[.contentType] == "application/pdf")
-            #expect(file.headers[.contentDisposition] == "attachment; filename*=UTF-8''invoice%2Epdf")
+            #expect(file.headers[.contentDisposition] == "attachment; filename*=UTF-8''f%C3%A4ktura%2Epdf")
             #expect(file.headers[HTTPField.Name("Content-Security-Policy")!] == "default-src 'none'; sandbox")
         }
     }

@@ -48,6 +48,15 @@ import Testing
                 #expect(bodies.contains("Looking now"))
                 #expect(!bodies.contains { $0.contains("NOTE") })
             }
+            // Not by guessing the note's clientId either: a resend only ever gives back one's own.
+            _ = try await client.send(
+                .post, "/api/v1/admin/chats/\(visitor.sessionID)/reply",
+                json: ["body": "NOTE 2: secret", "internal": true, "clientId": "note-1"], headers: agent.headers)
+            let guessed = try await client.send(
+                .post, "/api/v1/chat/sessions/\(visitor.sessionID)/messages",
+                json: ["clientId": "note-1", "body": "x"], headers: visitor.headers)
+            #expect(guessed.status == .conflict)
+            #expect(!guessed.text.contains("NOTE"))
             // Not in the history, not in a replay, not in the ticket's transcript.
             let history = try await client.send(
                 .get, "/api/v1/chat/sessions/\(visitor.sessionID)/messages?after=0", headers: visitor.headers

@@ -72,6 +72,9 @@ import Testing
         #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "http://x", from: "a@b.c") }
         #expect((try? SMTPConfiguration(url: "smtps://u:p%40ss@mail.example.com", from: "a@b.c"))?.port == 465)
         #expect((try? SMTPConfiguration(url: "smtps://u:p%40ss@mail.example.com", from: "a@b.c"))?.password == "p@ss")
+        // Decoded once: a literal % in a password survives.
+        #expect((try? SMTPConfiguration(url: "smtp://u:100%25@mail.example.com", from: "a@b.c"))?.password == "100%")
+        #expect(!email.rendered().contains("Auto-Submitted"))
     }
 
     @Test(arguments: TestDatabase.all)

@@ -116,9 +116,16 @@ import Testing
                 #expect(fresh.status == .created)
                 #expect(!server.lastBody.contains("SECRET-NOTE-42"))
                 let freshID = try #require(try fresh.json()["id"] as? String)
-                let accepted = try await client.send(
+                // A double click: two accepts at once send one reply; the other is a 409.
+                async let one = client.send(
                     .post, "/api/v1/admin/tickets/\(id)/drafts/\(freshID)/accept",
                     json: ["body": "Yes: a full refund within 30 days. I've started it."], headers: agent.headers)
+                async let other = client.send(
+                    .post, "/api/v1/admin/tickets/\(id)/drafts/\(freshID)/accept",
+                    json: ["body": "Yes: a full refund within 30 days. I've started it."], headers: agent.headers)
+                let both = try await [one, other]
+                #expect(Set(both.map(\.status.code)) == [200, 409])
+                let accepted = try #require(both.first { $0.status == .ok })
                 #expect(accepted.status == .ok, "\(accepted.text)")
                 #expect((try accepted.json()["draft"] as? [String: Any])?["status"] as? String == "edited")
                 #expect(
