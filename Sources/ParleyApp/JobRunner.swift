@@ -235,18 +235,21 @@ enum TicketAssist {
         {
             // Only if nobody stepped in while the model was thinking: same thread, nobody assigned.
             let basedOn = stored.basedOnSeq
-            let change: TicketStore.Change
             do {
-                change = try await stores.tickets.apply(
-                    .aiResolve, to: id, in: organization, message: .init(role: .ai, body: stored.body), by: .assistant,
-                    onlyIf: { $0.lastSeq == basedOn && $0.assigneeID == nil && [.open, .pending].contains($0.status) })
+                let body = stored.body
+                try await bus.publishing {
+                    try await stores.tickets.apply(
+                        .aiResolve, to: id, in: organization, message: .init(role: .ai, body: body), by: .assistant,
+                        onlyIf: {
+                            $0.lastSeq == basedOn && $0.assigneeID == nil && [.open, .pending].contains($0.status)
+                        })
+                }
             } catch is TicketStore.TicketChangedError {
                 bus.publish([.ticketUpdated(try await stores.tickets.ticket(id, in: organization))])
                 return
             }
             _ = try await stores.drafts.decide(
                 stored.id, as: .autoSent, sentBody: stored.body, by: nil, in: organization)
-            await bus.publish(change)
             logger.info(
                 "The assistant resolved a ticket",
                 metadata: ["parley.ticket.id": "\(id)", "parley.ai.confidence": "\(stored.confidence)"])

@@ -48,10 +48,12 @@ struct InboundEmailController: Sendable {
             let ticket = try await self.tickets.ticket(reference: reference, requester: from, in: organization)
         {
             do {
-                let change = try await self.tickets.apply(
-                    .customerReply, to: ticket.id, in: organization,
-                    message: .init(role: .customer, body: String(text.prefix(10_000))), by: .customer)
-                await self.bus.publish(change)
+                let tickets = self.tickets
+                try await self.bus.publishing {
+                    try await tickets.apply(
+                        .customerReply, to: ticket.id, in: organization,
+                        message: .init(role: .customer, body: String(text.prefix(10_000))), by: .customer)
+                }
                 return EditedResponse(
                     status: .ok, response: InboundResponse(outcome: "reply", ticketId: ticket.id.description))
             } catch is TicketTransitionError {

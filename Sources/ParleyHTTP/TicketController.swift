@@ -95,10 +95,6 @@ public struct TicketController: Sendable {
         self.bus = bus
     }
 
-    /// Pushes a committed change: its message and the ticket's new state on `support:<ticketId>`
-    /// (the state on `inbox:` too), and the notifications it made.
-    static func push(_ change: TicketStore.Change, bus: any EventBus) async { await bus.publish(change) }
-
     /// A new ticket: `ticket.created` on the inbox, and its first message on its channel.
     static func pushCreated(_ ticket: Ticket, messages: [TicketMessage], bus: any EventBus) async {
         bus.publish(
@@ -262,13 +258,13 @@ public struct TicketController: Sendable {
             }
             event = .agentReply(author)
         }
-        let change = try await self.tickets.apply(
-            event, to: id, in: context.organizationID,
-            message: .init(
-                role: .agent, body: input.body, isInternal: isInternal, author: author,
-                attachments: try Self.attachmentIDs(input.attachments)),
-            by: Self.actor(context))
-        await Self.push(change, bus: self.bus)
+        let message = TicketStore.NewMessage(
+            role: .agent, body: input.body, isInternal: isInternal, author: author,
+            attachments: try Self.attachmentIDs(input.attachments))
+        let (organization, actor, tickets) = (context.organizationID, Self.actor(context), self.tickets)
+        try await self.bus.publishing {
+            try await tickets.apply(event, to: id, in: organization, message: message, by: actor)
+        }
         return EditedResponse(status: .created, response: try await self.response(id, context))
     }
 
@@ -277,9 +273,8 @@ public struct TicketController: Sendable {
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: AssignRequest.self, context: context)
         let agent = try await self.agent(input.agentId, context)
-        let change = try await self.tickets.apply(
-            .assign(agent), to: id, in: context.organizationID, by: Self.actor(context))
-        await Self.push(change, bus: self.bus)
+        let (organization, actor, tickets) = (context.organizationID, Self.actor(context), self.tickets)
+        try await self.bus.publishing { try await tickets.apply(.assign(agent), to: id, in: organization, by: actor) }
         return try await self.response(id, context)
     }
 
@@ -287,9 +282,11 @@ public struct TicketController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: StatusRequest.self, context: context)
-        let change = try await self.tickets.apply(
-            .changeStatus(try Self.status(input.status)), to: id, in: context.organizationID, by: Self.actor(context))
-        await Self.push(change, bus: self.bus)
+        let status = try Self.status(input.status)
+        let (organization, actor, tickets) = (context.organizationID, Self.actor(context), self.tickets)
+        try await self.bus.publishing {
+            try await tickets.apply(.changeStatus(status), to: id, in: organization, by: actor)
+        }
         return try await self.response(id, context)
     }
 
@@ -333,15 +330,17 @@ public struct TicketController: Sendable {
         switch input.action {
         case "status":
             let status = try Self.status(input.status ?? "")
-            work = {
-                await Self.push(
-                    try await self.tickets.apply(.changeStatus(status), to: $0, in: organization, by: actor), bus: bus)
+            work = { id in
+                try await bus.publishing {
+                    try await self.tickets.apply(.changeStatus(status), to: id, in: organization, by: actor)
+                }
             }
         case "assign":
             let agent = try await self.agent(input.agentId, context)
-            work = {
-                await Self.push(
-                    try await self.tickets.apply(.assign(agent), to: $0, in: organization, by: actor), bus: bus)
+            work = { id in
+                try await bus.publishing {
+                    try await self.tickets.apply(.assign(agent), to: id, in: organization, by: actor)
+                }
             }
         case "priority":
             let priority = try Self.priority(input.priority ?? "")
@@ -590,9 +589,11 @@ public struct CustomerTicketController: Sendable {
     {
         let visitor = try await self.identified(context)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
-        let change = try await self.tickets.apply(
-            event, to: id, in: context.visitor.organization, message: message, visitor: visitor.id, by: .customer)
-        await TicketController.push(change, bus: self.bus)
+        let (organization, tickets) = (context.visitor.organization, self.tickets)
+        let change = try await self.bus.publishing {
+            try await tickets.apply(
+                event, to: id, in: organization, message: message, visitor: visitor.id, by: .customer)
+        }
         let messages = try await self.tickets.messages(of: id, in: context.visitor.organization, includeInternal: false)
         return TicketResponse(change.ticket, messages: messages, forAgents: false)
     }

@@ -97,15 +97,17 @@ struct TicketDraftController: Sendable {
             draft.id, as: edited ? .edited : .accepted, sentBody: edited ? body : nil, by: agent.id,
             in: context.organizationID)
         let change: TicketStore.Change
+        let (organization, tickets) = (context.organizationID, self.tickets)
         do {
-            change = try await self.tickets.apply(
-                .agentReply(agent.id), to: ticketID, in: context.organizationID,
-                message: .init(role: .agent, body: body, isInternal: false, author: agent.id), by: .agent(agent.id))
+            change = try await self.bus.publishing {
+                try await tickets.apply(
+                    .agentReply(agent.id), to: ticketID, in: organization,
+                    message: .init(role: .agent, body: body, isInternal: false, author: agent.id), by: .agent(agent.id))
+            }
         } catch {
             try? await self.drafts.reopen(draft.id, in: context.organizationID)
             throw error
         }
-        await self.bus.publish(change)
         return Decided(draft: DraftView(decided), ticket: TicketView(change.ticket, forAgents: true))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Logging
 public import ParleyCore
 public import ParleyStore
@@ -65,6 +66,16 @@ public final class PostgresEventBus: EventBus {
 
     /// Tickets' changes waiting to be sent to the other instances, in order.
     private let outgoingTickets = WorkQueue<TicketNotice>()
+    /// Per ticket, the last message seq this instance delivered: a notice that overtook an
+    /// earlier one (from another instance) loads the messages in between too, in order.
+    private let deliveredTicketSeqs = Mutex<[Ticket.ID: Int64]>([:])
+
+    private func delivered(_ ticket: Ticket.ID, through seq: Int64) {
+        self.deliveredTicketSeqs.withLock { seqs in
+            if seqs.count > 10_000 { seqs.removeAll() }
+            seqs[ticket] = max(seqs[ticket] ?? 0, seq)
+        }
+    }
 
     public func publish(_ events: [DomainEvent]) {
         self.hub.deliver(events)
@@ -73,6 +84,7 @@ public final class PostgresEventBus: EventBus {
         for event in events {
             switch event {
             case .ticketMessageCreated(let message, _):
+                self.delivered(message.ticketID, through: message.seq)
                 notices.append(
                     TicketNotice(
                         origin: self.origin, ticket: message.ticketID.description,
@@ -114,9 +126,14 @@ public final class PostgresEventBus: EventBus {
         let ticket = try await self.tickets.ticket(id, in: organization)
         var events: [DomainEvent] = []
         if let first = notice.seqs.min(), let last = notice.seqs.max() {
-            let messages = try await self.tickets.messages(
-                of: id, in: organization, includeInternal: true, after: first - 1, limit: Int(last - first) + 1)
-            events += messages.map { DomainEvent.ticketMessageCreated($0, requester: ticket.visitorID) }
+            let known = self.deliveredTicketSeqs.withLock { $0[id] }
+            let after = known ?? (first - 1)
+            if last > after {
+                let messages = try await self.tickets.messages(
+                    of: id, in: organization, includeInternal: true, after: after, limit: Int(last - after))
+                events += messages.map { DomainEvent.ticketMessageCreated($0, requester: ticket.visitorID) }
+                self.delivered(id, through: last)
+            }
         }
         events.append(.ticketUpdated(ticket))
         self.hub.deliver(events)
@@ -252,5 +269,27 @@ extension EventBus {
         events.append(.ticketUpdated(change.ticket))
         self.publish(events)
         for notification in change.notifications { await self.publish(.notified(notification), from: nil) }
+    }
+}
+
+/// Ticket changes are published in the order they commit: a ticket's messages carry gap-free
+/// seqs and subscribers drop a message older than the last one they got, so two changes racing
+/// (a customer's reply and an agent's) must not be published the other way round.
+enum TicketOrder {
+    static let lock = AsyncLock()
+}
+
+extension EventBus {
+    /// Runs `change` (a ticket store call) and publishes what it committed, one change at a time
+    /// in this process; returns the change.
+    @discardableResult
+    public func publishing(_ change: @Sendable () async throws -> TicketStore.Change) async throws
+        -> TicketStore.Change
+    {
+        try await TicketOrder.lock.withLock {
+            let committed = try await change()
+            await self.publish(committed)
+            return committed
+        }
     }
 }

@@ -1,10 +1,12 @@
 /// A first-come, first-served async mutex: SQLite has one writer, and transactions on it must not
 /// interleave.
-actor AsyncLock {
+public actor AsyncLock {
     private var isLocked = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func lock() async {
+    public init() {}
+
+    public func lock() async {
         if !self.isLocked {
             self.isLocked = true
             return
@@ -12,7 +14,7 @@ actor AsyncLock {
         await withCheckedContinuation { self.waiters.append($0) }
     }
 
-    func unlock() {
+    public func unlock() {
         if self.waiters.isEmpty {
             self.isLocked = false
         } else {
@@ -20,7 +22,7 @@ actor AsyncLock {
         }
     }
 
-    func withLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    public func withLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         await self.lock()
         do {
             let value = try await body()

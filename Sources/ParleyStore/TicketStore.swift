@@ -249,6 +249,15 @@ public struct TicketStore: Sendable {
         public var message: TicketMessage?
         /// Notifications the change made (stored with it), for the caller to push.
         public var notifications: [AgentNotification] = []
+
+        public init(
+            before: Ticket, ticket: Ticket, message: TicketMessage?, notifications: [AgentNotification] = []
+        ) {
+            self.before = before
+            self.ticket = ticket
+            self.message = message
+            self.notifications = notifications
+        }
     }
 
     /// Applies `event` to the ticket (the core decides; 409 for what it forbids), with `message`

@@ -1,4 +1,6 @@
 import Foundation
+import ParleyRealtime
+import Synchronization
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -166,5 +168,84 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test(arguments: TestDatabase.all)
+    func repliesRacingEachOtherAllArriveInOrder(database: TestDatabase) async throws {
+        try await withTestApp(database, setup: .live) { client, stores in
+            let org = try await stores.makeOrganization()
+            let agent = try await client.signIn(org.owner.email)
+            let customer = try await TicketControllerTests.customer(client, org)
+            let created = try await client.send(
+                .post, "/api/v1/tickets", json: ["subject": "Race", "body": "Start."], headers: customer.headers)
+            let id = try #require(try created.json()["id"] as? String)
+            try await withTestSocket(client.realtimeURL(), headers: agent.headers) { socket in
+                try socket.send(["type": "subscribe", "channel": "support:\(id)"])
+                _ = try await socket.next(where: Self.isType("subscribed"))
+                // Twenty replies at once, from both sides: each commits with the next seq, and a
+                // subscriber drops a message older than the last it got, so they must be
+                // published in commit order.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<20 {
+                        group.addTask {
+                            if index % 2 == 0 {
+                                _ = try await client.send(
+                                    .post, "/api/v1/tickets/\(id)/reply", json: ["body": "customer \(index)"],
+                                    headers: customer.headers)
+                            } else {
+                                _ = try await client.send(
+                                    .post, "/api/v1/admin/tickets/\(id)/reply", json: ["body": "agent \(index)"],
+                                    headers: agent.headers)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let frames = await socket.collect(type: "event", name: "message.created", for: .milliseconds(800))
+                #expect(frames.compactMap { $0["seq"] as? Int } == Array(2...21))
+            }
+        }
+    }
+
+    /// Records what is published, in order.
+    final class RecordingBus: EventBus {
+        let seqs = Mutex<[Int64]>([])
+        func publish(_ events: [DomainEvent]) {
+            for case .ticketMessageCreated(let message, _) in events { self.seqs.withLock { $0.append(message.seq) } }
+        }
+        func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async {}
+        func run() async throws {}
+    }
+
+    @Test func changesArePublishedInTheOrderTheyCommitEvenWhenTheFirstIsSlowToReturn() async throws {
+        let bus = RecordingBus()
+        let ticket = Ticket(
+            id: .init(), organizationID: .init(), visitorID: nil, requesterEmail: "a@b.c", requesterName: nil,
+            subject: "s", status: .open, priority: .medium, source: .form, chatSessionID: nil, lastSeq: 1,
+            createdAt: Date(), updatedAt: Date())
+        @Sendable func change(_ seq: Int64) -> TicketStore.Change {
+            TicketStore.Change(
+                before: ticket, ticket: ticket,
+                message: TicketMessage(
+                    id: .init(), ticketID: ticket.id, organizationID: ticket.organizationID, seq: seq, role: .agent,
+                    authorAgentID: nil, body: "\(seq)", isInternal: false, createdAt: Date()))
+        }
+        let committed = Mutex<[Int64]>([])
+        // Seq 2 commits first but its handler is slow to return; seq 3 commits after it.
+        async let first: Void = {
+            try await bus.publishing {
+                committed.withLock { $0.append(2) }
+                try await Task.sleep(for: .milliseconds(100))
+                return change(2)
+            }
+        }()
+        try await Task.sleep(for: .milliseconds(20))
+        try await bus.publishing {
+            committed.withLock { $0.append(3) }
+            return change(3)
+        }
+        try await first
+        #expect(committed.withLock { $0 } == [2, 3])
+        #expect(bus.seqs.withLock { $0 } == [2, 3])
     }
 }
