@@ -88,7 +88,20 @@ public struct Email: Sendable, Hashable {
                 + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 + "\""
         }
-        return "=?UTF-8?B?\(Data(value.utf8).base64EncodedString())?="
+        // RFC 2047: encoded words of at most 75 characters (39 bytes of text each, never splitting
+        // a character), folded onto lines of their own.
+        var words: [String] = []
+        var chunk = Data()
+        for character in value {
+            let bytes = Data(String(character).utf8)
+            if chunk.count + bytes.count > 39 {
+                words.append("=?UTF-8?B?\(chunk.base64EncodedString())?=")
+                chunk = Data()
+            }
+            chunk.append(bytes)
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?\(chunk.base64EncodedString())?=") }
+        return words.joined(separator: "\r\n ")
     }
 
     static func rfc5322Date(_ date: Date) -> String {

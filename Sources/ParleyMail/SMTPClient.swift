@@ -36,6 +36,12 @@ public struct SMTPConfiguration: Sendable, Hashable {
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(),
             scheme == "smtp" || scheme == "smtps", let host = url.host, !host.isEmpty
         else { throw SMTPError.badConfiguration("must look like smtp://user:pass@host:port or smtps://…") }
+        // No STARTTLS yet: a password goes only over TLS (smtps://) or to this machine.
+        let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased())
+        if url.user != nil, scheme == "smtp", !loopback {
+            throw SMTPError.badConfiguration(
+                "a password is sent only over TLS: use smtps:// (port 465), or smtp:// to a relay on this machine")
+        }
         self.init(
             host: host, port: url.port ?? (scheme == "smtps" ? 465 : 25), implicitTLS: scheme == "smtps",
             username: url.user, password: url.password, from: from)

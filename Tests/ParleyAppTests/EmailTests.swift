@@ -73,8 +73,26 @@ import Testing
         #expect((try? SMTPConfiguration(url: "smtps://u:p%40ss@mail.example.com", from: "a@b.c"))?.port == 465)
         #expect((try? SMTPConfiguration(url: "smtps://u:p%40ss@mail.example.com", from: "a@b.c"))?.password == "p@ss")
         // Decoded once: a literal % in a password survives.
-        #expect((try? SMTPConfiguration(url: "smtp://u:100%25@mail.example.com", from: "a@b.c"))?.password == "100%")
+        #expect((try? SMTPConfiguration(url: "smtps://u:100%25@mail.example.com", from: "a@b.c"))?.password == "100%")
         #expect(!email.rendered().contains("Auto-Submitted"))
+        // A long non-ASCII subject: encoded words of 75 characters at most, each on its own line.
+        let long = Email(
+            from: .init("support@acme.test"), to: .init("ada@example.com"),
+            subject: String(repeating: "Überweisung fehlgeschlagen ", count: 8), text: "x")
+        let subjectLines = long.rendered().components(separatedBy: "\r\n").drop { !$0.hasPrefix("Subject:") }
+            .prefix { $0.hasPrefix("Subject:") || $0.hasPrefix(" ") }
+        #expect(subjectLines.count > 3)
+        #expect(subjectLines.allSatisfy { $0.count <= 78 })
+        let decoded = subjectLines.map { line in
+            let word = line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "Subject: ", with: "")
+            return String(
+                decoding: Data(base64Encoded: String(word.dropFirst(10).dropLast(2))) ?? Data(), as: UTF8.self)
+        }.joined()
+        #expect(
+            decoded == String(repeating: "Überweisung fehlgeschlagen ", count: 8).trimmingCharacters(in: .whitespaces))
+        // A password travels only over TLS, or to this machine.
+        #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "smtp://u:p@mail.example.com", from: "a@b.c") }
+        #expect((try? SMTPConfiguration(url: "smtp://u:p@127.0.0.1:2525", from: "a@b.c")) != nil)
     }
 
     @Test(arguments: TestDatabase.all)
