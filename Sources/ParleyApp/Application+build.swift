@@ -90,6 +90,8 @@ public func buildApplication(
     listeners.add { bus.publish($0) }
     if configuration.assistantEnabled { listeners.add { assistant.handle($0) } }
     let tokens = VisitorTokens()
+    let attachmentStorage = try DiskAttachmentStorage(
+        folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("attachments"))
     let router = try buildRouter(
         try HTTPDependencies(
             stores: stores, baseURL: configuration.baseURL, metrics: { registry.emitToString() }, hub: hub, bus: bus,
@@ -97,8 +99,7 @@ public func buildApplication(
             messageLimiter: RateLimiter(limit: configuration.chatRateLimit, per: 60),
             publicLimiter: RateLimiter(limit: configuration.publicRateLimit, per: 60),
             web: try WebAssets(folder: configuration.webDirectory), demo: configuration.demo,
-            attachmentStorage: try DiskAttachmentStorage(
-                folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("attachments")),
+            attachmentStorage: attachmentStorage,
             attachmentPolicy: AttachmentPolicy(
                 maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes),
             drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) }))
@@ -107,7 +108,7 @@ public func buildApplication(
     let jobRunner = JobRunner(
         jobs: stores.jobs,
         handlers: [
-            Maintenance.kind: Maintenance.handler(stores),
+            Maintenance.kind: Maintenance.handler(stores, attachments: attachmentStorage),
             IdleConversations.kind: IdleConversations.handler(
                 stores, writer: writer, timeout: configuration.chatIdleTimeout),
             TicketSweep.kind: TicketSweep.handler(

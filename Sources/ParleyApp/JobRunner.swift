@@ -85,8 +85,8 @@ struct UnknownJobKind: Error, CustomStringConvertible {
     var description: String { "no handler for job kind '\(self.kind)'" }
 }
 
-/// The recurring maintenance job: removes expired sessions and stale sign-in throttles, then
-/// schedules itself again.
+/// The recurring maintenance job: removes expired sessions, stale sign-in throttles and files no
+/// message carries a day after their upload, then schedules itself again.
 enum Maintenance {
     static let kind = "maintenance.cleanup"
     static let interval: TimeInterval = 3600
@@ -96,10 +96,14 @@ enum Maintenance {
             kind: self.kind, runAt: Date().addingTimeInterval(delay), uniqueKey: self.kind)
     }
 
-    static func handler(_ stores: Stores) -> JobRunner.Handler {
+    static func handler(_ stores: Stores, attachments: (any AttachmentStorage)? = nil) -> JobRunner.Handler {
         { _ in
             try await stores.sessions.deleteExpired()
             try await stores.loginThrottles.deleteStale()
+            if let attachments {
+                try await stores.attachments.deleteUnreferenced(
+                    before: Date().addingTimeInterval(-86_400), storage: attachments)
+            }
             try await self.schedule(stores, after: self.interval)
         }
     }

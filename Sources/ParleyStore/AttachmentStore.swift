@@ -107,6 +107,35 @@ public struct AttachmentStore: Sendable {
             ticketID: try row.optionalString("ticket_id").flatMap(Ticket.ID.init))
     }
 
+    /// Files no message carries, uploaded before `cutoff`: a resend's second copy, an upload whose
+    /// message failed, a ticket file never sent. Removed from the storage, then from the table.
+    @discardableResult
+    public func deleteUnreferenced(before cutoff: Date, storage: any AttachmentStorage, limit: Int = 500)
+        async throws -> Int
+    {
+        let rows = try await self.engine.read { db in
+            try await db.raw(
+                """
+                SELECT a.id, a.storage_key FROM attachments a
+                WHERE a.created_at < \(bind: cutoff.millis)
+                    AND NOT EXISTS (SELECT 1 FROM chat_messages m WHERE m.session_id = a.session_id
+                        AND m.metadata LIKE '%' || a.id || '%')
+                    AND NOT EXISTS (SELECT 1 FROM ticket_messages t WHERE t.ticket_id = a.ticket_id
+                        AND t.attachments LIKE '%' || a.id || '%')
+                LIMIT \(bind: limit)
+                """
+            ).all()
+        }
+        for row in rows {
+            let id = try row.string("id")
+            try await storage.delete(try row.string("storage_key"))
+            try await self.engine.transaction { db in
+                try await db.raw("DELETE FROM attachments WHERE id = \(bind: id)").run()
+            }
+        }
+        return rows.count
+    }
+
     /// The references of `ids`, which must all be files uploaded to `ticket` (422 otherwise).
     static func references(_ ids: [Attachment.ID], ticket: Ticket.ID, db: any SQLDatabase) async throws
         -> [Attachment.Reference]

@@ -233,4 +233,43 @@ import Testing
             #expect(foreign.status == .unprocessableContent)
         }
     }
+
+    @Test(arguments: TestDatabase.all)
+    func filesNoMessageCarriesAreRemovedAndTheOthersKept(database: TestDatabase) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("parley-att-\(UUID().uuidString)")
+        try await withTestApp(database, configure: { $0.dataDirectory = folder.path }) { client, stores in
+            let org = try await stores.makeOrganization()
+            let visitor = try await client.startConversation(siteKey: org.site.publicKey)
+            let uri = "/api/v1/chat/sessions/\(visitor.sessionID)/attachments?name=a.png&clientId=same"
+            let sent = try await client.execute(
+                uri: uri, method: .post, headers: visitor.headers, body: ByteBuffer(bytes: Self.png))
+            let url = try #require(
+                ((try sent.json()["message"] as? [String: Any])?["attachments"] as? [[String: Any]])?.first?["url"]
+                    as? String)
+            // A resend stores a second copy that no message carries; so does a ticket file never sent.
+            _ = try await client.execute(
+                uri: uri, method: .post, headers: visitor.headers, body: ByteBuffer(bytes: Self.png))
+            let agent = try await client.signIn(org.owner.email)
+            let customer = try await TicketControllerTests.customer(client, org)
+            let ticket = try await client.send(
+                .post, "/api/v1/tickets", json: ["subject": "S", "body": "B"], headers: customer.headers)
+            let ticketID = try #require(try ticket.json()["id"] as? String)
+            _ = try await client.execute(
+                uri: "/api/v1/admin/tickets/\(ticketID)/attachments?name=never.pdf", method: .post,
+                headers: agent.headers, body: ByteBuffer(bytes: Self.pdf))
+            let files = folder.appendingPathComponent("attachments")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: files.path).count == 3)
+            let storage = try DiskAttachmentStorage(folder: files)
+            // Not yet a day old: kept.
+            #expect(
+                try await stores.attachments.deleteUnreferenced(
+                    before: Date().addingTimeInterval(-86_400), storage: storage) == 0)
+            #expect(
+                try await stores.attachments.deleteUnreferenced(before: Date().addingTimeInterval(60), storage: storage)
+                    == 2)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: files.path).count == 1)
+            #expect(try await client.send(.get, url, headers: visitor.headers).status == .ok)
+        }
+        try? FileManager.default.removeItem(at: folder)
+    }
 }
