@@ -73,7 +73,9 @@ public final class SQLiteEngine: DatabaseEngine {
                 try await db.raw("COMMIT").run()
                 return value
             } catch {
-                try? await db.raw("ROLLBACK").run()
+                // Rolled back even when the task was cancelled (a shutdown mid-job): in a task of its
+                // own, which is not, so the writer never stays inside an open transaction.
+                await Task { try? await db.raw("ROLLBACK").run() }.value
                 throw error
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ParleyStore
 import ParleyTesting
@@ -33,6 +34,24 @@ import Testing
             #expect(sync == 2)  // FULL
         }
     }
-}
 
-import Foundation
+    /// A shutdown cancels a job mid-transaction: the transaction must still be rolled back, or the
+    /// writer stays inside it and every later transaction fails.
+    @Test(arguments: TestDatabase.all)
+    func aCancelledTransactionIsRolledBackAndTheNextOneStarts(database: TestDatabase) async throws {
+        try await database.withEngine { engine in
+            let started = AsyncStream.makeStream(of: Void.self)
+            let task = Task {
+                try await engine.transaction { db in
+                    try await db.raw("SELECT 1").run()
+                    started.continuation.yield()
+                    try await Task.sleep(for: .seconds(30))
+                }
+            }
+            for await _ in started.stream { break }
+            task.cancel()
+            _ = try? await task.value
+            try await engine.transaction { db in try await db.raw("SELECT 1").run() }
+        }
+    }
+}
