@@ -34,6 +34,10 @@ import Testing
             configuration.adminEmail = "boss@example.com"
             configuration.adminPassword = "first start password"
             configuration.masterKey = testMasterKey
+            // Files (attachments) go to a folder of the test's own, never the working directory.
+            configuration.dataDirectory =
+                FileManager.default.temporaryDirectory
+                .appendingPathComponent("parley-first-start-\(UUID().uuidString)").path
             let printed = Printed()
             var logger = Logger(label: "parley.test")
             logger.logLevel = .warning
