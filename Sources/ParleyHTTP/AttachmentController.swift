@@ -46,7 +46,7 @@ struct AttachmentController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let ticket = try await self.tickets.ticket(id, in: context.organizationID)
-        return try await self.ticketUpload(request, ticket: ticket)
+        return try await self.ticketUpload(request, ticket: ticket, byCustomer: false)
     }
 
     /// The requester's upload to their own ticket (an identified visitor).
@@ -56,14 +56,16 @@ struct AttachmentController: Sendable {
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let ticket = try await self.tickets.ticket(id, in: context.visitor.organization)
         guard ticket.visitorID == context.visitor.visitor else { throw DomainError.notFound(entity: "ticket") }
-        return try await self.ticketUpload(request, ticket: ticket)
+        return try await self.ticketUpload(request, ticket: ticket, byCustomer: true)
     }
 
-    func ticketUpload(_ request: Request, ticket: Ticket) async throws -> EditedResponse<TicketUpload> {
+    func ticketUpload(_ request: Request, ticket: Ticket, byCustomer: Bool) async throws
+        -> EditedResponse<TicketUpload>
+    {
         let (data, type) = try await self.read(request)
         let attachment = try await self.attachments.create(
             data, name: request.uri.queryParameters["name"].map(String.init), contentType: type, session: nil,
-            ticket: ticket.id, in: ticket.organizationID, storage: self.storage)
+            ticket: ticket.id, byCustomer: byCustomer, in: ticket.organizationID, storage: self.storage)
         return EditedResponse(
             status: .created,
             response: TicketUpload(attachment: MessageView.AttachmentView(Attachment.Reference(attachment))))

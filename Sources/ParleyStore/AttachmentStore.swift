@@ -60,7 +60,7 @@ public struct AttachmentStore: Sendable {
     /// Stores `data` (already checked by `AttachmentPolicy`) and records it.
     public func create(
         _ data: Data, name: String?, contentType: String, session: ChatSession.ID?, ticket: Ticket.ID? = nil,
-        in organizationID: Organization.ID, storage: any AttachmentStorage
+        byCustomer: Bool = false, in organizationID: Organization.ID, storage: any AttachmentStorage
     ) async throws -> Attachment {
         let id = Attachment.ID()
         let attachment = Attachment(
@@ -74,11 +74,11 @@ public struct AttachmentStore: Sendable {
                 try await db.raw(
                     """
                     INSERT INTO attachments (id, organization_id, session_id, ticket_id, name, content_type, size, storage_key,
-                        created_at)
+                        created_at, uploaded_by_customer)
                     VALUES (\(bind: id.description), \(bind: organizationID.description),
                         \(bind: session?.description), \(bind: ticket?.description), \(bind: attachment.name),
                         \(bind: contentType), \(bind: attachment.size), \(bind: attachment.storageKey),
-                        \(bind: attachment.createdAt.millis))
+                        \(bind: attachment.createdAt.millis), \(bind: byCustomer))
                     """
                 ).run()
             }
@@ -136,9 +136,10 @@ public struct AttachmentStore: Sendable {
         return rows.count
     }
 
-    /// The references of `ids`, which must all be files uploaded to `ticket` (422 otherwise).
-    static func references(_ ids: [Attachment.ID], ticket: Ticket.ID, db: any SQLDatabase) async throws
-        -> [Attachment.Reference]
+    /// The references of `ids`, which must all be files uploaded to `ticket` (422 otherwise); a
+    /// customer sends only files they uploaded themselves.
+    static func references(_ ids: [Attachment.ID], ticket: Ticket.ID, customer: Bool, db: any SQLDatabase)
+        async throws -> [Attachment.Reference]
     {
         guard !ids.isEmpty else { return [] }
         guard ids.count <= 10 else {
@@ -149,7 +150,8 @@ public struct AttachmentStore: Sendable {
             let row = try await db.raw(
                 "SELECT * FROM attachments WHERE id = \(bind: id.description) AND ticket_id = \(bind: ticket.description)"
             ).first()
-            guard let row else {
+            let theirs = try row.map { try $0.bool("uploaded_by_customer") } ?? false
+            guard let row, !customer || theirs else {
                 throw ValidationError(field: "attachments", message: "\(id) is not a file uploaded to this ticket.")
             }
             references.append(

@@ -525,5 +525,8 @@ public enum Migrator {
         Migration(number: 13, name: "who wrote a conversation's last message") { _ in
             ["ALTER TABLE chat_sessions ADD COLUMN last_message_agent_id TEXT"]
         },
+        Migration(number: 14, name: "who uploaded a ticket's file") { _ in
+            ["ALTER TABLE attachments ADD COLUMN uploaded_by_customer BOOLEAN NOT NULL DEFAULT FALSE"]
+        },
     ]
 }

@@ -287,7 +287,8 @@ public struct TicketStore: Sendable {
             var stored: TicketMessage?
             if let message, let body {
                 ticket.lastSeq += 1
-                let files = try await AttachmentStore.references(message.attachments, ticket: id, db: db)
+                let files = try await AttachmentStore.references(
+                    message.attachments, ticket: id, customer: message.role == .customer, db: db)
                 let new = TicketMessage(
                     id: .init(), ticketID: id, organizationID: organizationID, seq: ticket.lastSeq, role: message.role,
                     authorAgentID: message.author, body: body, isInternal: message.isInternal, createdAt: now,

@@ -219,6 +219,13 @@ import Testing
             #expect(
                 try await client.send(.get, "/api/v1/admin/attachments/\(secret)", headers: agent.headers).status == .ok
             )
+            // The agent's unsent file cannot be sent by the customer, even knowing its id.
+            let unsent = try await upload(
+                "/api/v1/admin/tickets/\(id)/attachments?name=draft.pdf", Self.pdf, agent.headers)
+            let borrowed = try await client.send(
+                .post, "/api/v1/tickets/\(id)/reply", json: ["body": "x", "attachments": [unsent]],
+                headers: customer.headers)
+            #expect(try borrowed.errorField() == "attachments")
             // Another ticket's file, or no file at all, cannot be sent.
             let bad = try await client.send(
                 .post, "/api/v1/tickets/\(id)/reply", json: ["body": "x", "attachments": ["nope"]],
