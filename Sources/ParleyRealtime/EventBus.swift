@@ -11,11 +11,14 @@ public protocol EventBus: Service {
     func publish(_ events: [DomainEvent])
     /// A live signal (typing, read, presence) from a connection of this instance.
     func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async
+    /// Held while a ticket change commits and is published (see `publishing`).
+    var ticketOrder: AsyncLock { get }
 }
 
 /// One process: events go straight to the local hub (SQLite, or a single instance).
 public struct LocalEventBus: EventBus {
     let hub: RealtimeHub
+    public var ticketOrder: AsyncLock { self.hub.ticketOrder }
 
     public init(hub: RealtimeHub) { self.hub = hub }
 
@@ -37,6 +40,7 @@ public final class PostgresEventBus: EventBus {
     public static let ticketChannel = "parley_tickets"
 
     let hub: RealtimeHub
+    public var ticketOrder: AsyncLock { self.hub.ticketOrder }
     let engine: PostgresEngine
     let chats: ChatStore
     let tickets: TicketStore
@@ -272,21 +276,17 @@ extension EventBus {
     }
 }
 
-/// Ticket changes are published in the order they commit: a ticket's messages carry gap-free
-/// seqs and subscribers drop a message older than the last one they got, so two changes racing
-/// (a customer's reply and an agent's) must not be published the other way round.
-enum TicketOrder {
-    static let lock = AsyncLock()
-}
-
 extension EventBus {
     /// Runs `change` (a ticket store call) and publishes what it committed, one change at a time
-    /// in this process; returns the change.
+    /// per instance; returns the change. Ticket changes are published in the order they commit:
+    /// a ticket's messages carry gap-free seqs and subscribers drop a message older than the last
+    /// one they got, so two changes racing (a customer's reply and an agent's) must not be
+    /// published the other way round.
     @discardableResult
     public func publishing(_ change: @Sendable () async throws -> TicketStore.Change) async throws
         -> TicketStore.Change
     {
-        try await TicketOrder.lock.withLock {
+        try await self.ticketOrder.withLock {
             let committed = try await change()
             await self.publish(committed)
             return committed

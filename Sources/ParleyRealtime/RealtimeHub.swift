@@ -1,6 +1,7 @@
 import Foundation
 public import struct NIOCore.ByteBuffer
 public import ParleyCore
+public import ParleyStore
 import Synchronization
 
 /// One WebSocket connection's side of the hub: who it is, what it joined, and its outbox.
@@ -178,6 +179,8 @@ public final class RealtimeConnection: Sendable {
 public final class RealtimeHub: Sendable {
     private let connections = Mutex<[Channel: [RealtimeConnection.ID: RealtimeConnection]]>([:])
     private let nextID = Atomic<Int>(0)
+    /// One instance's ticket changes, committed and published one at a time (`EventBus.publishing`).
+    public let ticketOrder = AsyncLock()
     public init() {}
 
     /// A new connection for `principal`; call `disconnect` when its socket closes. With

@@ -210,6 +210,7 @@ import Testing
     /// Records what is published, in order.
     final class RecordingBus: EventBus {
         let seqs = Mutex<[Int64]>([])
+        let ticketOrder = AsyncLock()
         func publish(_ events: [DomainEvent]) {
             for case .ticketMessageCreated(let message, _) in events { self.seqs.withLock { $0.append(message.seq) } }
         }
