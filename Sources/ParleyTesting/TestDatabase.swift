@@ -47,7 +47,7 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
             }
             let schema = "t_" + Secrets.randomString(12).lowercased()
             location.schema = schema
-            let engine = PostgresEngine(location: location, maximumConnections: 4, logger: logger)
+            let engine = PostgresEngine(location: location, maximumConnections: 12, logger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await engine.run() }
                 defer { group.cancelAll() }
@@ -75,7 +75,7 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
             else { fatalError("needs PostgreSQL") }
             location.schema = first.schema
             let others = (1..<count).map { _ in
-                PostgresEngine(location: location, maximumConnections: 4, logger: Logger(label: "parley.test"))
+                PostgresEngine(location: location, maximumConnections: 12, logger: Logger(label: "parley.test"))
             }
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 for engine in others { group.addTask { try await engine.run() } }
