@@ -37,7 +37,9 @@ public struct LocalEventBus: EventBus {
 /// tickets' changes (ids and seqs; the others load the rest).
 public final class PostgresEventBus: EventBus {
     public static let signalChannel = "parley_signal"
-    public static let ticketChannel = "parley_tickets"
+    /// Tickets' notices travel on the signal channel, marked by this first line (one LISTEN
+    /// connection fewer per instance).
+    static let ticketNoticePrefix = "ticket\n"
 
     let hub: RealtimeHub
     public var ticketOrder: AsyncLock { self.hub.ticketOrder }
@@ -111,7 +113,7 @@ public final class PostgresEventBus: EventBus {
             for notice in batch {
                 guard let payload = try? String(decoding: JSONEncoder().encode(notice), as: UTF8.self) else { continue }
                 do {
-                    try await self.engine.notify(Self.ticketChannel, payload: payload)
+                    try await self.engine.notify(Self.signalChannel, payload: Self.ticketNoticePrefix + payload)
                 } catch {
                     self.logger.warning("Could not publish a ticket's change", metadata: ["parley.error": "\(error)"])
                 }
@@ -209,11 +211,6 @@ public final class PostgresEventBus: EventBus {
                     }
                 }
                 group.addTask {
-                    await self.engine.listen(Self.ticketChannel, logger: self.logger) {
-                        try await self.receiveTicket($0)
-                    }
-                }
-                group.addTask {
                     await withTaskCancellationHandler {
                         await self.sendTickets()
                     } onCancel: {
@@ -255,6 +252,10 @@ public final class PostgresEventBus: EventBus {
     }
 
     private func receiveSignal(_ payload: String) async throws {
+        if payload.hasPrefix(Self.ticketNoticePrefix) {
+            try await self.receiveTicket(String(payload.dropFirst(Self.ticketNoticePrefix.count)))
+            return
+        }
         guard let newline = payload.firstIndex(of: "\n"), payload[..<newline] != self.origin else { return }
         let signals = try JSONDecoder().decode(
             [Signal].self, from: Data(payload[payload.index(after: newline)...].utf8))
