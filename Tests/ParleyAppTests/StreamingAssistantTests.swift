@@ -138,7 +138,12 @@ import Testing
                     #expect(messages.last?["role"] as? String == "system", "\(question)")
                     #expect(!messages.contains { $0["role"] as? String == "ai" }, "\(question)")
                     #expect(try await Self.status(client, visitor) == "escalated")
-                    let log = try await stores.assistant.interactions(in: org.organization.id)
+                    // The interaction is logged after the handoff (which also notifies the team): wait for it.
+                    var log = try await stores.assistant.interactions(in: org.organization.id)
+                    for _ in 0..<50 where log.first?.reason != reason {
+                        try await Task.sleep(for: .milliseconds(100))
+                        log = try await stores.assistant.interactions(in: org.organization.id)
+                    }
                     #expect(log.first?.outcome == "handoff")
                     #expect(log.first?.reason == reason, "\(question)")
                 }
