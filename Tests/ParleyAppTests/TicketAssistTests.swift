@@ -164,8 +164,10 @@ import Testing
                 let last = (ticket["messages"] as? [[String: Any]])?.last
                 #expect(last?["role"] as? String == "ai")
                 #expect(last?["body"] as? String == "You can get a full refund within 30 days [A1].")
-                let drafts = try await stores.drafts.list(for: ticketID, in: org.organization.id)
-                #expect(drafts.map(\.status) == [.autoSent])
+                // The draft is marked sent just after the ticket is resolved.
+                try await Self.eventually {
+                    try await stores.drafts.list(for: ticketID, in: org.organization.id).map(\.status) == [.autoSent]
+                }
                 // Not what the customer needed: they reopen it, and it is no longer AI-resolved.
                 let reopened = try await client.send(
                     .post, "/api/v1/tickets/\(id)/reopen", headers: customer.headers)
