@@ -92,7 +92,12 @@ import Testing
                 #expect(prompt["stream"] as? Bool == true)
                 let all = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
                 #expect(all.count == 2)
-                let log = try await stores.assistant.interactions(in: org.organization.id)
+                // Logged just after the reply is stored: wait for it.
+                var log = try await stores.assistant.interactions(in: org.organization.id)
+                for _ in 0..<50 where log.isEmpty {
+                    try await Task.sleep(for: .milliseconds(100))
+                    log = try await stores.assistant.interactions(in: org.organization.id)
+                }
                 #expect(log.count == 1)
                 #expect(log.first?.outcome == "answer")
                 #expect(log.first?.provider == "scripted 1")
@@ -244,7 +249,12 @@ import Testing
                 let messages = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
                 #expect(!messages.contains { $0["role"] as? String == "ai" })
                 #expect(try await Self.status(client, visitor) == "escalated")
-                let log = try await stores.assistant.interactions(in: org.organization.id)
+                // Logged after the handoff (which also notifies the team): wait for it.
+                var log = try await stores.assistant.interactions(in: org.organization.id)
+                for _ in 0..<50 where log.isEmpty {
+                    try await Task.sleep(for: .milliseconds(100))
+                    log = try await stores.assistant.interactions(in: org.organization.id)
+                }
                 #expect(log.first?.outcome == "failed")
             }
         }
