@@ -482,6 +482,8 @@ def run_checks(browser, parley, agent, key, site_secret, host, shots, args):
         assert href.startswith("https://"), href
         expect(ui.locator(".chips .chip")).to_have_count(2)
         expect(ui.locator(".chips .chip").first).to_have_text("Thanks, that helped")
+        # announce() empties the live region, then fills it 60 ms later (so it is read again).
+        frame.wait_for_function("document.querySelector('[aria-live]').textContent.length > 0", timeout=5000)
         spoken = frame.evaluate("document.querySelector('[aria-live]').textContent")
         assert spoken.startswith("Assistant: To reset"), f"announced {spoken!r}"
         # The streaming node is never live: hidden from assistive technology while it grows.
