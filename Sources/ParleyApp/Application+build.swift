@@ -57,13 +57,7 @@ public func buildApplication(
     let writer = ChatWriter(engine: engine, origin: instance, logger: logger) { events in listeners.notify(events) }
     let handoff = Handoff(
         chats: stores.chats, tickets: stores.tickets, writer: writer,
-        ticketOpened: { ticket in
-            await bus.publish(
-                .ticketCreated(
-                    ticket.id, organization: ticket.organizationID, session: ticket.chatSessionID,
-                    subject: ticket.subject),
-                from: nil)
-        },
+        ticketOpened: { ticket in await bus.publishCreated(ticket, messages: []) },
         notified: { notifications in
             for notification in notifications { await bus.publish(.notified(notification), from: nil) }
         })

@@ -237,16 +237,12 @@ enum TicketAssist {
             TicketDraft.mayAutoResolve(
                 stored, threshold: settings.autoResolveThreshold, ticket: ticket, agentHasReplied: agentHasReplied)
         {
-            // Only if nobody stepped in while the model was thinking: same thread, nobody assigned.
-            let basedOn = stored.basedOnSeq
+            // Only if nobody stepped in while the model was thinking.
             do {
-                let body = stored.body
                 try await bus.publishing {
                     try await stores.tickets.apply(
-                        .aiResolve, to: id, in: organization, message: .init(role: .ai, body: body), by: .assistant,
-                        onlyIf: {
-                            $0.lastSeq == basedOn && $0.assigneeID == nil && [.open, .pending].contains($0.status)
-                        })
+                        .aiResolve, to: id, in: organization, message: .init(role: .ai, body: stored.body),
+                        by: .assistant, onlyIf: { stored.stillFits($0) })
                 }
             } catch is TicketStore.TicketChangedError {
                 bus.publish([.ticketUpdated(try await stores.tickets.ticket(id, in: organization))])

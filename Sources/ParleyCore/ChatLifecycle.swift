@@ -41,6 +41,18 @@ public enum EscalationReason: String, Sendable, Hashable, Codable {
     case assistantHandoff = "assistant_handoff"
     /// The provider's stream broke after it had started.
     case providerFailed = "provider_failed"
+
+    /// A few words on why, for the agents' bell.
+    public var summary: String {
+        switch self {
+        case .visitorAsked: "asked for a person"
+        case .assistantHandoff: "the assistant handed over"
+        case .lowConfidence: "the assistant was not sure"
+        case .noAnswer: "no answer in the knowledge base"
+        case .limitReached: "many messages without a resolution"
+        case .providerFailed: "the assistant failed"
+        }
+    }
 }
 
 /// Why a conversation ended; each says so to the visitor differently.

@@ -81,10 +81,15 @@ public struct TicketDraft: Sendable, Hashable, Codable {
     public static func mayAutoResolve(
         _ draft: TicketDraft, threshold: Double?, ticket: Ticket, agentHasReplied: Bool
     ) -> Bool {
-        guard let threshold, draft.kind == "answer" || draft.kind == "resolve" else { return false }
-        guard !agentHasReplied, ticket.assigneeID == nil else { return false }
-        guard [.open, .pending].contains(ticket.status) else { return false }
-        return draft.confidence >= threshold
+        guard let threshold, draft.kind == "answer" || draft.kind == "resolve", !agentHasReplied else { return false }
+        return draft.confidence >= threshold && draft.stillFits(ticket)
+    }
+
+    /// Whether `ticket` is still as the draft found it, untouched by a person: no message since,
+    /// nobody assigned, still `open` or `pending`. Checked again on the locked row before the
+    /// assistant sends, since the model may think for a while.
+    public func stillFits(_ ticket: Ticket) -> Bool {
+        ticket.lastSeq == self.basedOnSeq && ticket.assigneeID == nil && [.open, .pending].contains(ticket.status)
     }
 }
 

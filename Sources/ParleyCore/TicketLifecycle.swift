@@ -64,6 +64,11 @@ public enum TicketLifecycle {
         .closed: [],
     ]
 
+    /// The statuses an agent may set next, as the wire gives them (raw values, sorted).
+    public static func nextStatuses(from status: TicketStatus) -> [String] {
+        (Self.allowedStatusChanges[status] ?? []).map(\.rawValue).sorted()
+    }
+
     /// Applies `event` to `ticket` at `now`: the new status and the times that go with it
     /// (`firstResponseAt` on the first agent reply, `resolvedAt`, `closedAt`, cleared on reopening),
     /// and the SLA clock paused while the customer's turn. Throws for what the state forbids.

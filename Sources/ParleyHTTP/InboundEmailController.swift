@@ -67,7 +67,7 @@ struct InboundEmailController: Sendable {
                 source: .email),
             in: organization, by: .customer)
         let messages = try await self.tickets.messages(of: ticket.id, in: organization, includeInternal: false)
-        await TicketController.pushCreated(ticket, messages: messages, bus: self.bus)
+        await self.bus.publishCreated(ticket, messages: messages)
         return EditedResponse(
             status: .created, response: InboundResponse(outcome: "created", ticketId: ticket.id.description))
     }

@@ -77,7 +77,7 @@ struct TicketResponse: ResponseEncodable {
                     paused: ticket.slaPausedAt
                 ).rawValue,
                 paused: ticket.slaPausedAt != nil)
-            self.allowedStatuses = (TicketLifecycle.allowedStatusChanges[ticket.status] ?? []).map(\.rawValue).sorted()
+            self.allowedStatuses = TicketLifecycle.nextStatuses(from: ticket.status)
         }
     }
 }
@@ -93,16 +93,6 @@ public struct TicketController: Sendable {
         self.tickets = tickets
         self.agents = agents
         self.bus = bus
-    }
-
-    /// A new ticket: `ticket.created` on the inbox, and its first message on its channel.
-    static func pushCreated(_ ticket: Ticket, messages: [TicketMessage], bus: any EventBus) async {
-        bus.publish(
-            messages.map { .ticketMessageCreated($0, requester: ticket.visitorID) } + [.ticketUpdated(ticket)])
-        await bus.publish(
-            .ticketCreated(
-                ticket.id, organization: ticket.organizationID, session: ticket.chatSessionID, subject: ticket.subject),
-            from: nil)
     }
 
     struct ReplyRequest: Decodable {
@@ -547,7 +537,7 @@ public struct CustomerTicketController: Sendable {
                 body: input.body, priority: nil), in: context.visitor.organization)
         let messages = try await self.tickets.messages(
             of: ticket.id, in: context.visitor.organization, includeInternal: false)
-        await TicketController.pushCreated(ticket, messages: messages, bus: self.bus)
+        await self.bus.publishCreated(ticket, messages: messages)
         return EditedResponse(status: .created, response: TicketResponse(ticket, messages: messages, forAgents: false))
     }
 

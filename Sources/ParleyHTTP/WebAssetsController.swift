@@ -117,11 +117,7 @@ struct WebAssetsController: Sendable {
     /// A dashboard file, under a strict Content-Security-Policy: no inline script or style, nothing
     /// from elsewhere, never framed by another site.
     func dashboard(_ path: String, _ request: Request) throws -> Response {
-        let socket = self.baseURL.replacingOccurrences(of: "http", with: "ws", options: .anchored)
-        let policy =
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-            + "connect-src 'self' \(socket); frame-src 'self'; font-src 'self'; base-uri 'none'; "
-            + "form-action 'self'; frame-ancestors 'none'"
+        let policy = self.policy("frame-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'")
         return try self.serve(
             path, request, cache: "no-cache",
             headers: [
@@ -129,6 +125,14 @@ struct WebAssetsController: Sendable {
                 HTTPField.Name("Referrer-Policy")!: "same-origin",
                 HTTPField.Name("X-Frame-Options")!: "DENY",
             ])
+    }
+
+    /// The Content-Security-Policy both pages share (only this server's scripts, styles, images and
+    /// sockets; no inline script or style), with `extra` directives of the page's own.
+    func policy(_ extra: String) -> String {
+        let socket = self.baseURL.replacingOccurrences(of: "http", with: "ws", options: .anchored)
+        return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+            + "connect-src 'self' \(socket); base-uri 'none'; \(extra)"
     }
 
     /// The chat UI's page. Only the site's allowed origins may frame it (`frame-ancestors`).
@@ -139,10 +143,7 @@ struct WebAssetsController: Sendable {
         {
             ancestors = (["'self'"] + site.allowedOrigins).joined(separator: " ")
         }
-        let socket = self.baseURL.replacingOccurrences(of: "http", with: "ws", options: .anchored)
-        let policy =
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-            + "connect-src 'self' \(socket); base-uri 'none'; form-action 'none'; frame-ancestors \(ancestors)"
+        let policy = self.policy("form-action 'none'; frame-ancestors \(ancestors)")
         return try self.serve(
             "widget/frame.html", request, cache: "no-cache",
             headers: [

@@ -264,6 +264,16 @@ public final class PostgresEventBus: EventBus {
 }
 
 extension EventBus {
+    /// A new ticket: `ticket.created` on the inbox, its state, and its first messages on its channel.
+    public func publishCreated(_ ticket: Ticket, messages: [TicketMessage]) async {
+        self.publish(
+            messages.map { .ticketMessageCreated($0, requester: ticket.visitorID) } + [.ticketUpdated(ticket)])
+        await self.publish(
+            .ticketCreated(
+                ticket.id, organization: ticket.organizationID, session: ticket.chatSessionID, subject: ticket.subject),
+            from: nil)
+    }
+
     /// Publishes a committed ticket change: its message and the ticket's new state on
     /// `support:<ticketId>` (the state on `inbox:` too), and the notifications it made.
     public func publish(_ change: TicketStore.Change) async {

@@ -307,7 +307,7 @@ public struct TicketView: Codable, Sendable, Hashable {
             self.category = ticket.category
             self.firstResponseDueAt = ticket.firstResponseDueAt
             self.resolutionDueAt = ticket.resolutionDueAt
-            self.allowedStatuses = (TicketLifecycle.allowedStatusChanges[ticket.status] ?? []).map(\.rawValue).sorted()
+            self.allowedStatuses = TicketLifecycle.nextStatuses(from: ticket.status)
         }
     }
 }

@@ -56,7 +56,7 @@ public struct Handoff: Sendable {
         do {
             let who = visitor.name ?? visitor.email ?? "A visitor"
             let made = try await self.notifications.notify(
-                .handoff, title: "\(who) needs a person: \(Self.describe(reason))",
+                .handoff, title: "\(who) needs a person: \(reason.summary)",
                 agent: outcome.session.assignedAgentID, session: sessionID, in: organizationID)
             await self.notified(made)
         } catch {
@@ -66,18 +66,6 @@ public struct Handoff: Sendable {
             await self.openTicket(outcome.session, visitor: visitor, email: email, logger: logger)
         }
         return outcome
-    }
-
-    /// A few words on why a conversation was handed over, for the agents' bell.
-    public static func describe(_ reason: EscalationReason) -> String {
-        switch reason {
-        case .visitorAsked: "asked for a person"
-        case .assistantHandoff: "the assistant handed over"
-        case .lowConfidence: "the assistant was not sure"
-        case .noAnswer: "no answer in the knowledge base"
-        case .limitReached: "many messages without a resolution"
-        case .providerFailed: "the assistant failed"
-        }
     }
 
     /// "Our team is away right now; we're back Monday 9:00 (Europe/Paris)."

@@ -16,7 +16,6 @@ public struct JobQueue: Sendable {
     public func enqueue(
         kind: String, payload: String = "{}", runAt: Date? = nil, maxAttempts: Int = 5, uniqueKey: String? = nil
     ) async throws -> Job.ID? {
-        let id = Job.ID()
         let now = self.now()
         return try await self.engine.transaction { db in
             if let uniqueKey {
@@ -26,26 +25,27 @@ public struct JobQueue: Sendable {
                 if pending != nil { return nil }
                 try await db.raw("UPDATE jobs SET unique_key = NULL WHERE unique_key = \(bind: uniqueKey)").run()
             }
-            try await db.raw(
-                """
-                INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, unique_key, created_at, updated_at)
-                VALUES (\(bind: id.description), \(bind: kind), \(bind: payload), 'pending', \(bind: (runAt ?? now).millis), 0,
-                    \(bind: maxAttempts), \(bind: uniqueKey), \(bind: now.millis), \(bind: now.millis))
-                """
-            ).run()
-            return id
+            return try await Self.insert(
+                kind: kind, payload: payload, runAt: runAt ?? now, maxAttempts: maxAttempts, uniqueKey: uniqueKey,
+                now: now, db: db)
         }
     }
 
     /// Adds a job inside the caller's transaction, so it exists exactly when what made it does.
-    static func insert(kind: String, payload: String, now: Date, db: any SQLDatabase) async throws {
+    @discardableResult
+    static func insert(
+        kind: String, payload: String, runAt: Date? = nil, maxAttempts: Int = 3, uniqueKey: String? = nil, now: Date,
+        db: any SQLDatabase
+    ) async throws -> Job.ID {
+        let id = Job.ID()
         try await db.raw(
             """
             INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, unique_key, created_at, updated_at)
-            VALUES (\(bind: Job.ID().description), \(bind: kind), \(bind: payload), 'pending', \(bind: now.millis), 0,
-                3, NULL, \(bind: now.millis), \(bind: now.millis))
+            VALUES (\(bind: id.description), \(bind: kind), \(bind: payload), 'pending', \(bind: (runAt ?? now).millis), 0,
+                \(bind: maxAttempts), \(bind: uniqueKey), \(bind: now.millis), \(bind: now.millis))
             """
         ).run()
+        return id
     }
 
     /// Claims up to `limit` due jobs for `worker`, leasing each for `lease` seconds.

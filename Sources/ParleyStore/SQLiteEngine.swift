@@ -3,6 +3,7 @@ public import Logging
 public import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -73,9 +74,10 @@ public final class SQLiteEngine: DatabaseEngine {
                 try await db.raw("COMMIT").run()
                 return value
             } catch {
-                // Rolled back even when the task was cancelled (a shutdown mid-job): in a task of its
-                // own, which is not, so the writer never stays inside an open transaction.
-                await Task { try? await db.raw("ROLLBACK").run() }.value
+                // Rolled back even when the task was cancelled (a shutdown mid-job): the future-based
+                // call runs whatever the task's state, so the writer never stays inside a transaction.
+                let rollback: EventLoopFuture<Void> = db.raw("ROLLBACK").run()
+                _ = try? await rollback.get()
                 throw error
             }
         }
