@@ -37,40 +37,10 @@ import urllib.request
 
 from playwright.sync_api import expect, sync_playwright
 
-from widget_test import (XSS_IMG, XSS_SCRIPT, Agent, Parley, Quiet, ScriptedModel, free_port, host_page, png_bytes,
-                         run_axe, saved_state, serve, wait_for, widget)
+from widget_test import (ON_FAILURE, RESULTS, XSS_IMG, XSS_SCRIPT, Agent, Parley, Quiet, ScriptedModel, check,
+                         free_port, host_page, png_bytes, run_axe, saved_state, serve, step, wait_for, widget)
 
-RESULTS = []
 SIZES = ((1440, 900), (1024, 768))
-ON_FAILURE = []  # callbacks(name) run when a check fails: a screenshot of the page, what it said
-
-
-# MARK: - Reporting
-
-def check(name, ok, detail=""):
-    RESULTS.append((name, bool(ok)))
-    print(f"{'PASS' if ok else 'FAIL'}  {name}" + (f"  ({detail})" if detail else ""), flush=True)
-    return ok
-
-
-def step(name, fn):
-    """Runs one check; an exception fails it (with its message) without stopping the others."""
-    started = time.time()
-    try:
-        result = fn()
-        if result is None or result is True:
-            return check(name, True, f"{time.time() - started:.1f}s")
-        if isinstance(result, tuple):
-            return check(name, result[0], result[1])
-        return check(name, False, str(result))
-    except Exception as error:  # noqa: BLE001 - a failed check, reported
-        message = str(error).strip().splitlines()
-        for callback in ON_FAILURE:
-            try:
-                callback(name)
-            except Exception:  # noqa: BLE001 - diagnostics only
-                pass
-        return check(name, False, f"{type(error).__name__}: {message[0] if message else ''}"[:400])
 
 
 def settle(page):

@@ -44,6 +44,7 @@ WEB_DIR = os.path.join(HERE, "..", "Sources", "ParleyHTTP", "Resources", "web")
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = "<script>alert(2)</script>"
 RESULTS = []
+ON_FAILURE = []  # callbacks(name) run when a check fails (a screenshot, what the page said)
 
 
 # MARK: - Reporting
@@ -66,7 +67,12 @@ def step(name, fn):
         return check(name, False, str(result))
     except Exception as error:  # noqa: BLE001 - a failed check, reported
         message = str(error).strip().splitlines()
-        return check(name, False, f"{type(error).__name__}: {message[0] if message else ''}"[:300])
+        for callback in ON_FAILURE:
+            try:
+                callback(name)
+            except Exception:  # noqa: BLE001 - diagnostics only
+                pass
+        return check(name, False, f"{type(error).__name__}: {message[0] if message else ''}"[:400])
 
 
 # MARK: - Processes

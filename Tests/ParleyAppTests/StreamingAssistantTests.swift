@@ -92,12 +92,9 @@ import Testing
                 #expect(prompt["stream"] as? Bool == true)
                 let all = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
                 #expect(all.count == 2)
-                // Logged just after the reply is stored: wait for it.
-                var log = try await stores.assistant.interactions(in: org.organization.id)
-                for _ in 0..<50 where log.isEmpty {
-                    try await Task.sleep(for: .milliseconds(100))
-                    log = try await stores.assistant.interactions(in: org.organization.id)
-                }
+                // Logged just after the reply is stored.
+                let log = try await eventually(
+                    { try await stores.assistant.interactions(in: org.organization.id) }, until: { !$0.isEmpty })
                 #expect(log.count == 1)
                 #expect(log.first?.outcome == "answer")
                 #expect(log.first?.provider == "scripted 1")
@@ -143,12 +140,10 @@ import Testing
                     #expect(messages.last?["role"] as? String == "system", "\(question)")
                     #expect(!messages.contains { $0["role"] as? String == "ai" }, "\(question)")
                     #expect(try await Self.status(client, visitor) == "escalated")
-                    // The interaction is logged after the handoff (which also notifies the team): wait for it.
-                    var log = try await stores.assistant.interactions(in: org.organization.id)
-                    for _ in 0..<50 where log.first?.reason != reason {
-                        try await Task.sleep(for: .milliseconds(100))
-                        log = try await stores.assistant.interactions(in: org.organization.id)
-                    }
+                    // Logged after the handoff (which also notifies the team).
+                    let log = try await eventually(
+                        { try await stores.assistant.interactions(in: org.organization.id) },
+                        until: { $0.first?.reason == reason })
                     #expect(log.first?.outcome == "handoff")
                     #expect(log.first?.reason == reason, "\(question)")
                 }
@@ -249,12 +244,9 @@ import Testing
                 let messages = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
                 #expect(!messages.contains { $0["role"] as? String == "ai" })
                 #expect(try await Self.status(client, visitor) == "escalated")
-                // Logged after the handoff (which also notifies the team): wait for it.
-                var log = try await stores.assistant.interactions(in: org.organization.id)
-                for _ in 0..<50 where log.isEmpty {
-                    try await Task.sleep(for: .milliseconds(100))
-                    log = try await stores.assistant.interactions(in: org.organization.id)
-                }
+                // Logged after the handoff (which also notifies the team).
+                let log = try await eventually(
+                    { try await stores.assistant.interactions(in: org.organization.id) }, until: { !$0.isEmpty })
                 #expect(log.first?.outcome == "failed")
             }
         }

@@ -25,13 +25,17 @@ import Testing
             })
     }
 
-    /// Waits (the job runner polls every second) until `check` holds.
-    static func eventually(_ check: @Sendable () async throws -> Bool) async throws {
-        for _ in 0..<100 {
-            if try await check() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("the condition never held")
+    /// A customer's new "Refund" ticket, in an organization with the scripted model and `settings`.
+    static func refundTicket(
+        _ client: any TestClientProtocol, _ stores: Stores, model url: String, settings: AssistantSettings
+    ) async throws -> (OrganizationFixture, TestVisitor, String, Ticket.ID) {
+        let org = try await StreamingAssistantTests.setUp(stores, providers: [url], settings: settings)
+        let customer = try await TicketControllerTests.customer(client, org)
+        let created = try await client.send(
+            .post, "/api/v1/tickets", json: ["subject": "Refund", "body": "How do refunds work?"],
+            headers: customer.headers)
+        let id = try #require(try created.json()["id"] as? String)
+        return (org, customer, id, try #require(Ticket.ID(id)))
     }
 
     @Test func aModelsClassificationIsReadCarefully() {
@@ -52,6 +56,10 @@ import Testing
         #expect(!TicketDraft.mayAutoResolve(draft, threshold: nil, ticket: ticket, agentHasReplied: false))
         #expect(!TicketDraft.mayAutoResolve(draft, threshold: 0.9, ticket: ticket, agentHasReplied: false))
         #expect(!TicketDraft.mayAutoResolve(draft, threshold: 0.7, ticket: ticket, agentHasReplied: true))
+        var answered = ticket
+        answered.lastSeq = 2  // someone wrote after the draft was made
+        #expect(!TicketDraft.mayAutoResolve(draft, threshold: 0.7, ticket: answered, agentHasReplied: false))
+        #expect(!draft.stillFits(answered))
         var article = draft
         article.kind = "article"
         #expect(!TicketDraft.mayAutoResolve(article, threshold: 0.1, ticket: ticket, agentHasReplied: false))
@@ -78,9 +86,10 @@ import Testing
                 let ticketID = try #require(Ticket.ID(id))
 
                 // The model's classification replaces the keywords' (urgent, not medium).
-                try await Self.eventually {
-                    try await stores.tickets.ticket(ticketID, in: org.organization.id).priority == .urgent
-                }
+                #expect(
+                    try await eventually {
+                        try await stores.tickets.ticket(ticketID, in: org.organization.id).priority == .urgent
+                    })
                 let seen = try await client.send(.get, "/api/v1/admin/tickets/\(id)", headers: agent.headers).json()
                 #expect(seen["category"] as? String == "billing")
                 let audit = try await stores.auditLog.list(
@@ -88,9 +97,10 @@ import Testing
                 #expect(audit.items.contains { $0.action == "ticket.priority" && $0.actorKind == "assistant" })
 
                 // A draft with its source and confidence.
-                try await Self.eventually {
-                    try await !stores.drafts.list(for: ticketID, in: org.organization.id).isEmpty
-                }
+                #expect(
+                    try await eventually {
+                        try await !stores.drafts.list(for: ticketID, in: org.organization.id).isEmpty
+                    })
                 var drafts =
                     try await client.send(.get, "/api/v1/admin/tickets/\(id)/drafts", headers: agent.headers)
                     .json()["data"] as? [[String: Any]]
@@ -148,26 +158,24 @@ import Testing
         let server = Self.server()
         try await server.run { url in
             try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
-                let org = try await StreamingAssistantTests.setUp(
-                    stores, providers: [url], settings: AssistantSettings(autoResolveThreshold: 0.9))
-                let customer = try await TicketControllerTests.customer(client, org)
-                let created = try await client.send(
-                    .post, "/api/v1/tickets", json: ["subject": "Refund", "body": "How do refunds work?"],
-                    headers: customer.headers)
-                let id = try #require(try created.json()["id"] as? String)
-                let ticketID = try #require(Ticket.ID(id))
-                try await Self.eventually {
-                    try await stores.tickets.ticket(ticketID, in: org.organization.id).status == .resolved
-                }
+                let (org, customer, id, ticketID) = try await Self.refundTicket(
+                    client, stores, model: url, settings: AssistantSettings(autoResolveThreshold: 0.9))
+                #expect(
+                    try await eventually {
+                        try await stores.tickets.ticket(ticketID, in: org.organization.id).status == .resolved
+                    })
                 let ticket = try await client.send(.get, "/api/v1/tickets/\(id)", headers: customer.headers).json()
                 #expect(ticket["aiResolved"] as? Bool == true)
                 let last = (ticket["messages"] as? [[String: Any]])?.last
                 #expect(last?["role"] as? String == "ai")
                 #expect(last?["body"] as? String == "You can get a full refund within 30 days [A1].")
                 // The draft is marked sent just after the ticket is resolved.
-                try await Self.eventually {
-                    try await stores.drafts.list(for: ticketID, in: org.organization.id).map(\.status) == [.autoSent]
-                }
+                #expect(
+                    try await eventually {
+                        try await stores.drafts.list(for: ticketID, in: org.organization.id).map(\.status) == [
+                            .autoSent
+                        ]
+                    })
                 // Not what the customer needed: they reopen it, and it is no longer AI-resolved.
                 let reopened = try await client.send(
                     .post, "/api/v1/tickets/\(id)/reopen", headers: customer.headers)
@@ -182,17 +190,12 @@ import Testing
         let server = Self.server()
         try await server.run { url in
             try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
-                let org = try await StreamingAssistantTests.setUp(
-                    stores, providers: [url], settings: AssistantSettings(autoResolveThreshold: 0.95))
-                let customer = try await TicketControllerTests.customer(client, org)
-                let created = try await client.send(
-                    .post, "/api/v1/tickets", json: ["subject": "Refund", "body": "How do refunds work?"],
-                    headers: customer.headers)
-                let text = try #require(try created.json()["id"] as? String)
-                let ticketID = try #require(Ticket.ID(text))
-                try await Self.eventually {
-                    try await !stores.drafts.list(for: ticketID, in: org.organization.id).isEmpty
-                }
+                let (org, _, _, ticketID) = try await Self.refundTicket(
+                    client, stores, model: url, settings: AssistantSettings(autoResolveThreshold: 0.95))
+                #expect(
+                    try await eventually {
+                        try await !stores.drafts.list(for: ticketID, in: org.organization.id).isEmpty
+                    })
                 let ticket = try await stores.tickets.ticket(ticketID, in: org.organization.id)
                 #expect(ticket.status == .open)
                 #expect(!ticket.aiResolved)
@@ -201,17 +204,12 @@ import Testing
         // With the assistant off (the team answers everything) a draft is made but never sent.
         try await server.run { url in
             try await withTestApp(database, setup: .live) { client, stores in
-                let org = try await StreamingAssistantTests.setUp(
-                    stores, providers: [url], settings: AssistantSettings(autoResolveThreshold: 0.5))
-                let customer = try await TicketControllerTests.customer(client, org)
-                let created = try await client.send(
-                    .post, "/api/v1/tickets", json: ["subject": "Refund", "body": "How do refunds work?"],
-                    headers: customer.headers)
-                let text = try #require(try created.json()["id"] as? String)
-                let ticketID = try #require(Ticket.ID(text))
-                try await Self.eventually {
-                    try await !stores.drafts.list(for: ticketID, in: org.organization.id).isEmpty
-                }
+                let (org, _, _, ticketID) = try await Self.refundTicket(
+                    client, stores, model: url, settings: AssistantSettings(autoResolveThreshold: 0.5))
+                #expect(
+                    try await eventually {
+                        try await !stores.drafts.list(for: ticketID, in: org.organization.id).isEmpty
+                    })
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(try await stores.tickets.ticket(ticketID, in: org.organization.id).status == .open)
                 #expect(

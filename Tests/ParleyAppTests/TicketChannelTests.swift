@@ -182,9 +182,9 @@ import Testing
             try await withTestSocket(client.realtimeURL(), headers: agent.headers) { socket in
                 try socket.send(["type": "subscribe", "channel": "support:\(id)"])
                 _ = try await socket.next(where: Self.isType("subscribed"))
-                // Twenty replies at once, from both sides: each commits with the next seq, and a
-                // subscriber drops a message older than the last it got, so they must be
-                // published in commit order.
+                // Twenty replies at once, from both sides, reach a subscriber each once and in
+                // order. (The race this guards against did not show here even without the ordering
+                // lock; the unit test below is the one that fails without it.)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for index in 0..<20 {
                         group.addTask {
