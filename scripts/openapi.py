@@ -250,6 +250,24 @@ paths = {
         "get": op("List API keys (admins; never their secrets)", "api-keys", {**ok(ref("APIKeyPage")), **err("401", "403", "422")}, parameters=PAGE),
         "post": op("Create an API key; the secret is in this response only", "api-keys", {**ok(ref("CreatedAPIKey"), "201", "Created"), **UNSAFE}, requestBody=body(ref("NewAPIKey")))},
     "/api/v1/admin/api-keys/{key}": {"delete": op("Revoke an API key", "api-keys", {**ok(ref("APIKey")), **err("401", "403", "404")}, parameters=idp("key"))},
+    "/api/v1/admin/webhooks": {
+        "get": op("List webhook endpoints and the event types (admins)", "webhooks", {**ok(ref("WebhookEndpointList")), **err("401", "403")}),
+        "post": op("Add an endpoint; its signing secret is in this response only (422 when the URL is refused)", "webhooks", {**ok(ref("WebhookEndpoint"), "201", "Created"), **UNSAFE}, requestBody=body(ref("WebhookEndpointInput")))},
+    "/api/v1/admin/webhooks/{endpoint}": {
+        "get": op("An endpoint", "webhooks", {**ok(ref("WebhookEndpoint")), **err("401", "403", "404")}, parameters=idp("endpoint")),
+        "patch": op("Change an endpoint's URL, events, description or active flag", "webhooks", {**ok(ref("WebhookEndpoint")), **UNSAFE}, parameters=idp("endpoint"), requestBody=body(ref("WebhookEndpointInput"))),
+        "delete": op("Remove an endpoint and its deliveries", "webhooks", {"204": {"description": "Removed"}, **err("401", "403", "404")}, parameters=idp("endpoint"))},
+    "/api/v1/admin/webhooks/{endpoint}/secret": {"post": op("Roll the signing secret (the new one is in this response only)", "webhooks", {**ok(ref("WebhookEndpoint")), **err("401", "403", "404")}, parameters=idp("endpoint"))},
+    "/api/v1/admin/webhooks/{endpoint}/test": {"post": op("Send a webhook.test event", "webhooks", {**ok(ref("WebhookDelivery"), "202", "Queued"), **err("401", "403", "404")}, parameters=idp("endpoint"))},
+    "/api/v1/admin/webhooks/{endpoint}/deliveries": {"get": op("The endpoint's delivery log, newest first", "webhooks", {**ok(ref("WebhookDeliveryPage")), **err("401", "403", "404", "422")}, parameters=idp("endpoint") + PAGE)},
+    "/api/v1/admin/webhooks/{endpoint}/deliveries/{delivery}/retry": {"post": op("Send a delivery again now, with the same webhook-id", "webhooks", {**ok(ref("WebhookDelivery")), **err("401", "403", "404", "409")},
+        parameters=idp("endpoint") + [{"name": "delivery", "in": "path", "required": True, "schema": {"type": "string"}}])},
+    "/api/v1/admin/outbox": {"get": op("Side effects that leave the server (webhook deliveries, emails) by status; dead letters by default", "outbox", {**ok(ref("OutboxItemPage")), **err("401", "403", "422")},
+        parameters=[query("status", {"type": "string", "enum": ["dead", "pending", "running", "delivered"], "default": "dead"})] + PAGE)},
+    "/api/v1/admin/outbox/{item}": {"delete": op("Discard a dead letter", "outbox", {"204": {"description": "Discarded"}, **err("401", "403", "404", "409")},
+        parameters=[{"name": "item", "in": "path", "required": True, "schema": {"type": "string"}}])},
+    "/api/v1/admin/outbox/{item}/retry": {"post": op("Retry a dead letter now, with a fresh retry budget", "outbox", {**ok(ref("OutboxItem")), **err("401", "403", "404", "409")},
+        parameters=[{"name": "item", "in": "path", "required": True, "schema": {"type": "string"}}])},
 }
 
 role = {"type": "string", "enum": ["owner", "admin", "agent"]}
@@ -286,6 +304,22 @@ schemas = {
     "APIKey": {"type": "object", "required": ["id", "name", "prefix", "role", "createdAt"], "properties": {
         "id": uuid, "name": {"type": "string"}, "prefix": {"type": "string"}, "role": role, "createdBy": {"type": ["string", "null"]}, "createdAt": ts, "lastUsedAt": nts, "revokedAt": nts}},
     "APIKeyPage": page("APIKey"),
+    "WebhookEndpoint": {"type": "object", "required": ["id", "url", "events", "active", "createdAt", "updatedAt"], "properties": {
+        "id": uuid, "url": {"type": "string"}, "description": {"type": ["string", "null"]}, "events": {"type": "array", "items": {"type": "string"}},
+        "active": {"type": "boolean"}, "createdAt": ts, "updatedAt": ts, "secret": {"type": "string", "description": "whsec_…; only when created or rolled"}}},
+    "WebhookEndpointInput": {"type": "object", "properties": {"url": {"type": "string", "maxLength": 2000}, "description": {"type": "string", "maxLength": 200},
+        "events": {"type": "array", "items": {"type": "string", "enum": ["conversation.created", "message.created", "conversation.escalated", "conversation.closed",
+            "ticket.created", "ticket.updated", "ticket.replied", "ticket.rated", "feedback.created"]}}, "active": {"type": "boolean"}}},
+    "WebhookDeliveryPage": page("WebhookDelivery"),
+    "OutboxItemPage": page("OutboxItem"),
+    "WebhookEndpointList": {"type": "object", "required": ["data", "eventTypes"], "properties": {"data": {"type": "array", "items": ref("WebhookEndpoint")}, "eventTypes": {"type": "array", "items": {"type": "string"}}}},
+    "WebhookDelivery": {"type": "object", "required": ["id", "eventType", "status", "attempts", "createdAt"], "properties": {
+        "id": {"type": "string", "description": "The webhook-id header"}, "eventType": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "delivered", "dead"]},
+        "attempts": {"type": "integer"}, "responseStatus": {"type": ["integer", "null"]}, "latencyMs": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]},
+        "responseExcerpt": {"type": ["string", "null"], "description": "At most 1 KB"}, "createdAt": ts, "lastAttemptAt": nts, "nextAttemptAt": nts, "deliveredAt": nts}},
+    "OutboxItem": {"type": "object", "required": ["id", "kind", "summary", "attempts", "createdAt", "updatedAt"], "properties": {
+        "id": {"type": "string"}, "kind": {"type": "string", "enum": ["webhook", "email"]}, "summary": {"type": "string"}, "attempts": {"type": "integer"},
+        "error": {"type": ["string", "null"]}, "createdAt": ts, "updatedAt": ts}},
     "NewAPIKey": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 120}, "role": {"type": "string", "enum": ["admin", "agent"], "default": "agent"}}},
     "CreatedAPIKey": {"type": "object", "required": ["key", "secret"], "properties": {"key": ref("APIKey"), "secret": {"type": "string", "description": "Shown once"}}},
     "Preferences": {"type": "object", "required": ["notifications"], "properties": {"notifications": {"type": "object", "additionalProperties": {"type": "boolean"}}}},

@@ -44,6 +44,7 @@ public func buildApplication(
     let instance =
         "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(8))"
 
+    let started = StartupGate()
     let hub = RealtimeHub()
     let bus: any EventBus
     if let postgres = engine as? PostgresEngine {
@@ -52,15 +53,18 @@ public func buildApplication(
     } else {
         bus = LocalEventBus(hub: hub)
     }
-    // What the writer commits goes to the hub (through the bus) and to the assistant.
+    // The one road: every change commits through one committer, whose recorders write what its
+    // events call for in the same transaction (webhook deliveries, emails) and whose commit hook
+    // hands the events, in commit order, to the listeners registered below.
     let listeners = CommitListeners()
-    let writer = ChatWriter(engine: engine, origin: instance, logger: logger) { events in listeners.notify(events) }
-    let handoff = Handoff(
-        chats: stores.chats, tickets: stores.tickets, writer: writer,
-        ticketOpened: { ticket in await bus.publishCreated(ticket, messages: []) },
-        notified: { notifications in
-            for notification in notifications { await bus.publish(.notified(notification), from: nil) }
-        })
+    var recorders: [any CommitRecorder] = [WebhookRecorder()]
+    if configuration.mail != nil { recorders.append(ReplyMailRecorder()) }
+    let committer = Committer(engine: engine, origin: instance, recorders: recorders) { events in
+        listeners.notify(events)
+    }
+    let writer = ChatWriter(committer: committer, logger: logger)
+    let ticketWriter = TicketWriter(committer: committer, tickets: stores.tickets)
+    let handoff = Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer, ticketWriter: ticketWriter)
     // One HTTP client for every provider; its read timeout bounds the wait for the first token
     // and between tokens.
     let timeout = TimeAmount.milliseconds(Int64(configuration.aiTimeout * 1000))
@@ -75,30 +79,37 @@ public func buildApplication(
         stores: stores, writer: writer, handoff: handoff, client: httpClient, options: configuration.assistantOptions,
         logger: logger
     ) { delta in
-        await bus.publish(
+        bus.relay(
             .messageDelta(
                 session: delta.sessionID, organization: delta.organizationID, streamID: delta.streamID,
                 replyTo: delta.replyTo, index: delta.index, text: delta.text, done: delta.done, outcome: delta.outcome),
             from: nil)
     }
+    let webhookClient = WebhookPosting.client()
+    let outboxWorker = OutboxWorker(
+        stores: stores, policy: configuration.outboxRetry, mail: configuration.mail,
+        post: WebhookPosting.poster(client: webhookClient), ready: started, logger: logger)
+    // The listeners, in one place: the hub (through the bus), the assistant, the outbox's worker.
     listeners.add { bus.publish($0) }
     if configuration.assistantEnabled { listeners.add { assistant.handle($0) } }
+    listeners.add { outboxWorker.committed($0) }
     let tokens = VisitorTokens()
     let attachmentStorage = try DiskAttachmentStorage(
         folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("attachments"))
     let router = try buildRouter(
         try HTTPDependencies(
             stores: stores, baseURL: configuration.baseURL, metrics: { registry.emitToString() }, hub: hub, bus: bus,
-            writer: writer, handoff: handoff, tokens: tokens, trustedProxies: configuration.trustedProxies,
+            writer: writer, ticketWriter: ticketWriter, handoff: handoff, tokens: tokens,
+            trustedProxies: configuration.trustedProxies,
             messageLimiter: RateLimiter(limit: configuration.chatRateLimit, per: 60),
             publicLimiter: RateLimiter(limit: configuration.publicRateLimit, per: 60),
             web: try WebAssets(folder: configuration.webDirectory), demo: configuration.demo,
             attachmentStorage: attachmentStorage,
             attachmentPolicy: AttachmentPolicy(
                 maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes),
-            drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) }))
+            drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) },
+            checkURL: { _, _ in }))
 
-    let started = StartupGate()
     let jobRunner = JobRunner(
         jobs: stores.jobs,
         handlers: [
@@ -106,18 +117,18 @@ public func buildApplication(
             IdleConversations.kind: IdleConversations.handler(
                 stores, writer: writer, timeout: configuration.chatIdleTimeout),
             TicketSweep.kind: TicketSweep.handler(
-                stores, bus: bus, autoCloseAfter: configuration.ticketAutoCloseAfter, logger: logger),
+                stores, writer: ticketWriter, autoCloseAfter: configuration.ticketAutoCloseAfter, logger: logger),
             TicketStore.AssistJob.kind: TicketAssist.handler(
-                stores, assistant: assistant, bus: bus, autoResolve: configuration.assistantEnabled, logger: logger),
-            TicketStore.ReplyMail.kind: ReplyMailer.handler(stores, mail: configuration.mail, logger: logger),
+                stores, assistant: assistant, writer: ticketWriter, autoResolve: configuration.assistantEnabled,
+                logger: logger),
         ],
         ready: started, logger: logger)
 
     var services: [any Service] = []
     if database == nil { services.append(engine) }
-    services += [HTTPClientService(client: httpClient), bus, writer]
+    services += [HTTPClientService(client: httpClient), HTTPClientService(client: webhookClient), bus, writer]
     if configuration.assistantEnabled { services.append(assistant) }
-    services.append(jobRunner)
+    services += [jobRunner, outboxWorker]
     var app = Application(
         router: router,
         server: .http1WebSocketUpgrade(
@@ -155,7 +166,7 @@ public func buildApplication(
     return app
 }
 
-/// Who hears what the conversation writer committed, in commit order.
+/// Who hears what was committed, in commit order: the listeners registered in `buildApplication`.
 final class CommitListeners: Sendable {
     private let listeners = Mutex<[@Sendable ([DomainEvent]) -> Void]>([])
 

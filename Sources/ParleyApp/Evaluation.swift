@@ -101,10 +101,13 @@ public enum Evaluation {
         options: Assistant.Options = Assistant.Options(), logger: Logger,
         progress: @Sendable (Int, Result) -> Void = { _, _ in }
     ) async throws -> Report {
-        let writer = ChatWriter(engine: stores.engine, origin: "eval", logger: logger) { _ in }
+        let committer = Committer(engine: stores.engine, origin: "eval") { _ in }
+        let writer = ChatWriter(committer: committer, logger: logger)
+        let ticketWriter = TicketWriter(committer: committer, tickets: stores.tickets)
         let assistant = Assistant(
             stores: stores, writer: writer,
-            handoff: Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer), client: client,
+            handoff: Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer, ticketWriter: ticketWriter),
+            client: client,
             options: options, logger: logger)
         let settings = try await stores.assistant.settings(in: organization)
         var titles: [Article.ID: String] = [:]

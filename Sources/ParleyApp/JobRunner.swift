@@ -6,6 +6,7 @@ import ParleyCore
 import ParleyRealtime
 import ParleyStore
 import ServiceLifecycle
+import Synchronization
 
 /// Claims due jobs from the job table and runs them, one at a time, until graceful shutdown.
 /// Several instances may run one each: the queue never gives a job to two of them at once.
@@ -110,24 +111,44 @@ enum Maintenance {
 }
 
 /// A one-time signal from start-up to the services that must not begin before it (the schema
-/// must exist before jobs are claimed).
-struct StartupGate: Sendable {
-    private let stream: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
-
-    init() {
-        (self.stream, self.continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+/// must exist before jobs or outbox rows are claimed). Any number of services may wait.
+final class StartupGate: Sendable {
+    private struct State {
+        var open = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
+    private let state = Mutex(State())
+
+    init() {}
 
     func open() {
-        self.continuation.yield()
-        self.continuation.finish()
+        let waiters = self.state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
-    /// True once open; false if the waiting task was cancelled first.
+    /// True once open; false if the waiting task was cancelled first (shutdown before start).
     func wait() async -> Bool {
-        for await _ in self.stream { return true }
-        return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = self.state.withLock { state in
+                    if state.open || Task.isCancelled { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiters = self.state.withLock { state in
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        return self.state.withLock { $0.open }
     }
 }
 
@@ -165,13 +186,11 @@ enum TicketSweep {
         try await stores.jobs.enqueue(kind: self.kind, runAt: Date().addingTimeInterval(delay), uniqueKey: self.kind)
     }
 
-    static func handler(_ stores: Stores, bus: any EventBus, autoCloseAfter: TimeInterval, logger: Logger)
+    static func handler(_ stores: Stores, writer: TicketWriter, autoCloseAfter: TimeInterval, logger: Logger)
         -> JobRunner.Handler
     {
         { _ in
-            let result = try await stores.tickets.sweep(now: Date(), autoCloseAfter: autoCloseAfter)
-            bus.publish((result.warned + result.breached + result.closed).map(DomainEvent.ticketUpdated))
-            for notification in result.notifications { await bus.publish(.notified(notification), from: nil) }
+            let result = try await writer.sweep(now: Date(), autoCloseAfter: autoCloseAfter)
             if !(result.warned.isEmpty && result.breached.isEmpty && result.closed.isEmpty) {
                 logger.info(
                     "Swept tickets",
@@ -194,7 +213,7 @@ enum TicketAssist {
     /// `autoResolve` false (`PARLEY_ASSISTANT=off`: the team answers everything) keeps the
     /// classification and the drafts, which only help agents, and never answers a customer.
     static func handler(
-        _ stores: Stores, assistant: Assistant, bus: any EventBus, autoResolve: Bool = true, logger: Logger
+        _ stores: Stores, assistant: Assistant, writer: TicketWriter, autoResolve: Bool = true, logger: Logger
     ) -> JobRunner.Handler {
         { job in
             let request = try JSONDecoder().decode(TicketStore.AssistJob.self, from: Data(job.payload.utf8))
@@ -202,35 +221,35 @@ enum TicketAssist {
                 return
             }
             try await self.run(
-                id, in: organization, reason: request.reason, stores: stores, assistant: assistant, bus: bus,
+                id, in: organization, reason: request.reason, stores: stores, assistant: assistant, writer: writer,
                 autoResolve: autoResolve, logger: logger)
         }
     }
 
     static func run(
         _ id: Ticket.ID, in organization: Organization.ID, reason: TicketStore.AssistJob.Reason, stores: Stores,
-        assistant: Assistant, bus: any EventBus, autoResolve: Bool = true, logger: Logger
+        assistant: Assistant, writer: TicketWriter, autoResolve: Bool = true, logger: Logger
     ) async throws {
         var ticket = try await stores.tickets.ticket(id, in: organization)
         guard ticket.status != .closed else { return }
-        let thread = try await stores.tickets.messages(of: id, in: organization, includeInternal: false)
+        let thread = Visibility.customerThread(
+            try await stores.tickets.messages(of: id, in: organization, includeInternal: true))
         if reason == .created, let first = thread.first,
             let classified = await assistant.classify(subject: ticket.subject, body: first.body, in: organization)
         {
             if let priority = classified.priority, priority != ticket.priority {
-                ticket = try await stores.tickets.setPriority(priority, of: id, in: organization, by: .assistant)
+                ticket = try await writer.setPriority(priority, of: id, in: organization, by: .assistant)
             }
             if let category = classified.category, category != ticket.category {
-                ticket = try await stores.tickets.setCategory(category, of: id, in: organization, by: .assistant)
+                ticket = try await writer.setCategory(category, of: id, in: organization, by: .assistant)
             }
-            bus.publish([.ticketUpdated(ticket)])
         }
         // Only while the customer waits for an answer (an agent may have answered meanwhile).
         guard let last = thread.last, last.role == .customer || (reason == .created && last.role == .system) else {
             return
         }
         guard let draft = try await assistant.draft(for: ticket, thread: thread) else { return }
-        let stored = try await stores.drafts.add(draft)
+        let stored = try await writer.addDraft(draft)
         let settings = try await stores.assistant.configuration(in: organization).settings
         let agentHasReplied = thread.contains { $0.role == .agent }
         if reason == .created, autoResolve,
@@ -239,54 +258,42 @@ enum TicketAssist {
         {
             // Only if nobody stepped in while the model was thinking.
             do {
-                try await bus.publishing {
-                    try await stores.tickets.apply(
-                        .aiResolve, to: id, in: organization, message: .init(role: .ai, body: stored.body),
-                        by: .assistant, onlyIf: { stored.stillFits($0) })
-                }
+                _ = try await writer.apply(
+                    .aiResolve, to: id, in: organization, message: .init(role: .ai, body: stored.body),
+                    by: .assistant, onlyIf: { stored.stillFits($0) })
             } catch is TicketStore.TicketChangedError {
-                bus.publish([.ticketUpdated(try await stores.tickets.ticket(id, in: organization))])
-                return
+                return  // a person stepped in; the draft waits for them
             }
             _ = try await stores.drafts.decide(
                 stored.id, as: .autoSent, sentBody: stored.body, by: nil, in: organization)
             logger.info(
                 "The assistant resolved a ticket",
                 metadata: ["parley.ticket.id": "\(id)", "parley.ai.confidence": "\(stored.confidence)"])
-        } else {
-            // Dashboards showing the ticket hear that a draft is ready.
-            bus.publish([.ticketUpdated(ticket)])
         }
     }
 }
 
-/// The outbox: emails an agent's (or the assistant's) public answer to the ticket's requester.
-/// Queued in the reply's own transaction; a failed send is retried (the job's attempts), a
-/// refusal the server calls permanent is logged and dropped. Internal notes are never queued.
+/// Emails an agent's (or the assistant's) public answer to the ticket's requester, from the
+/// outbox row written with the answer (`ReplyMailRecorder`). Internal notes are never written
+/// there, and the message is checked again here (`Visibility.reachesCustomer`).
 enum ReplyMailer {
-    static func handler(_ stores: Stores, mail: SMTPConfiguration?, logger: Logger) -> JobRunner.Handler {
-        { job in
-            guard let mail else { return }  // no SMTP server configured: replies live in the widget and API
-            let request = try JSONDecoder().decode(TicketStore.ReplyMail.self, from: Data(job.payload.utf8))
-            guard let id = Ticket.ID(request.ticket), let organizationID = Organization.ID(request.organization) else {
-                return
-            }
-            let ticket = try await stores.tickets.ticket(id, in: organizationID)
-            let messages = try await stores.tickets.messages(
-                of: id, in: organizationID, includeInternal: false, after: request.seq - 1, limit: 1)
-            guard let message = messages.first, message.seq == request.seq, !message.isInternal else { return }
-            let email = try await self.email(for: message, of: ticket, stores: stores, mail: mail)
-            do {
-                try await SMTPClient(mail).send(email)
-                logger.info(
-                    "Emailed a ticket reply",
-                    metadata: ["parley.ticket.id": "\(id)", "parley.ticket.seq": "\(message.seq)"])
-            } catch let error as SMTPError where !error.isTransient {
-                logger.error(
-                    "The mail server refused a ticket reply; not retrying",
-                    metadata: ["parley.ticket.id": "\(id)", "parley.error": "\(error)"])
-            }
+    /// Sends one outbox row; throws to have it retried (a refusal the server calls permanent is
+    /// thrown too, and ends dead after the retry budget, where admins see it).
+    static func send(_ item: Outbox.Item, stores: Stores, mail: SMTPConfiguration, logger: Logger) async throws {
+        let request = try JSONDecoder().decode(TicketStore.ReplyMail.self, from: Data(item.payload.utf8))
+        guard let id = Ticket.ID(request.ticket), let organizationID = Organization.ID(request.organization) else {
+            return
         }
+        let ticket = try await stores.tickets.ticket(id, in: organizationID)
+        let messages = try await stores.tickets.messages(
+            of: id, in: organizationID, includeInternal: true, after: request.seq - 1, limit: 1)
+        guard let message = messages.first, message.seq == request.seq, Visibility.reachesCustomer(message) else {
+            return
+        }
+        let email = try await self.email(for: message, of: ticket, stores: stores, mail: mail)
+        try await SMTPClient(mail).send(email)
+        logger.info(
+            "Emailed a ticket reply", metadata: ["parley.ticket.id": "\(id)", "parley.ticket.seq": "\(message.seq)"])
     }
 
     static func email(for message: TicketMessage, of ticket: Ticket, stores: Stores, mail: SMTPConfiguration)

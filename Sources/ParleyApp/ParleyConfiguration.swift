@@ -62,6 +62,9 @@ public struct ParleyConfiguration: Sendable {
     public var webDirectory: String?
     /// Where answers to tickets are emailed (`PARLEY_SMTP_URL`, `PARLEY_MAIL_FROM`); nil: no email.
     public var mail: SMTPConfiguration?
+    /// How the outbox retries webhook deliveries and emails (`PARLEY_WEBHOOK_RETRY_HOURS`,
+    /// `PARLEY_OUTBOX_RETRY_BASE_SECONDS`).
+    public var outboxRetry = Outbox.RetryPolicy()
     /// The largest attachment accepted (`PARLEY_ATTACHMENT_MAX_MB`).
     public var attachmentMaxBytes: Int = 10 * 1024 * 1024
 
@@ -126,6 +129,14 @@ public struct ParleyConfiguration: Sendable {
         (
             "PARLEY_WEB_DIR", "",
             "Serve the widget's and dashboard's files from this folder, re-read on every request (development)"
+        ),
+        (
+            "PARLEY_WEBHOOK_RETRY_HOURS", "",
+            "Retry a failed webhook delivery or email for this many hours, then leave it dead for admins to see (default 24)"
+        ),
+        (
+            "PARLEY_OUTBOX_RETRY_BASE_SECONDS", "",
+            "First retry after this many seconds, each next one twice as late (±20%), at most an hour apart (default 5)"
         ),
         (
             "PARLEY_AI_TIMEOUT_SECONDS", "",
@@ -286,6 +297,22 @@ public struct ParleyConfiguration: Sendable {
                     message: "must be a whole number from 1 to 8760, got '\(hours)'")
             }
             configuration.ticketAutoCloseAfter = TimeInterval(number * 3600)
+        }
+        if let hours = value("PARLEY_WEBHOOK_RETRY_HOURS") {
+            guard let number = Double(hours), number > 0, number <= 720 else {
+                throw Error(
+                    key: "PARLEY_WEBHOOK_RETRY_HOURS",
+                    message: "must be a number of hours above 0, at most 720, got '\(hours)'")
+            }
+            configuration.outboxRetry.budget = number * 3600
+        }
+        if let seconds = value("PARLEY_OUTBOX_RETRY_BASE_SECONDS") {
+            guard let number = Double(seconds), number >= 0.05, number <= 3600 else {
+                throw Error(
+                    key: "PARLEY_OUTBOX_RETRY_BASE_SECONDS",
+                    message: "must be a number from 0.05 to 3600, got '\(seconds)'")
+            }
+            configuration.outboxRetry.base = number
         }
         if let timeout = value("PARLEY_AI_TIMEOUT_SECONDS") {
             guard let number = Int(timeout), (1...600).contains(number) else {

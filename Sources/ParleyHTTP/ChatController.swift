@@ -9,12 +9,11 @@ public struct ChatController: Sendable {
     let chats: ChatStore
     let agents: AgentStore
     let writer: ChatWriter
-    let bus: any EventBus
     let sites: SiteStore?
     let tickets: TicketStore?
 
     public init(
-        chats: ChatStore, agents: AgentStore, writer: ChatWriter, bus: any EventBus, sites: SiteStore? = nil,
+        chats: ChatStore, agents: AgentStore, writer: ChatWriter, sites: SiteStore? = nil,
         tickets: TicketStore? = nil
     ) {
         self.chats = chats
@@ -22,7 +21,6 @@ public struct ChatController: Sendable {
         self.tickets = tickets
         self.agents = agents
         self.writer = writer
-        self.bus = bus
     }
 
     struct ReplyRequest: Decodable {
@@ -220,9 +218,8 @@ public struct ChatController: Sendable {
         let visitor = try await self.chats.visitor(visitorID, in: context.organizationID)
         guard let sites = self.sites else { throw DomainError.notFound(entity: "site") }
         let site = try await sites.find(visitor.siteID, in: context.organizationID)
-        let started = try await self.chats.start(
+        let started = try await self.writer.start(
             site: site, anonymousID: visitor.anonymousID, identity: nil, page: nil)
-        if started.isNew { self.bus.publish([.sessionCreated(started.session)]) }
         let outcome = try await self.writer.submit(
             .init(
                 sessionID: started.session.id, organizationID: context.organizationID, actor: .team,
@@ -265,12 +262,8 @@ public struct ChatController: Sendable {
         let input =
             request.headers[.contentType] == nil
             ? ReadRequest(seq: nil) : try await request.decodeJSON(as: ReadRequest.self, context: context)
-        let session = try await self.chats.markRead(
+        let session = try await self.writer.markRead(
             current.id, seq: input.seq ?? current.lastSeq, byVisitor: false, in: context.organizationID)
-        await self.bus.publish(
-            .read(
-                session: session.id, organization: session.organizationID, byVisitor: false, seq: session.agentReadSeq),
-            from: nil)
         return SessionView(session, forAgents: true)
     }
 

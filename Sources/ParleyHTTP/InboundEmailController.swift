@@ -10,7 +10,7 @@ import ParleyStore
 /// ticket with source `email`. Quoted earlier messages are cut; automatic replies are ignored.
 struct InboundEmailController: Sendable {
     let tickets: TicketStore
-    let bus: any EventBus
+    let writer: TicketWriter
 
     struct InboundRequest: Decodable {
         var from: String
@@ -48,26 +48,21 @@ struct InboundEmailController: Sendable {
             let ticket = try await self.tickets.ticket(reference: reference, requester: from, in: organization)
         {
             do {
-                let tickets = self.tickets
-                try await self.bus.publishing {
-                    try await tickets.apply(
-                        .customerReply, to: ticket.id, in: organization,
-                        message: .init(role: .customer, body: String(text.prefix(10_000))), by: .customer)
-                }
+                try await self.writer.apply(
+                    .customerReply, to: ticket.id, in: organization,
+                    message: .init(role: .customer, body: String(text.prefix(10_000))), by: .customer)
                 return EditedResponse(
                     status: .ok, response: InboundResponse(outcome: "reply", ticketId: ticket.id.description))
             } catch is TicketTransitionError {
                 // A closed ticket stays closed: the email opens a new one.
             }
         }
-        let ticket = try await self.tickets.create(
+        let ticket = try await self.writer.create(
             .init(
                 requesterEmail: from, requesterName: input.name.map { String($0.prefix(120)) },
                 subject: InboundEmail.cleanSubject(subject), body: String(text.prefix(10_000)), priority: nil,
                 source: .email),
             in: organization, by: .customer)
-        let messages = try await self.tickets.messages(of: ticket.id, in: organization, includeInternal: false)
-        await self.bus.publishCreated(ticket, messages: messages)
         return EditedResponse(
             status: .created, response: InboundResponse(outcome: "created", ticketId: ticket.id.description))
     }

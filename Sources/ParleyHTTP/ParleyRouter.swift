@@ -15,6 +15,8 @@ public struct HTTPDependencies: Sendable {
     public var hub: RealtimeHub
     public var bus: any EventBus
     public var writer: ChatWriter
+    /// The one road for tickets' changes.
+    public var ticketWriter: TicketWriter
     /// Where handoffs lead (built from the stores and the writer when not given).
     public var handoff: Handoff
     public var tokens: VisitorTokens
@@ -30,24 +32,31 @@ public struct HTTPDependencies: Sendable {
     /// Where attachments' bytes go, and which files are accepted.
     public var attachmentStorage: any AttachmentStorage
     public var attachmentPolicy: AttachmentPolicy
+    /// The SSRF guard's save-time check of URLs API users set (webhooks, AI providers).
+    public var checkURL: OutboundURLCheck
     /// Drafts a reply to a ticket on an agent's request (the assistant; nil: none).
     public var drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)?
 
     public init(
         stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
-        writer: ChatWriter, handoff: Handoff? = nil, tokens: VisitorTokens, trustedProxies: TrustedProxies = .none,
+        writer: ChatWriter, ticketWriter: TicketWriter, handoff: Handoff? = nil, tokens: VisitorTokens,
+        trustedProxies: TrustedProxies = .none,
         messageLimiter: RateLimiter = RateLimiter(limit: 20, per: 60),
         publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60), web: WebAssets? = nil, demo: Bool = false,
         attachmentStorage: (any AttachmentStorage)? = nil, attachmentPolicy: AttachmentPolicy = .standard,
-        drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)? = nil
+        drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)? = nil,
+        checkURL: @escaping OutboundURLCheck
     ) throws {
+        self.checkURL = checkURL
         self.stores = stores
         self.baseURL = baseURL
         self.metrics = metrics
         self.hub = hub
         self.bus = bus
         self.writer = writer
-        self.handoff = handoff ?? Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer)
+        self.ticketWriter = ticketWriter
+        self.handoff =
+            handoff ?? Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer, ticketWriter: ticketWriter)
         self.tokens = tokens
         self.trustedProxies = trustedProxies
         self.messageLimiter = messageLimiter
@@ -97,7 +106,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
 
     let visitors = VisitorController(
         sites: stores.sites, chats: stores.chats, writer: dependencies.writer, handoff: dependencies.handoff,
-        assistant: stores.assistant, bus: dependencies.bus, tokens: dependencies.tokens,
+        assistant: stores.assistant, tokens: dependencies.tokens,
         baseURL: dependencies.baseURL, messageLimiter: dependencies.messageLimiter)
     let visitorRoutes = api.group().add(middleware: RateLimitMiddleware(dependencies.publicLimiter))
     visitors.addPublicRoutes(to: visitorRoutes)
@@ -109,7 +118,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         storage: dependencies.attachmentStorage, policy: dependencies.attachmentPolicy,
         messageLimiter: dependencies.messageLimiter)
     attachments.addVisitorRoutes(to: visitorAPI)
-    CustomerTicketController(tickets: stores.tickets, chats: stores.chats, bus: dependencies.bus).addRoutes(
+    CustomerTicketController(tickets: stores.tickets, chats: stores.chats, writer: dependencies.ticketWriter).addRoutes(
         to: visitorAPI)
 
     let signedIn = api.group()
@@ -119,16 +128,17 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
 
     let admin = signedIn.group("admin")
     ChatController(
-        chats: stores.chats, agents: stores.agents, writer: dependencies.writer, bus: dependencies.bus,
-        sites: stores.sites, tickets: stores.tickets
+        chats: stores.chats, agents: stores.agents, writer: dependencies.writer, sites: stores.sites,
+        tickets: stores.tickets
     ).addRoutes(to: admin)
     attachments.addAgentRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)
     AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
-    TicketController(tickets: stores.tickets, agents: stores.agents, bus: dependencies.bus).addRoutes(to: admin)
-    InboundEmailController(tickets: stores.tickets, bus: dependencies.bus).addRoutes(to: admin)
+    TicketController(tickets: stores.tickets, agents: stores.agents, writer: dependencies.ticketWriter).addRoutes(
+        to: admin)
+    InboundEmailController(tickets: stores.tickets, writer: dependencies.ticketWriter).addRoutes(to: admin)
     TicketDraftController(
-        tickets: stores.tickets, drafts: stores.drafts, bus: dependencies.bus, drafter: dependencies.drafter
+        tickets: stores.tickets, drafts: stores.drafts, writer: dependencies.ticketWriter, drafter: dependencies.drafter
     ).addRoutes(to: admin)
     NotificationController(notifications: stores.notifications).addRoutes(to: admin)
     ExportController(tickets: stores.tickets, chats: stores.chats).addRoutes(to: admin)
@@ -139,6 +149,9 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     AgentController(agents: stores.agents).addRoutes(to: admin.group("agents"))
     SiteController(sites: stores.sites, baseURL: dependencies.baseURL)
         .addRoutes(to: admin.group("sites").add(middleware: RequirePermission(.manageSites)))
+    WebhookController(webhooks: stores.webhooks, outbox: stores.outbox, checkURL: dependencies.checkURL)
+        .addRoutes(to: admin.group("webhooks"))
+    OutboxController(outbox: stores.outbox).addRoutes(to: admin.group("outbox"))
     APIKeyController(apiKeys: stores.apiKeys)
         .addRoutes(to: admin.group("api-keys").add(middleware: RequirePermission(.manageAPIKeys)))
     return router

@@ -140,11 +140,10 @@ public struct RealtimeGateway: Sendable {
 
     func announce(_ caller: Caller, online: Bool) async {
         if let agent = caller.agent {
-            await self.bus.publish(
-                .presence(agent: agent.id, organization: agent.organizationID, online: online), from: nil)
+            self.bus.relay(.presence(agent: agent.id, organization: agent.organizationID, online: online), from: nil)
         } else if let visitor = caller.visitor {
             if online { try? await self.chats.touch(visitor.id, page: nil) }
-            await self.bus.publish(
+            self.bus.relay(
                 .visitor(
                     visitor.id, organization: visitor.organizationID, name: visitor.name, email: visitor.email,
                     page: visitor.currentPage, online: online), from: nil)
@@ -169,7 +168,7 @@ public struct RealtimeGateway: Sendable {
             case "typing":
                 let (session, _) = try self.joinedConversation(frame, connection)
                 let role: MessageRole = caller.agent == nil ? .user : .agent
-                await self.bus.publish(
+                self.bus.relay(
                     .typing(
                         session: session, organization: caller.principal.organizationID, role: role,
                         name: caller.agent?.name,
@@ -180,12 +179,9 @@ public struct RealtimeGateway: Sendable {
                     throw ValidationError(field: "seq", message: "read needs the seq read up to.")
                 }
                 let byVisitor = caller.visitor != nil
-                let updated = try await self.chats.markRead(
-                    session, seq: seq, byVisitor: byVisitor, in: caller.principal.organizationID)
-                await self.bus.publish(
-                    .read(
-                        session: session, organization: updated.organizationID, byVisitor: byVisitor,
-                        seq: byVisitor ? updated.visitorReadSeq : updated.agentReadSeq), from: connection.id)
+                // The other side hears it from the writer's commit.
+                _ = try await self.writer.markRead(
+                    session, seq: seq, byVisitor: caller.visitor != nil, in: caller.principal.organizationID)
             default:
                 connection.send(ServerFrame.error(code: "bad_frame", message: "Unknown frame type '\(frame.type)'."))
             }

@@ -87,12 +87,12 @@ struct TicketResponse: ResponseEncodable {
 public struct TicketController: Sendable {
     let tickets: TicketStore
     let agents: AgentStore
-    let bus: any EventBus
+    let writer: TicketWriter
 
-    public init(tickets: TicketStore, agents: AgentStore, bus: any EventBus) {
+    public init(tickets: TicketStore, agents: AgentStore, writer: TicketWriter) {
         self.tickets = tickets
         self.agents = agents
-        self.bus = bus
+        self.writer = writer
     }
 
     struct ReplyRequest: Decodable {
@@ -252,9 +252,7 @@ public struct TicketController: Sendable {
             role: .agent, body: input.body, isInternal: isInternal, author: author,
             attachments: try Self.attachmentIDs(input.attachments))
         let (organization, actor, tickets) = (context.organizationID, Self.actor(context), self.tickets)
-        try await self.bus.publishing {
-            try await tickets.apply(event, to: id, in: organization, message: message, by: actor)
-        }
+        try await self.writer.apply(event, to: id, in: organization, message: message, by: actor)
         return EditedResponse(status: .created, response: try await self.response(id, context))
     }
 
@@ -264,7 +262,7 @@ public struct TicketController: Sendable {
         let input = try await request.decodeJSON(as: AssignRequest.self, context: context)
         let agent = try await self.agent(input.agentId, context)
         let (organization, actor, tickets) = (context.organizationID, Self.actor(context), self.tickets)
-        try await self.bus.publishing { try await tickets.apply(.assign(agent), to: id, in: organization, by: actor) }
+        try await self.writer.apply(.assign(agent), to: id, in: organization, by: actor)
         return try await self.response(id, context)
     }
 
@@ -274,9 +272,7 @@ public struct TicketController: Sendable {
         let input = try await request.decodeJSON(as: StatusRequest.self, context: context)
         let status = try Self.status(input.status)
         let (organization, actor, tickets) = (context.organizationID, Self.actor(context), self.tickets)
-        try await self.bus.publishing {
-            try await tickets.apply(.changeStatus(status), to: id, in: organization, by: actor)
-        }
+        try await self.writer.apply(.changeStatus(status), to: id, in: organization, by: actor)
         return try await self.response(id, context)
     }
 
@@ -284,9 +280,8 @@ public struct TicketController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: PriorityRequest.self, context: context)
-        let ticket = try await self.tickets.setPriority(
+        _ = try await self.writer.setPriority(
             try Self.priority(input.priority), of: id, in: context.organizationID, by: Self.actor(context))
-        self.bus.publish([.ticketUpdated(ticket)])
         return try await self.response(id, context)
     }
 
@@ -294,9 +289,7 @@ public struct TicketController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: TagsRequest.self, context: context)
-        let ticket = try await self.tickets.setTags(
-            input.tags, of: id, in: context.organizationID, by: Self.actor(context))
-        self.bus.publish([.ticketUpdated(ticket)])
+        _ = try await self.writer.setTags(input.tags, of: id, in: context.organizationID, by: Self.actor(context))
         return try await self.response(id, context)
     }
 
@@ -315,35 +308,25 @@ public struct TicketController: Sendable {
         }
         let organization = context.organizationID
         let actor = Self.actor(context)
-        let bus = self.bus
+        let writer = self.writer
         let work: @Sendable (Ticket.ID) async throws -> Void
         switch input.action {
         case "status":
             let status = try Self.status(input.status ?? "")
             work = { id in
-                try await bus.publishing {
-                    try await self.tickets.apply(.changeStatus(status), to: id, in: organization, by: actor)
-                }
+                try await self.writer.apply(.changeStatus(status), to: id, in: organization, by: actor)
             }
         case "assign":
             let agent = try await self.agent(input.agentId, context)
             work = { id in
-                try await bus.publishing {
-                    try await self.tickets.apply(.assign(agent), to: id, in: organization, by: actor)
-                }
+                try await self.writer.apply(.assign(agent), to: id, in: organization, by: actor)
             }
         case "priority":
             let priority = try Self.priority(input.priority ?? "")
-            work = {
-                bus.publish([
-                    .ticketUpdated(try await self.tickets.setPriority(priority, of: $0, in: organization, by: actor))
-                ])
-            }
+            work = { _ = try await writer.setPriority(priority, of: $0, in: organization, by: actor) }
         case "tags":
             let tags = try Validate.tags(input.tags ?? [])
-            work = {
-                bus.publish([.ticketUpdated(try await self.tickets.setTags(tags, of: $0, in: organization, by: actor))])
-            }
+            work = { _ = try await writer.setTags(tags, of: $0, in: organization, by: actor) }
         default:
             throw ValidationError(field: "action", message: "action must be status, assign, priority or tags.")
         }
@@ -467,12 +450,12 @@ struct BusinessHoursBody: ResponseEncodable, Decodable {
 public struct CustomerTicketController: Sendable {
     let tickets: TicketStore
     let chats: ChatStore
-    let bus: any EventBus
+    let writer: TicketWriter
 
-    public init(tickets: TicketStore, chats: ChatStore, bus: any EventBus) {
+    public init(tickets: TicketStore, chats: ChatStore, writer: TicketWriter) {
         self.tickets = tickets
         self.chats = chats
-        self.bus = bus
+        self.writer = writer
     }
 
     struct CreateRequest: Decodable {
@@ -526,7 +509,7 @@ public struct CustomerTicketController: Sendable {
         guard let email = input.email ?? visitor.email else {
             throw ValidationError(field: "email", message: "email is required so the team can answer.")
         }
-        let ticket = try await self.tickets.create(
+        let ticket = try await self.writer.create(
             .init(
                 requesterEmail: email,
                 requesterName: try visitor.name
@@ -537,7 +520,6 @@ public struct CustomerTicketController: Sendable {
                 body: input.body, priority: nil), in: context.visitor.organization)
         let messages = try await self.tickets.messages(
             of: ticket.id, in: context.visitor.organization, includeInternal: false)
-        await self.bus.publishCreated(ticket, messages: messages)
         return EditedResponse(status: .created, response: TicketResponse(ticket, messages: messages, forAgents: false))
     }
 
@@ -580,10 +562,8 @@ public struct CustomerTicketController: Sendable {
         let visitor = try await self.identified(context)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let (organization, tickets) = (context.visitor.organization, self.tickets)
-        let change = try await self.bus.publishing {
-            try await tickets.apply(
-                event, to: id, in: organization, message: message, visitor: visitor.id, by: .customer)
-        }
+        let change = try await self.writer.apply(
+            event, to: id, in: organization, message: message, visitor: visitor.id, by: .customer)
         let messages = try await self.tickets.messages(of: id, in: context.visitor.organization, includeInternal: false)
         return TicketResponse(change.ticket, messages: messages, forAgents: false)
     }

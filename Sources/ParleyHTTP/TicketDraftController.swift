@@ -9,7 +9,7 @@ import ParleyStore
 struct TicketDraftController: Sendable {
     let tickets: TicketStore
     let drafts: TicketDraftStore
-    let bus: any EventBus
+    let writer: TicketWriter
     let drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)?
 
     struct DraftView: ResponseEncodable, Sendable {
@@ -78,7 +78,7 @@ struct TicketDraftController: Sendable {
                 .unprocessableContent, code: "no_draft",
                 message: "The assistant has nothing to suggest for this ticket: no article answers it.")
         }
-        let stored = try await self.drafts.add(draft)
+        let stored = try await self.writer.addDraft(draft)
         return EditedResponse(status: .created, response: DraftView(stored))
     }
 
@@ -99,11 +99,9 @@ struct TicketDraftController: Sendable {
         let change: TicketStore.Change
         let (organization, tickets) = (context.organizationID, self.tickets)
         do {
-            change = try await self.bus.publishing {
-                try await tickets.apply(
-                    .agentReply(agent.id), to: ticketID, in: organization,
-                    message: .init(role: .agent, body: body, isInternal: false, author: agent.id), by: .agent(agent.id))
-            }
+            change = try await self.writer.apply(
+                .agentReply(agent.id), to: ticketID, in: organization,
+                message: .init(role: .agent, body: body, isInternal: false, author: agent.id), by: .agent(agent.id))
         } catch {
             try? await self.drafts.reopen(draft.id, in: context.organizationID)
             throw error

@@ -14,7 +14,6 @@ public struct VisitorController: Sendable {
     let handoff: Handoff
     let assistant: AssistantStore
     let tickets: TicketStore
-    let bus: any EventBus
     let tokens: VisitorTokens
     let origins: OriginPolicy
     /// Messages per IP (20 a minute by default), shared with the WebSocket `send`.
@@ -22,7 +21,7 @@ public struct VisitorController: Sendable {
 
     public init(
         sites: SiteStore, chats: ChatStore, writer: ChatWriter, handoff: Handoff, assistant: AssistantStore,
-        bus: any EventBus, tokens: VisitorTokens, baseURL: String, messageLimiter: RateLimiter
+        tokens: VisitorTokens, baseURL: String, messageLimiter: RateLimiter
     ) {
         self.sites = sites
         self.chats = chats
@@ -30,7 +29,6 @@ public struct VisitorController: Sendable {
         self.handoff = handoff
         self.assistant = assistant
         self.tickets = handoff.tickets
-        self.bus = bus
         self.tokens = tokens
         self.origins = OriginPolicy(baseURL: baseURL)
         self.messageLimiter = messageLimiter
@@ -165,8 +163,7 @@ public struct VisitorController: Sendable {
             try input.visitorId.map { try Validate.clientID($0, field: "visitorId") } ?? Secrets.randomString(24)
         let identity = try Self.verify(input.user, site: site)
         let page = try input.page.map { try Validate.text($0, field: "page", max: 2000, allowEmpty: true) }
-        let started = try await self.chats.start(site: site, anonymousID: anonymousID, identity: identity, page: page)
-        if started.isNew { self.bus.publish([.sessionCreated(started.session)]) }
+        let started = try await self.writer.start(site: site, anonymousID: anonymousID, identity: identity, page: page)
         return StartResponse(
             visitorId: anonymousID,
             token: self.tokens.sign(
@@ -278,11 +275,7 @@ public struct VisitorController: Sendable {
     func read(_ request: Request, context: VisitorContext) async throws -> SessionView {
         let own = try await self.ownSession(context)
         let input = try await request.decodeJSON(as: ReadRequest.self, context: context)
-        let session = try await self.chats.markRead(own.id, seq: input.seq, byVisitor: true, in: own.organizationID)
-        await self.bus.publish(
-            .read(
-                session: session.id, organization: session.organizationID, byVisitor: true, seq: session.visitorReadSeq),
-            from: nil)
+        let session = try await self.writer.markRead(own.id, seq: input.seq, byVisitor: true, in: own.organizationID)
         return SessionView(session, forAgents: false)
     }
 

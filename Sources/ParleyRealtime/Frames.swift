@@ -12,49 +12,6 @@ public struct ClientFrame: Decodable, Sendable {
     public var seq: Int64?
 }
 
-/// Ephemeral signals: delivered live, never stored, never replayed.
-public enum Signal: Sendable, Hashable, Codable {
-    /// Someone started or stopped typing in a conversation.
-    case typing(session: ChatSession.ID, organization: Organization.ID, role: MessageRole, name: String?, on: Bool)
-    /// Someone read a conversation up to `seq`.
-    case read(session: ChatSession.ID, organization: Organization.ID, byVisitor: Bool, seq: Int64)
-    /// An agent came online or went offline.
-    case presence(agent: Agent.ID, organization: Organization.ID, online: Bool)
-    /// A visitor opened or closed the widget's connection (live visitors).
-    case visitor(Visitor.ID, organization: Organization.ID, name: String?, email: String?, page: String?, online: Bool)
-    /// A piece of an AI reply as it streams; `done` ends the stream with its outcome.
-    case messageDelta(
-        session: ChatSession.ID, organization: Organization.ID, streamID: String, replyTo: Int64, index: Int,
-        text: String, done: Bool, outcome: String?)
-    /// A handed-over conversation became a ticket (agents' inbox).
-    case ticketCreated(Ticket.ID, organization: Organization.ID, session: ChatSession.ID?, subject: String)
-    /// A notification for one agent (on the inbox; the dashboard shows its own).
-    case notified(AgentNotification)
-
-    public var name: String {
-        switch self {
-        case .typing: "typing"
-        case .read: "read"
-        case .presence: "agent.presence"
-        case .visitor(_, _, _, _, _, let online): online ? "visitor.online" : "visitor.offline"
-        case .messageDelta: "message.delta"
-        case .ticketCreated: "ticket.created"
-        case .notified: "notification.created"
-        }
-    }
-
-    public var channels: [Channel] {
-        switch self {
-        case .typing(let session, _, _, _, _), .read(let session, _, _, _): [.supportChat(session)]
-        case .messageDelta(let session, _, _, _, _, _, _, _): [.supportChat(session)]
-        case .presence(_, let organization, _), .visitor(_, let organization, _, _, _, _),
-            .ticketCreated(_, let organization, _, _):
-            [.inbox(organization)]
-        case .notified(let notification): [.inbox(notification.organizationID)]
-        }
-    }
-}
-
 /// Server frames, encoded once and shared by every receiver.
 public enum ServerFrame {
     static let encoder: JSONEncoder = {

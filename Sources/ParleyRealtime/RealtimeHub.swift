@@ -179,8 +179,6 @@ public final class RealtimeConnection: Sendable {
 public final class RealtimeHub: Sendable {
     private let connections = Mutex<[Channel: [RealtimeConnection.ID: RealtimeConnection]]>([:])
     private let nextID = Atomic<Int>(0)
-    /// One instance's ticket changes, committed and published one at a time (`EventBus.publishing`).
-    public let ticketOrder = AsyncLock()
     public init() {}
 
     /// A new connection for `principal`; call `disconnect` when its socket closes. With
@@ -251,9 +249,10 @@ public final class RealtimeHub: Sendable {
     /// How many connections have joined `channel`.
     public func subscriberCount(_ channel: Channel) -> Int { self.connections.withLock { $0[channel]?.count ?? 0 } }
 
-    /// Delivers committed events, in the order given. Each event's data is encoded once per
+    /// Delivers events, in the order given, to the connections of their channels that may see
+    /// them (not to `except`, a live signal's sender). Each event's data is encoded once per
     /// audience (once in all for a message, which both audiences see alike) and framed per channel.
-    public func deliver(_ events: [DomainEvent]) {
+    public func deliver(_ events: [DomainEvent], except: RealtimeConnection.ID? = nil) {
         for event in events {
             var data: [Bool: String] = [:]
             func json(forAgents: Bool) -> String {
@@ -277,7 +276,7 @@ public final class RealtimeHub: Sendable {
                 case .supportChat, .support: dedupe = isMessage
                 case .inbox: dedupe = false
                 }
-                for connection in receivers where event.isVisible(to: connection.principal) {
+                for connection in receivers where connection.id != except && event.isVisible(to: connection.principal) {
                     let forAgents: Bool
                     if case .agent = connection.principal { forAgents = true } else { forAgents = false }
                     let key = event.isAudienceSpecific ? forAgents : true
@@ -296,48 +295,36 @@ public final class RealtimeHub: Sendable {
         }
     }
 
-    /// Delivers a live signal to everyone on its channels but `except` (the sender).
-    public func deliver(_ signal: Signal, except: RealtimeConnection.ID? = nil) {
-        for channel in signal.channels {
-            guard let receivers = self.connections.withLock({ $0[channel].map { Array($0.values) } }) else { continue }
-            let frame: ByteBuffer
-            if case .messageDelta(let session, _, let stream, let replyTo, let index, let text, let done, let outcome) =
-                signal
-            {
-                // The hot path of a streamed reply: framed by hand, no encoder per token.
-                frame = ByteBuffer(
-                    string: ServerFrame.event(
-                        channel: channel, seq: nil, name: signal.name,
-                        json: ServerFrame.deltaData(
-                            session: session, streamID: stream, replyTo: replyTo, index: index, text: text, done: done,
-                            outcome: outcome)))
-            } else {
-                frame = ByteBuffer(
-                    string: ServerFrame.event(channel: channel, seq: nil, name: signal.name, data: SignalView(signal)))
-            }
-            for connection in receivers where connection.id != except {
-                if case .visitor = connection.principal, case .inbox = channel { continue }
-                connection.offer(frame, channel: channel, seq: nil, isMessage: false)
-            }
-        }
-    }
-
     static func position(of event: DomainEvent) -> (Int64?, Bool) {
         switch event {
         case .messageCreated(let message): (message.seq, true)
-        case .sessionCreated(let session), .sessionUpdated(let session): (session.lastSeq, false)
+        case .sessionCreated(let session), .sessionUpdated(let session, _): (session.lastSeq, false)
         case .ticketMessageCreated(let message, _): (message.seq, true)
-        case .ticketUpdated(let ticket): (ticket.lastSeq, false)
+        case .ticketUpdated(let ticket, _): (ticket.lastSeq, false)
+        case .ticketCreated, .notified, .feedbackCreated, .live: (nil, false)
         }
     }
 
     static func data(_ event: DomainEvent, forAgents: Bool) -> String {
         switch event {
         case .messageCreated(let message): ServerFrame.encode(MessageView(message))
-        case .sessionCreated(let session), .sessionUpdated(let session):
+        case .sessionCreated(let session), .sessionUpdated(let session, _):
             ServerFrame.encode(SessionView(session, forAgents: forAgents))
         case .ticketMessageCreated(let message, _): ServerFrame.encode(TicketMessageView(message))
-        case .ticketUpdated(let ticket): ServerFrame.encode(TicketView(ticket, forAgents: forAgents))
+        case .ticketUpdated(let ticket, _): ServerFrame.encode(TicketView(ticket, forAgents: forAgents))
+        case .ticketCreated(let ticket):
+            ServerFrame.encode(
+                SignalView(
+                    ticketId: ticket.id.description, sessionId: ticket.chatSessionID?.description,
+                    subject: ticket.subject))
+        case .notified(let notification): ServerFrame.encode(SignalView(notification))
+        case .feedbackCreated: "{}"
+        case .live(.messageDelta(let session, _, let stream, let replyTo, let index, let text, let done, let outcome)):
+            // The hot path of a streamed reply: framed by hand, no encoder per token.
+            ServerFrame.deltaData(
+                session: session, streamID: stream, replyTo: replyTo, index: index, text: text, done: done,
+                outcome: outcome)
+        case .live(let signal): ServerFrame.encode(SignalView(signal))
         }
     }
 }
@@ -368,7 +355,23 @@ struct SignalView: Encodable {
     var title: String?
     var createdAt: Date?
 
-    init(_ signal: Signal) {
+    init(ticketId: String, sessionId: String?, subject: String) {
+        self.ticketId = ticketId
+        self.sessionId = sessionId
+        self.subject = subject
+    }
+
+    init(_ notification: AgentNotification) {
+        self.id = notification.id.description
+        self.agentId = notification.agentID.description
+        self.kind = notification.kind.rawValue
+        self.title = notification.title
+        self.ticketId = notification.ticketID?.description
+        self.sessionId = notification.sessionID?.description
+        self.createdAt = notification.createdAt
+    }
+
+    init(_ signal: LiveSignal) {
         switch signal {
         case .typing(let session, _, let role, let name, let on):
             self.sessionId = session.description
@@ -390,18 +393,6 @@ struct SignalView: Encodable {
             self.delta = text
             self.done = done
             self.outcome = outcome
-        case .notified(let notification):
-            self.id = notification.id.description
-            self.agentId = notification.agentID.description
-            self.kind = notification.kind.rawValue
-            self.title = notification.title
-            self.ticketId = notification.ticketID?.description
-            self.sessionId = notification.sessionID?.description
-            self.createdAt = notification.createdAt
-        case .ticketCreated(let ticket, _, let session, let subject):
-            self.ticketId = ticket.description
-            self.sessionId = session?.description
-            self.subject = subject
         case .visitor(let visitor, _, let name, let email, let page, let online):
             self.visitorId = visitor.description
             self.name = name
@@ -416,7 +407,7 @@ extension DomainEvent {
     /// Whether agents and visitors see different data (a conversation's state; not a message).
     var isAudienceSpecific: Bool {
         switch self {
-        case .messageCreated, .ticketMessageCreated: false
+        case .messageCreated, .ticketMessageCreated, .ticketCreated, .notified, .feedbackCreated, .live: false
         case .sessionCreated, .sessionUpdated, .ticketUpdated: true
         }
     }

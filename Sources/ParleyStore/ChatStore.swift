@@ -22,11 +22,11 @@ public struct ChatStore: Sendable {
 
     /// Finds or creates the visitor (by verified identity, else by the widget's anonymous id) and
     /// resumes their open conversation or starts one.
-    public func start(
-        site: Site, anonymousID: String, identity: VisitorIdentity?, page: String?
+    /// Inside `ChatWriter.start`'s transaction.
+    static func start(
+        site: Site, anonymousID: String, identity: VisitorIdentity?, page: String?, now: Date, db: any SQLDatabase
     ) async throws -> Started {
-        let now = self.now()
-        return try await self.engine.transaction { db in
+        do {
             var visitor = try await Self.findVisitor(
                 site: site, anonymousID: anonymousID, externalID: identity?.id, db: db)
             if var existing = visitor {
@@ -349,12 +349,13 @@ public struct ChatStore: Sendable {
     }
 
     /// Moves a read marker forward (never back); returns the conversation as it is now.
-    public func markRead(_ sessionID: ChatSession.ID, seq: Int64, byVisitor: Bool, in organizationID: Organization.ID)
-        async throws
-        -> ChatSession
-    {
+    /// Inside `ChatWriter.markRead`'s transaction.
+    static func markRead(
+        _ sessionID: ChatSession.ID, seq: Int64, byVisitor: Bool, in organizationID: Organization.ID,
+        db: any SQLDatabase
+    ) async throws -> ChatSession {
         let column: SQLQueryString = byVisitor ? "visitor_read_seq" : "agent_read_seq"
-        return try await self.engine.transaction { db in
+        do {
             try await db.raw(
                 """
                 UPDATE chat_sessions SET \(column) = CASE WHEN \(column) < \(bind: seq) AND \(bind: seq) <= last_seq

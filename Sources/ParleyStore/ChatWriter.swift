@@ -45,32 +45,13 @@ public final class ChatWriter: Service, Sendable {
         }
     }
 
-    /// What other instances are told after a commit: which conversations changed and the seq
-    /// ranges of their new messages.
-    public struct Notice: Sendable, Codable, Equatable {
-        /// The instance that wrote (it delivered locally already).
-        public var origin: String
-        public var changes: [Change]
-
-        public struct Change: Sendable, Codable, Equatable {
-            public var session: String
-            public var organization: String
-            public var from: Int64?
-            public var to: Int64?
-            public var stateChanged: Bool
-        }
-    }
-
-    /// The PostgreSQL NOTIFY channel for notices.
-    public static let noticeChannel = "parley_chat"
     /// The most commands one transaction takes.
     public static let maximumGroup = 256
 
     private let engine: any DatabaseEngine
     private let now: @Sendable () -> Date
     private let logger: Logger
-    private let origin: String
-    private let onCommit: @Sendable ([DomainEvent]) -> Void
+    private let committer: Committer
     private let queue = WorkQueue<Pending>()
 
     struct Pending: Sendable {
@@ -83,15 +64,20 @@ public final class ChatWriter: Service, Sendable {
         public var description: String { "The server is shutting down; try again in a moment." }
     }
 
-    public init(
+    /// A writer whose commits end at `committer` (its recorders, its notice, its commit hook).
+    public init(committer: Committer, logger: Logger) {
+        self.engine = committer.engine
+        self.committer = committer
+        self.logger = logger
+        self.now = committer.now
+    }
+
+    /// A writer with a committer of its own that publishes to `onCommit` (tests, tools).
+    public convenience init(
         engine: any DatabaseEngine, origin: String, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
         onCommit: @escaping @Sendable ([DomainEvent]) -> Void
     ) {
-        self.engine = engine
-        self.origin = origin
-        self.logger = logger
-        self.now = now
-        self.onCommit = onCommit
+        self.init(committer: Committer(engine: engine, origin: origin, now: now, onCommit: onCommit), logger: logger)
     }
 
     /// Applies `request` and returns what it did, once committed. Throws `DomainError.notFound`,
@@ -107,6 +93,34 @@ public final class ChatWriter: Service, Sendable {
     public func enqueue(_ request: Request, completion: @escaping @Sendable (Result<ChatOutcome, any Error>) -> Void) {
         if !self.queue.append(contentsOf: [Pending(request: request, reply: completion)]) {
             completion(.failure(ShuttingDown()))
+        }
+    }
+
+    /// Finds or creates the visitor and resumes their open conversation or starts one; a new one
+    /// is announced (`session.created`) once committed.
+    public func start(site: Site, anonymousID: String, identity: VisitorIdentity?, page: String?) async throws
+        -> ChatStore.Started
+    {
+        let now = self.now()
+        return try await self.committer.commit { db in
+            let started = try await ChatStore.start(
+                site: site, anonymousID: anonymousID, identity: identity, page: page, now: now, db: db)
+            return (started, started.isNew ? [.sessionCreated(started.session)] : [])
+        }
+    }
+
+    /// Marks the conversation read up to `seq` by the visitor or the team; the other side hears
+    /// it (`read`) once committed.
+    public func markRead(_ sessionID: ChatSession.ID, seq: Int64, byVisitor: Bool, in organizationID: Organization.ID)
+        async throws -> ChatSession
+    {
+        try await self.committer.commit { db in
+            let session = try await ChatStore.markRead(
+                sessionID, seq: seq, byVisitor: byVisitor, in: organizationID, db: db)
+            let read = LiveSignal.read(
+                session: session.id, organization: session.organizationID, byVisitor: byVisitor,
+                seq: byVisitor ? session.visitorReadSeq : session.agentReadSeq)
+            return (session, [.live(read)])
         }
     }
 
@@ -131,14 +145,20 @@ public final class ChatWriter: Service, Sendable {
     /// Writes a group; a database error fails every command of it, but each is tried alone
     /// first, so one bad command never sinks the others.
     private func commit(_ group: [Pending]) async {
+        let number = Mutex<Int?>(nil)
         do {
             let (outcomes, events) = try await self.engine.transaction { db in
-                try await self.apply(group.map(\.request), db: db)
+                let (outcomes, events) = try await self.apply(group.map(\.request), db: db)
+                let all = try await self.committer.record(events, db: db)
+                // Taken under the conversations' locks (SQLite's single writer): commit order.
+                number.withLock { $0 = self.committer.takeNumber() }
+                return (outcomes, all)
             }
             // Publish before replying, so a sender's own events are on their way before its ack.
-            if !events.isEmpty { self.onCommit(events) }
+            if let taken = number.withLock({ $0 }) { self.committer.finish(taken, events: events) }
             for (pending, outcome) in zip(group, outcomes) { pending.reply(outcome) }
         } catch {
+            if let taken = number.withLock({ $0 }) { self.committer.finish(taken, events: []) }
             guard group.count > 1 else {
                 group[0].reply(.failure(error))
                 return
@@ -163,7 +183,6 @@ public final class ChatWriter: Service, Sendable {
             let session = try ChatStore.decodeSession(row)
             sessions[session.id] = session
         }
-        let original = sessions
 
         // Earlier messages with the same client ids: a resend returns them.
         var stored: [String: ChatMessage] = [:]
@@ -217,7 +236,7 @@ public final class ChatWriter: Service, Sendable {
                 }
                 if outcome.sessionChanged || !outcome.messages.isEmpty {
                     changedState.insert(session.id)
-                    events.append(.sessionUpdated(outcome.session))
+                    events.append(.sessionUpdated(outcome.session, from: session.status))
                 }
                 results.append(.success(outcome))
             } catch {
@@ -228,28 +247,7 @@ public final class ChatWriter: Service, Sendable {
         try await Self.insert(newMessages, db: db)
         try await Self.update(
             changedState.sorted(by: { $0.description < $1.description }).compactMap { sessions[$0] }, db: db)
-        if db.parleyDialect == .postgres, !changedState.isEmpty {
-            try await self.notify(sessions: changedState.compactMap { sessions[$0] }, original: original, db: db)
-        }
         return (results, events)
-    }
-
-    /// One NOTIFY for the whole group (split only when the payload would pass PostgreSQL's limit).
-    private func notify(sessions: [ChatSession], original: [ChatSession.ID: ChatSession], db: any SQLDatabase)
-        async throws
-    {
-        let changes = sessions.map { session in
-            let before = original[session.id]?.lastSeq ?? 0
-            return Notice.Change(
-                session: session.id.description, organization: session.organizationID.description,
-                from: session.lastSeq > before ? before + 1 : nil, to: session.lastSeq > before ? session.lastSeq : nil,
-                stateChanged: true)
-        }
-        for chunk in stride(from: 0, to: changes.count, by: 40).map({ Array(changes[$0..<min($0 + 40, changes.count)]) }
-        ) {
-            let payload = try JSONColumn.encode(Notice(origin: self.origin, changes: chunk))
-            try await db.raw("SELECT pg_notify(\(bind: Self.noticeChannel), \(bind: payload))").run()
-        }
     }
 
     static func insert(_ messages: [ChatMessage], db: any SQLDatabase) async throws {

@@ -10,23 +10,15 @@ public struct Handoff: Sendable {
     let chats: ChatStore
     public let tickets: TicketStore
     let writer: ChatWriter
-    let notifications: NotificationStore
-    /// Told of each new ticket (the app tells the agents' inbox).
-    let ticketOpened: @Sendable (Ticket) async -> Void
-    /// Told of the notifications a handoff made (the app pushes them on the inbox).
-    let notified: @Sendable ([AgentNotification]) async -> Void
+    let ticketWriter: TicketWriter
+    let committer: Committer
 
-    public init(
-        chats: ChatStore, tickets: TicketStore, writer: ChatWriter,
-        ticketOpened: @escaping @Sendable (Ticket) async -> Void = { _ in },
-        notified: @escaping @Sendable ([AgentNotification]) async -> Void = { _ in }
-    ) {
+    public init(chats: ChatStore, tickets: TicketStore, writer: ChatWriter, ticketWriter: TicketWriter) {
         self.chats = chats
         self.tickets = tickets
         self.writer = writer
-        self.notifications = NotificationStore(engine: tickets.engine, now: tickets.now)
-        self.ticketOpened = ticketOpened
-        self.notified = notified
+        self.ticketWriter = ticketWriter
+        self.committer = ticketWriter.committer
     }
 
     /// Hands the conversation over (409 when it is not the AI's to hand over), then opens the
@@ -55,10 +47,14 @@ public struct Handoff: Sendable {
         // The assignee, or else the whole team, hears of it in the bell.
         do {
             let who = visitor.name ?? visitor.email ?? "A visitor"
-            let made = try await self.notifications.notify(
-                .handoff, title: "\(who) needs a person: \(reason.summary)",
-                agent: outcome.session.assignedAgentID, session: sessionID, in: organizationID)
-            await self.notified(made)
+            let assignee = outcome.session.assignedAgentID
+            let now = self.committer.now()
+            _ = try await self.committer.commit { db in
+                let made = try await NotificationStore.notify(
+                    .handoff, title: "\(who) needs a person: \(reason.summary)", agent: assignee,
+                    session: sessionID, in: organizationID, now: now, db: db)
+                return (made.count, made.map(DomainEvent.notified))
+            }
         } catch {
             logger.error("Could not notify the team of a handoff", metadata: ["parley.error": "\(error)"])
         }
@@ -89,12 +85,12 @@ public struct Handoff: Sendable {
     @discardableResult
     private func openTicket(_ session: ChatSession, visitor: Visitor, email: String, logger: Logger) async -> Ticket? {
         do {
-            let (ticket, created) = try await self.tickets.openFromConversation(session, visitor: visitor, email: email)
+            let (ticket, created) = try await self.ticketWriter.openFromConversation(
+                session, visitor: visitor, email: email)
             if created {
                 logger.info(
                     "Opened a ticket for a handed-over conversation",
                     metadata: ["parley.ticket.id": "\(ticket.id)", "parley.session.id": "\(session.id)"])
-                await self.ticketOpened(ticket)
             }
             return ticket
         } catch {

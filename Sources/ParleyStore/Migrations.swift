@@ -528,5 +528,56 @@ public enum Migrator {
         Migration(number: 14, name: "who uploaded a ticket's file") { _ in
             ["ALTER TABLE attachments ADD COLUMN uploaded_by_customer BOOLEAN NOT NULL DEFAULT FALSE"]
         },
+        Migration(number: 15, name: "the outbox; webhook endpoints") { dialect in
+            [
+                """
+                CREATE TABLE webhook_endpoints (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    url TEXT NOT NULL,
+                    description TEXT,
+                    events TEXT NOT NULL,
+                    active BOOLEAN NOT NULL,
+                    secret_sealed TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX webhook_endpoints_organization ON webhook_endpoints (organization_id)",
+                // `position` orders the rows of one `order_key` (an endpoint and a conversation or
+                // ticket): rows of one aggregate are written under its row lock, so in commit order.
+                """
+                CREATE TABLE outbox (
+                    position \(dialect == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"),
+                    id TEXT NOT NULL UNIQUE,
+                    organization_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    target_id TEXT,
+                    event_type TEXT NOT NULL,
+                    order_key TEXT NOT NULL,
+                    dedupe_key TEXT NOT NULL UNIQUE,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts BIGINT NOT NULL,
+                    next_attempt_at BIGINT NOT NULL,
+                    locked_by TEXT,
+                    locked_until BIGINT,
+                    last_status BIGINT,
+                    last_latency_ms BIGINT,
+                    last_error TEXT,
+                    response_excerpt TEXT,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    last_attempt_at BIGINT,
+                    delivered_at BIGINT,
+                    retry_from BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+                "CREATE INDEX outbox_order ON outbox (order_key, position)",
+                "CREATE INDEX outbox_target ON outbox (target_id, position)",
+                "CREATE INDEX outbox_organization_status ON outbox (organization_id, status, position)",
+            ]
+        },
     ]
 }

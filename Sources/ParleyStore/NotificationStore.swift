@@ -34,12 +34,13 @@ public struct NotificationStore: Sendable {
 
     /// Tells `agent`, or when nobody has it every active agent of the organization (at most
     /// `limit`), about a conversation or ticket; returns what was stored, to push.
-    public func notify(
+    /// Inside the caller's transaction (the `Committer`'s, which publishes what was stored).
+    static func notify(
         _ kind: AgentNotification.Kind, title: String, agent: Agent.ID?, ticket: Ticket.ID? = nil,
-        session: ChatSession.ID? = nil, in organizationID: Organization.ID, limit: Int = 200
+        session: ChatSession.ID? = nil, in organizationID: Organization.ID, limit: Int = 200, now: Date,
+        db: any SQLDatabase
     ) async throws -> [AgentNotification] {
-        let now = self.now()
-        return try await self.engine.transaction { db in
+        do {
             var recipients: [Agent.ID] = []
             if let agent {
                 recipients = [agent]

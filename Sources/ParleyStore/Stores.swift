@@ -22,6 +22,8 @@ public struct Stores: Sendable {
     public let auditLog: AuditLogStore
     public let notifications: NotificationStore
     public let analytics: AnalyticsStore
+    public let outbox: Outbox
+    public let webhooks: WebhookStore
 
     public init(
         engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox = .ephemeral(),
@@ -45,6 +47,8 @@ public struct Stores: Sendable {
         self.auditLog = AuditLogStore(engine: engine)
         self.notifications = NotificationStore(engine: engine, now: now)
         self.analytics = AnalyticsStore(engine: engine, now: now)
+        self.outbox = Outbox(engine: engine, now: now)
+        self.webhooks = WebhookStore(engine: engine, box: secrets, now: now)
     }
 
     /// Answers when the database does (for `/readyz`).

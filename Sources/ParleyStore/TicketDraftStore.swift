@@ -7,10 +7,10 @@ public struct TicketDraftStore: Sendable {
     let engine: any DatabaseEngine
     let now: @Sendable () -> Date
 
-    /// Stores a new pending draft; older pending drafts of the ticket are superseded.
-    public func add(_ draft: TicketDraft) async throws -> TicketDraft {
+    /// Inside `TicketWriter.addDraft`'s transaction: the new draft supersedes the pending one.
+    static func insert(_ draft: TicketDraft, db: any SQLDatabase) async throws {
         let citations = String(decoding: try JSONEncoder().encode(draft.citations), as: UTF8.self)
-        try await self.engine.transaction { db in
+        do {
             try await db.raw(
                 """
                 UPDATE ticket_drafts SET status = \(bind: TicketDraft.Status.superseded.rawValue),
@@ -30,7 +30,6 @@ public struct TicketDraftStore: Sendable {
                 """
             ).run()
         }
-        return draft
     }
 
     /// A ticket's drafts, newest first.

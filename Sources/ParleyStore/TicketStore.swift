@@ -2,9 +2,8 @@ public import Foundation
 public import ParleyCore
 import SQLKit
 
-/// Tickets and their threads, scoped by organization. Every change goes through the core's
-/// `TicketLifecycle` inside one transaction that also appends the message (with the ticket's next
-/// gap-free `seq`), so a ticket's state and thread never disagree.
+/// Tickets and their threads, scoped by organization: reads, SLA policies and business hours, and
+/// the SQL that `TicketWriter` (the one road by which tickets change) commits with.
 public struct TicketStore: Sendable {
     let engine: any DatabaseEngine
     let now: @Sendable () -> Date
@@ -45,95 +44,6 @@ public struct TicketStore: Sendable {
             self.source = source
             self.category = category
             self.tags = tags
-        }
-    }
-
-    /// Opens a ticket with the requester's first message, SLA deadlines from the organization's
-    /// policy for its priority.
-    public func create(_ new: NewTicket, in organizationID: Organization.ID, by actor: TicketActor = .customer)
-        async throws -> Ticket
-    {
-        let email = try Validate.email(new.requesterEmail, field: "email")
-        let subject = try Validate.text(new.subject, field: "subject", max: 200)
-        let body = try Validate.messageBody(new.body)
-        let tags = try Validate.tags(new.tags)
-        let now = self.now()
-        let classified = TicketClassifier.classify(subject: subject, body: body)
-        var ticket = Ticket(
-            id: .init(), organizationID: organizationID, visitorID: new.visitorID, requesterEmail: email,
-            requesterName: new.requesterName, subject: subject, status: .open,
-            priority: new.priority ?? classified.priority, source: new.source, chatSessionID: nil, lastSeq: 1,
-            createdAt: now, updatedAt: now)
-        ticket.tags = tags
-        ticket.category =
-            try new.category.map { try Validate.text($0, field: "category", max: 80) }
-            ?? (new.priority == nil ? classified.category : nil)
-        let message = TicketMessage(
-            id: .init(), ticketID: ticket.id, organizationID: organizationID, seq: 1, role: .customer,
-            authorAgentID: nil, body: body, isInternal: false, createdAt: now)
-        let made = ticket
-        return try await self.engine.transaction { db in
-            var ticket = made
-            try await Self.applySLA(to: &ticket, db: db)
-            try await Self.insert(ticket, db: db)
-            try await Self.insert(message, db: db)
-            try await Self.enqueueAssist(ticket, reason: .created, now: now, db: db)
-            try await AuditLogStore.record(
-                AuditEntry(
-                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
-                    action: "ticket.create", entity: "ticket", entityID: ticket.id.description,
-                    details: "\(ticket.source.rawValue), \(ticket.priority.rawValue)", createdAt: now), db: db)
-            return ticket
-        }
-    }
-
-    /// Creates the ticket of a handed-over conversation, with its transcript as the first
-    /// message, unless the conversation has one already (then that one is returned, and
-    /// `created` is false). One ticket per conversation, even with several instances racing.
-    public func openFromConversation(
-        _ session: ChatSession, visitor: Visitor, email: String
-    ) async throws -> (ticket: Ticket, created: Bool) {
-        if let existing = try await self.ticket(forConversation: session.id, in: session.organizationID) {
-            return (existing, false)
-        }
-        let messages = try await self.engine.read { db in
-            try await ChatStore.messages(in: session.id, after: 0, limit: 500, db: db)
-        }
-        let now = self.now()
-        let firstQuestion = messages.first { $0.role == .user }?.body
-        var ticket = Ticket(
-            id: .init(), organizationID: session.organizationID, visitorID: visitor.id, requesterEmail: email,
-            requesterName: visitor.name, subject: Ticket.subject(from: firstQuestion), status: .open,
-            priority: .medium, source: .chat, chatSessionID: session.id, lastSeq: 1, createdAt: now, updatedAt: now)
-        ticket.tags = ["chat"]
-        let transcript = TicketMessage(
-            id: .init(), ticketID: ticket.id, organizationID: ticket.organizationID, seq: 1, role: .system,
-            authorAgentID: nil,
-            body: "Handed over from a conversation. Transcript:\n\n"
-                + Ticket.transcript(of: messages, visitorName: visitor.name),
-            isInternal: false, createdAt: now)
-        let made = ticket
-        do {
-            let stored = try await self.engine.transaction { db in
-                var ticket = made
-                try await Self.applySLA(to: &ticket, db: db)
-                try await Self.insert(ticket, db: db)
-                try await Self.insert(transcript, db: db)
-                try await Self.enqueueAssist(ticket, reason: .created, now: now, db: db)
-                try await AuditLogStore.record(
-                    AuditEntry(
-                        organizationID: ticket.organizationID, actorAgentID: nil, actorKind: "system",
-                        action: "ticket.create", entity: "ticket", entityID: ticket.id.description,
-                        details: "chat handoff", createdAt: now), db: db)
-                return ticket
-            }
-            return (stored, true)
-        } catch {
-            // Another instance created it first (the unique conversation index): use theirs.
-            if let existing = try await self.ticket(forConversation: session.id, in: session.organizationID) {
-                return (existing, false)
-            }
-            throw error
         }
     }
 
@@ -260,95 +170,6 @@ public struct TicketStore: Sendable {
         }
     }
 
-    /// Applies `event` to the ticket (the core decides; 409 for what it forbids), with `message`
-    /// appended at the next seq, in one transaction. `visitor` limits it to that requester's ticket.
-    /// `onlyIf` is checked on the locked row first: when it says the ticket moved on, nothing
-    /// changes and `TicketChangedError` is thrown (the assistant's answer, decided on an older
-    /// state, must not land after a person stepped in).
-    public func apply(
-        _ event: TicketEvent, to id: Ticket.ID, in organizationID: Organization.ID, message: NewMessage? = nil,
-        visitor: Visitor.ID? = nil, by actor: TicketActor = .system,
-        onlyIf precondition: (@Sendable (Ticket) -> Bool)? = nil
-    ) async throws -> Change {
-        let body = try message.map { try Validate.messageBody($0.body) }
-        if case .rate(let stars, let comment) = event {
-            guard (1...5).contains(stars) else {
-                throw ValidationError(field: "stars", message: "stars must be 1 to 5.")
-            }
-            _ = try comment.map { try Validate.text($0, field: "comment", max: 2000, allowEmpty: true) }
-        }
-        let now = self.now()
-        return try await self.engine.transaction { db in
-            let before = try await Self.lockedTicket(id, in: organizationID, db: db)
-            if let visitor, before.visitorID != visitor { throw DomainError.notFound(entity: "ticket") }
-            if let precondition, !precondition(before) { throw TicketChangedError() }
-            let calendar = try await Self.calendar(organizationID, db: db)
-            var ticket = try TicketLifecycle.apply(event, to: before, now: now, calendar: calendar)
-            var stored: TicketMessage?
-            if let message, let body {
-                ticket.lastSeq += 1
-                let files = try await AttachmentStore.references(
-                    message.attachments, ticket: id, customer: message.role == .customer, db: db)
-                let new = TicketMessage(
-                    id: .init(), ticketID: id, organizationID: organizationID, seq: ticket.lastSeq, role: message.role,
-                    authorAgentID: message.author, body: body, isInternal: message.isInternal, createdAt: now,
-                    attachments: files)
-                try await Self.insert(new, db: db)
-                stored = new
-            }
-            try await Self.save(ticket, db: db)
-            if case .customerReply = event, stored != nil {
-                try await Self.enqueueAssist(ticket, reason: .customerReply, now: now, db: db)
-            }
-            // The outbox: a public answer to the customer is emailed, in the same transaction.
-            if let stored, !stored.isInternal, stored.role == .agent || stored.role == .ai {
-                try await JobQueue.insert(
-                    kind: ReplyMail.kind,
-                    payload: String(
-                        decoding: try JSONEncoder().encode(
-                            ReplyMail(
-                                ticket: id.description, organization: organizationID.description, seq: stored.seq)),
-                        as: UTF8.self), now: now, db: db)
-            }
-            let (action, details) = event.audit(before: before, after: ticket)
-            try await AuditLogStore.record(
-                AuditEntry(
-                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind, action: action,
-                    entity: "ticket", entityID: id.description, details: details, createdAt: now), db: db)
-            var notifications: [AgentNotification] = []
-            for notification in event.notifications(before: before, after: ticket, by: actor, now: now)
-            where try await NotificationStore.insert(notification, db: db) {
-                notifications.append(notification)
-            }
-            return Change(before: before, ticket: ticket, message: stored, notifications: notifications)
-        }
-    }
-
-    /// Changes the priority, and the SLA deadlines with it (counted from the ticket's creation).
-    public func setPriority(
-        _ priority: TicketPriority, of id: Ticket.ID, in organizationID: Organization.ID,
-        by actor: TicketActor = .system
-    ) async throws -> Ticket {
-        let now = self.now()
-        return try await self.engine.transaction { db in
-            var ticket = try await Self.lockedTicket(id, in: organizationID, db: db)
-            guard ticket.status != .closed else {
-                throw TicketTransitionError(from: .closed, message: "This ticket is closed; its priority stays.")
-            }
-            let before = ticket.priority
-            ticket.priority = priority
-            try await Self.applySLA(to: &ticket, db: db)
-            ticket.updatedAt = now
-            try await Self.save(ticket, db: db)
-            try await AuditLogStore.record(
-                AuditEntry(
-                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
-                    action: "ticket.priority", entity: "ticket", entityID: id.description,
-                    details: "\(before.rawValue) -> \(priority.rawValue)", createdAt: now), db: db)
-            return ticket
-        }
-    }
-
     /// The assistant's work on a ticket, queued with what called for it: classification (new
     /// tickets) and a drafted reply (new tickets and customer replies).
     public struct AssistJob: Codable, Sendable {
@@ -399,47 +220,6 @@ public struct TicketStore: Sendable {
             db: db)
     }
 
-    /// Sets the category (the classification of a model, or an agent's).
-    public func setCategory(
-        _ category: String?, of id: Ticket.ID, in organizationID: Organization.ID, by actor: TicketActor = .system
-    ) async throws -> Ticket {
-        let category = try category.map { try Validate.text($0, field: "category", max: 80) }
-        let now = self.now()
-        return try await self.engine.transaction { db in
-            var ticket = try await Self.lockedTicket(id, in: organizationID, db: db)
-            let before = ticket.category
-            ticket.category = category
-            ticket.updatedAt = now
-            try await Self.save(ticket, db: db)
-            try await AuditLogStore.record(
-                AuditEntry(
-                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
-                    action: "ticket.category", entity: "ticket", entityID: id.description,
-                    details: "\(before ?? "none") -> \(category ?? "none")", createdAt: now), db: db)
-            return ticket
-        }
-    }
-
-    /// Replaces the tags.
-    public func setTags(
-        _ tags: [String], of id: Ticket.ID, in organizationID: Organization.ID, by actor: TicketActor = .system
-    ) async throws -> Ticket {
-        let tags = try Validate.tags(tags)
-        let now = self.now()
-        return try await self.engine.transaction { db in
-            var ticket = try await Self.lockedTicket(id, in: organizationID, db: db)
-            ticket.tags = tags
-            ticket.updatedAt = now
-            try await Self.save(ticket, db: db)
-            try await AuditLogStore.record(
-                AuditEntry(
-                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
-                    action: "ticket.tags", entity: "ticket", entityID: id.description,
-                    details: tags.joined(separator: ", "), createdAt: now), db: db)
-            return ticket
-        }
-    }
-
     static func lockedTicket(_ id: Ticket.ID, in organizationID: Organization.ID, db: any SQLDatabase) async throws
         -> Ticket
     {
@@ -460,15 +240,20 @@ public struct TicketStore: Sendable {
         public var warned: [Ticket] = []
         public var breached: [Ticket] = []
         public var closed: [Ticket] = []
+        /// The notifications the sweep stored (and published).
         public var notifications: [AgentNotification] = []
     }
 
-    /// Marks tickets entering the last fifth of an SLA target (warning) or past it (breach), each
-    /// once, notifying the assignee; and closes tickets resolved for longer than `autoCloseAfter`.
-    public func sweep(now: Date, autoCloseAfter: TimeInterval, limit: Int = 500) async throws -> SweepResult {
+    /// Where the sweep stands with a ticket's two SLA targets.
+    public struct SLAStanding: Sendable {
+        public var firstResponse: SLAState
+        public var resolution: SLAState
+    }
+
+    /// Tickets past an SLA target (breach) or within its last fifth (warning, not yet warned).
+    func slaCandidates(now: Date, limit: Int) async throws -> [(Ticket, SLAStanding)] {
         let nowMillis = now.millis
-        var result = SweepResult()
-        let candidates = try await self.engine.read { db in
+        let rows = try await self.engine.read { db in
             try await db.raw(
                 """
                 SELECT * FROM tickets WHERE status NOT IN ('resolved', 'closed') AND sla_breached_at IS NULL
@@ -480,68 +265,42 @@ public struct TicketStore: Sendable {
                 """
             ).all()
         }
-        for row in candidates {
+        var candidates: [(Ticket, SLAStanding)] = []
+        for row in rows {
             let ticket = try Self.decode(row)
-            let firstResponse = SLAClock.state(
-                due: ticket.firstResponseDueAt, done: ticket.firstResponseAt,
-                target: ticket.firstResponseDueAt.map { Int($0.timeIntervalSince(ticket.createdAt) / 60) }, now: now)
-            let resolution = SLAClock.state(
-                due: ticket.resolutionDueAt, done: ticket.resolvedAt,
-                target: ticket.resolutionDueAt.map { Int($0.timeIntervalSince(ticket.createdAt) / 60) }, now: now,
-                paused: ticket.slaPausedAt)
-            let breached = firstResponse == .breached || resolution == .breached
-            let warning = !breached && (firstResponse == .warning || resolution == .warning)
+            let standing = SLAStanding(
+                firstResponse: SLAClock.state(
+                    due: ticket.firstResponseDueAt, done: ticket.firstResponseAt,
+                    target: ticket.firstResponseDueAt.map { Int($0.timeIntervalSince(ticket.createdAt) / 60) }, now: now
+                ),
+                resolution: SLAClock.state(
+                    due: ticket.resolutionDueAt, done: ticket.resolvedAt,
+                    target: ticket.resolutionDueAt.map { Int($0.timeIntervalSince(ticket.createdAt) / 60) }, now: now,
+                    paused: ticket.slaPausedAt))
+            let breached = standing.firstResponse == .breached || standing.resolution == .breached
+            let warning = !breached && (standing.firstResponse == .warning || standing.resolution == .warning)
             guard breached || (warning && ((try? row.optionalDate("sla_warned_at")) ?? nil) == nil) else { continue }
-            let column = breached ? "sla_breached_at" : "sla_warned_at"
-            let notification = ticket.assigneeID.map {
-                AgentNotification(
-                    organizationID: ticket.organizationID, agentID: $0, kind: breached ? .slaBreach : .slaWarning,
-                    title: (breached ? "SLA breached: " : "SLA due soon: ") + ticket.subject, ticketID: ticket.id,
-                    createdAt: now)
-            }
-            let (marked, notified) = try await self.engine.transaction { db -> (Bool, Bool) in
-                // Only the instance whose update changes the row notifies (several may sweep).
-                let changed = try await db.raw(
-                    """
-                    UPDATE tickets SET \(unsafeRaw: column) = \(bind: nowMillis)
-                    WHERE id = \(bind: ticket.id.description) AND \(unsafeRaw: column) IS NULL RETURNING id
-                    """
-                ).all()
-                guard !changed.isEmpty else { return (false, false) }
-                var notified = false
-                if let notification { notified = try await NotificationStore.insert(notification, db: db) }
-                try await AuditLogStore.record(
-                    AuditEntry(
-                        organizationID: ticket.organizationID, actorAgentID: nil, actorKind: "system",
-                        action: breached ? "ticket.sla_breach" : "ticket.sla_warning", entity: "ticket",
-                        entityID: ticket.id.description,
-                        details: "first response \(firstResponse.rawValue), resolution \(resolution.rawValue)",
-                        createdAt: now), db: db)
-                return (true, notified)
-            }
-            guard marked else { continue }
-            if breached { result.breached.append(ticket) } else { result.warned.append(ticket) }
-            if let notification, notified { result.notifications.append(notification) }
+            candidates.append((ticket, standing))
         }
-        let stale = try await self.engine.read { db in
+        return candidates
+    }
+
+    /// Tickets resolved before `date` (to close).
+    func resolved(before date: Date, limit: Int) async throws -> [(Ticket.ID, Organization.ID)] {
+        let rows = try await self.engine.read { db in
             try await db.raw(
                 """
                 SELECT id, organization_id FROM tickets WHERE status = 'resolved'
-                    AND resolved_at <= \(bind: nowMillis - Int64(autoCloseAfter * 1000)) LIMIT \(bind: limit)
+                    AND resolved_at <= \(bind: date.millis) LIMIT \(bind: limit)
                 """
             ).all()
         }
-        for row in stale {
+        return try rows.compactMap { row in
             guard let id = Ticket.ID(try row.string("id")),
                 let organization = Organization.ID(try row.string("organization_id"))
-            else { continue }
-            do {
-                result.closed.append(try await self.apply(.autoClose, to: id, in: organization).ticket)
-            } catch is TicketTransitionError {
-                continue  // reopened meanwhile
-            }
+            else { return nil }
+            return (id, organization)
         }
-        return result
     }
 
     // MARK: SLA policies and business hours

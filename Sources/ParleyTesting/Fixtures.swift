@@ -41,3 +41,10 @@ extension Stores {
         )
     }
 }
+
+extension Stores {
+    /// A ticket writer over these stores whose commits are published to `onCommit` (nowhere by default).
+    public func ticketWriter(onCommit: @escaping @Sendable ([DomainEvent]) -> Void = { _ in }) -> TicketWriter {
+        TicketWriter(committer: Committer(engine: self.engine, onCommit: onCommit), tickets: self.tickets)
+    }
+}

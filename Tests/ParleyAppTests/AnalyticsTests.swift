@@ -17,18 +17,18 @@ import Testing
             var ids: [Ticket.ID] = []
             for subject in ["One", "Two", "Three"] {
                 ids.append(
-                    try await stores.tickets.create(
+                    try await stores.ticketWriter().create(
                         .init(requesterEmail: "c@example.com", subject: subject, body: "Help", priority: .urgent),
                         in: org.organization.id
                     ).id)
             }
             for (index, id) in ids.prefix(2).enumerated() {
-                _ = try await stores.tickets.apply(.assign(org.owner.id), to: id, in: org.organization.id)
-                _ = try await stores.tickets.apply(
+                _ = try await stores.ticketWriter().apply(.assign(org.owner.id), to: id, in: org.organization.id)
+                _ = try await stores.ticketWriter().apply(
                     .agentReply(org.owner.id), to: id, in: org.organization.id,
                     message: .init(role: .agent, body: "Done", author: org.owner.id))
-                _ = try await stores.tickets.apply(.changeStatus(.resolved), to: id, in: org.organization.id)
-                _ = try await stores.tickets.apply(
+                _ = try await stores.ticketWriter().apply(.changeStatus(.resolved), to: id, in: org.organization.id)
+                _ = try await stores.ticketWriter().apply(
                     .rate(stars: index == 0 ? 5 : 3, comment: nil), to: id, in: org.organization.id)
             }
             // The assistant: one conversation answered and thumbed up, one handed over.

@@ -19,7 +19,7 @@ import Testing
                 group.addTask { try await writer.run() }
                 defer { group.cancelAll() }
                 let org = try await stores.makeOrganization()
-                let idle = try await stores.chats.start(site: org.site, anonymousID: "idle", identity: nil, page: nil)
+                let idle = try await writer.start(site: org.site, anonymousID: "idle", identity: nil, page: nil)
                 _ = try await writer.submit(
                     .init(
                         sessionID: idle.session.id, organizationID: org.organization.id,
@@ -39,7 +39,7 @@ import Testing
                 let closed = try await stores.chats.session(idle.session.id, in: org.organization.id)
                 #expect(closed.status == .closed)
                 // A conversation waiting for the team stays open however long it waits.
-                let waiting = try await stores.chats.start(
+                let waiting = try await writer.start(
                     site: org.site, anonymousID: "waiting", identity: nil, page: nil)
                 _ = try await writer.submit(
                     .init(

@@ -65,11 +65,11 @@ import Testing
             let hub = RealtimeHub()
             let bus = LocalEventBus(hub: hub)
             let writer = ChatWriter(engine: engine, origin: "test", logger: Logger(label: "test")) { bus.publish($0) }
+            let stores = Stores(engine: engine)
             let router = try buildRouter(
                 try HTTPDependencies(
-                    stores: Stores(engine: engine), baseURL: "http://x", metrics: { "" }, hub: hub, bus: bus,
-                    writer: writer,
-                    tokens: VisitorTokens(secret: "test")))
+                    stores: stores, baseURL: "http://x", metrics: { "" }, hub: hub, bus: bus, writer: writer,
+                    ticketWriter: stores.ticketWriter(), tokens: VisitorTokens(secret: "test"), checkURL: { _, _ in }))
             let url = Self.documentURL()
             let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
             #expect((document["openapi"] as? String)?.hasPrefix("3.1") == true)

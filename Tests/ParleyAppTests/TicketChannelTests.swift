@@ -206,47 +206,4 @@ import Testing
             }
         }
     }
-
-    /// Records what is published, in order.
-    final class RecordingBus: EventBus {
-        let seqs = Mutex<[Int64]>([])
-        let ticketOrder = AsyncLock()
-        func publish(_ events: [DomainEvent]) {
-            for case .ticketMessageCreated(let message, _) in events { self.seqs.withLock { $0.append(message.seq) } }
-        }
-        func publish(_ signal: Signal, from connection: RealtimeConnection.ID?) async {}
-        func run() async throws {}
-    }
-
-    @Test func changesArePublishedInTheOrderTheyCommitEvenWhenTheFirstIsSlowToReturn() async throws {
-        let bus = RecordingBus()
-        let ticket = Ticket(
-            id: .init(), organizationID: .init(), visitorID: nil, requesterEmail: "a@b.c", requesterName: nil,
-            subject: "s", status: .open, priority: .medium, source: .form, chatSessionID: nil, lastSeq: 1,
-            createdAt: Date(), updatedAt: Date())
-        @Sendable func change(_ seq: Int64) -> TicketStore.Change {
-            TicketStore.Change(
-                before: ticket, ticket: ticket,
-                message: TicketMessage(
-                    id: .init(), ticketID: ticket.id, organizationID: ticket.organizationID, seq: seq, role: .agent,
-                    authorAgentID: nil, body: "\(seq)", isInternal: false, createdAt: Date()))
-        }
-        let committed = Mutex<[Int64]>([])
-        // Seq 2 commits first but its handler is slow to return; seq 3 commits after it.
-        async let first: Void = {
-            try await bus.publishing {
-                committed.withLock { $0.append(2) }
-                try await Task.sleep(for: .milliseconds(100))
-                return change(2)
-            }
-        }()
-        try await Task.sleep(for: .milliseconds(20))
-        try await bus.publishing {
-            committed.withLock { $0.append(3) }
-            return change(3)
-        }
-        try await first
-        #expect(committed.withLock { $0 } == [2, 3])
-        #expect(bus.seqs.withLock { $0 } == [2, 3])
-    }
 }

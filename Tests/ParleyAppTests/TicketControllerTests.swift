@@ -144,7 +144,7 @@ import Testing
             ]
             var ids: [String] = []
             for (subject, priority) in subjects {
-                let ticket = try await stores.tickets.create(
+                let ticket = try await stores.ticketWriter().create(
                     .init(
                         requesterEmail: "c@example.com", subject: subject,
                         body: "Details about \(subject.lowercased())",
@@ -240,13 +240,13 @@ import Testing
                 headers: admin.headers)
             #expect(badTime.status == .unprocessableContent)
 
-            let high = try await stores.tickets.create(
+            let high = try await stores.ticketWriter().create(
                 .init(requesterEmail: "c@example.com", subject: "Down", body: "Site down", priority: .high),
                 in: org.organization.id)
             #expect(high.firstResponseDueAt == high.createdAt.addingTimeInterval(15 * 60))
             #expect(high.resolutionDueAt == high.createdAt.addingTimeInterval(120 * 60))
             // A priority without a policy has no deadlines; changing priority recomputes them.
-            let low = try await stores.tickets.create(
+            let low = try await stores.ticketWriter().create(
                 .init(requesterEmail: "c@example.com", subject: "Idea", body: "A feature", priority: .low),
                 in: org.organization.id)
             #expect(low.firstResponseDueAt == nil)
@@ -257,7 +257,7 @@ import Testing
             // Breached tickets are a filter away: one opened three hours ago (first response due in
             // 15 minutes) is late; the fresh ones are not.
             let past = Stores(engine: stores.engine, now: { Date().addingTimeInterval(-3 * 3600) })
-            let late = try await past.tickets.create(
+            let late = try await past.ticketWriter().create(
                 .init(requesterEmail: "c@example.com", subject: "Waiting", body: "Hello?", priority: .high),
                 in: org.organization.id)
             let breached =
@@ -323,7 +323,7 @@ import Testing
                 .json()
             #expect((picked["data"] as? [[String: Any]])?.map { $0["shortcut"] as? String } == ["refund"])
 
-            let ticket = try await stores.tickets.create(
+            let ticket = try await stores.ticketWriter().create(
                 .init(requesterEmail: "ada@example.com", requesterName: "Ada", subject: "Refund", body: "Where is it?"),
                 in: org.organization.id)
             let agentAccount = try await stores.makeAgent(
@@ -437,15 +437,15 @@ import Testing
         try await withTestApp(database) { client, stores in
             let org = try await stores.makeOrganization()
             let admin = try await client.signIn(org.owner.email)
-            let dangerous = try await stores.tickets.create(
+            let dangerous = try await stores.ticketWriter().create(
                 .init(requesterEmail: "c@example.com", subject: "=HYPERLINK(\"http://evil\",\"x\")", body: "Hi"),
                 in: org.organization.id)
-            _ = try await stores.tickets.apply(
+            _ = try await stores.ticketWriter().apply(
                 .internalNote, to: dangerous.id, in: org.organization.id,
                 message: .init(role: .agent, body: "SECRET note", isInternal: true))
             // More than one page (500) of tickets, to be streamed.
             for index in 0..<520 {
-                _ = try await stores.tickets.create(
+                _ = try await stores.ticketWriter().create(
                     .init(requesterEmail: "c@example.com", subject: "Ticket \(index), with a comma", body: "Body"),
                     in: org.organization.id)
             }
@@ -461,7 +461,8 @@ import Testing
             #expect(csv.text.contains("\"Ticket 7, with a comma\""))
             #expect(!csv.text.contains("SECRET"))
             // JSON, filtered like the list.
-            _ = try await stores.tickets.apply(.changeStatus(.pending), to: dangerous.id, in: org.organization.id)
+            _ = try await stores.ticketWriter().apply(
+                .changeStatus(.pending), to: dangerous.id, in: org.organization.id)
             let json = try await client.send(
                 .get, "/api/v1/admin/export/tickets?format=json&status=pending", headers: admin.headers)
             let rows = try JSONSerialization.jsonObject(with: Data(json.text.utf8)) as? [[String: String]]

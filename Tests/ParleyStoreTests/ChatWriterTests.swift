@@ -28,7 +28,7 @@ import Testing
     func concurrentMessagesGetGapFreeSeqsAndEveryOneIsStored(database: TestDatabase) async throws {
         try await Self.withWriter(database) { stores, writer, log in
             let org = try await stores.makeOrganization()
-            let started = try await stores.chats.start(
+            let started = try await writer.start(
                 site: org.site, anonymousID: "browser-1", identity: nil, page: nil)
             let count = 200
             let seqs = try await withThrowingTaskGroup(of: Int64.self) { group in
@@ -60,7 +60,7 @@ import Testing
     func aResendWithTheSameClientIDReturnsTheOriginal(database: TestDatabase) async throws {
         try await Self.withWriter(database) { stores, writer, _ in
             let org = try await stores.makeOrganization()
-            let started = try await stores.chats.start(
+            let started = try await writer.start(
                 site: org.site, anonymousID: "browser-1", identity: nil, page: nil)
             let request = ChatWriter.Request(
                 sessionID: started.session.id, organizationID: org.organization.id, actor: .visitor(started.visitor.id),
@@ -81,7 +81,7 @@ import Testing
     func theLifecycleRunsThroughTheWriter(database: TestDatabase) async throws {
         try await Self.withWriter(database) { stores, writer, _ in
             let org = try await stores.makeOrganization()
-            let started = try await stores.chats.start(site: org.site, anonymousID: "b", identity: nil, page: nil)
+            let started = try await writer.start(site: org.site, anonymousID: "b", identity: nil, page: nil)
             func run(_ command: ChatCommand, as actor: ChatWriter.Actor = .team) async throws -> ChatOutcome {
                 try await writer.submit(
                     .init(
@@ -115,8 +115,8 @@ import Testing
         try await Self.withWriter(database) { stores, writer, _ in
             let org = try await stores.makeOrganization()
             let other = try await stores.makeOrganization("Other")
-            let mine = try await stores.chats.start(site: org.site, anonymousID: "me", identity: nil, page: nil)
-            let theirs = try await stores.chats.start(site: org.site, anonymousID: "them", identity: nil, page: nil)
+            let mine = try await writer.start(site: org.site, anonymousID: "me", identity: nil, page: nil)
+            let theirs = try await writer.start(site: org.site, anonymousID: "them", identity: nil, page: nil)
             await #expect(throws: DomainError.notFound(entity: "conversation")) {
                 try await writer.submit(
                     .init(
@@ -137,27 +137,27 @@ import Testing
     func aReturningVisitorResumesTheirOpenConversation(database: TestDatabase) async throws {
         try await Self.withWriter(database) { stores, writer, _ in
             let org = try await stores.makeOrganization()
-            let first = try await stores.chats.start(site: org.site, anonymousID: "b", identity: nil, page: "/pricing")
+            let first = try await writer.start(site: org.site, anonymousID: "b", identity: nil, page: "/pricing")
             _ = try await writer.submit(
                 .init(
                     sessionID: first.session.id, organizationID: org.organization.id,
                     actor: .visitor(first.visitor.id), command: .visitorMessage(body: "Hi", clientID: "1")))
-            let again = try await stores.chats.start(site: org.site, anonymousID: "b", identity: nil, page: "/docs")
+            let again = try await writer.start(site: org.site, anonymousID: "b", identity: nil, page: "/docs")
             #expect(again.session.id == first.session.id)
             #expect(!again.isNew)
             #expect(again.recent.map(\.body) == ["Hi"])
             #expect(again.visitor.currentPage == "/docs")
             // An identified user on a new browser finds the same visitor.
-            let identified = try await stores.chats.start(
+            let identified = try await writer.start(
                 site: org.site, anonymousID: "b", identity: .init(id: "u-42"), page: nil)
-            let newBrowser = try await stores.chats.start(
+            let newBrowser = try await writer.start(
                 site: org.site, anonymousID: "other-browser", identity: .init(id: "u-42"), page: nil)
             #expect(newBrowser.visitor.id == identified.visitor.id)
             _ = try await writer.submit(
                 .init(
                     sessionID: first.session.id, organizationID: org.organization.id, actor: .team,
                     command: .close(.agent)))
-            let afterClose = try await stores.chats.start(site: org.site, anonymousID: "b", identity: nil, page: nil)
+            let afterClose = try await writer.start(site: org.site, anonymousID: "b", identity: nil, page: nil)
             #expect(afterClose.session.id != first.session.id)
             #expect(afterClose.isNew)
         }

@@ -147,14 +147,14 @@ import Testing
         try await database.withEngine { engine in
             let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
             let org = try await stores.makeOrganization()
-            let ticket = try await stores.tickets.create(
+            let ticket = try await stores.ticketWriter().create(
                 .init(requesterEmail: "c@example.com", subject: "Help", body: "First"), in: org.organization.id)
-            let change = try await stores.tickets.apply(
+            let change = try await stores.ticketWriter().apply(
                 .agentReply(org.owner.id), to: ticket.id, in: org.organization.id,
                 message: .init(role: .agent, body: "Second", author: org.owner.id))
             #expect(change.message?.seq == 2)
             #expect(change.ticket.status == .waitingOnCustomer)
-            _ = try await stores.tickets.apply(
+            _ = try await stores.ticketWriter().apply(
                 .internalNote, to: ticket.id, in: org.organization.id,
                 message: .init(role: .agent, body: "Note", isInternal: true))
             let thread = try await stores.tickets.messages(
@@ -164,9 +164,9 @@ import Testing
                 of: ticket.id, in: org.organization.id, includeInternal: false)
             #expect(public_.map(\.body) == ["First", "Second"])
             // A refused change writes nothing, not even its message.
-            _ = try await stores.tickets.apply(.customerClose, to: ticket.id, in: org.organization.id)
+            _ = try await stores.ticketWriter().apply(.customerClose, to: ticket.id, in: org.organization.id)
             await #expect(throws: TicketTransitionError.self) {
-                try await stores.tickets.apply(
+                try await stores.ticketWriter().apply(
                     .customerReply, to: ticket.id, in: org.organization.id,
                     message: .init(role: .customer, body: "Late"))
             }
@@ -182,13 +182,14 @@ import Testing
             let stores = Stores(engine: engine, hasher: PasswordHasher(cost: 4))
             let org = try await stores.makeOrganization()
             // Urgent: first response within 30 minutes, around the clock (the defaults).
-            let ticket = try await stores.tickets.create(
+            let ticket = try await stores.ticketWriter().create(
                 .init(requesterEmail: "c@example.com", subject: "Down", body: "All down", priority: .urgent),
                 in: org.organization.id)
-            _ = try await stores.tickets.apply(.assign(org.owner.id), to: ticket.id, in: org.organization.id)
+            _ = try await stores.ticketWriter().apply(.assign(org.owner.id), to: ticket.id, in: org.organization.id)
             let created = ticket.createdAt
             func sweep(_ minutes: Double) async throws -> TicketStore.SweepResult {
-                try await stores.tickets.sweep(now: created.addingTimeInterval(minutes * 60), autoCloseAfter: 72 * 3600)
+                try await stores.ticketWriter().sweep(
+                    now: created.addingTimeInterval(minutes * 60), autoCloseAfter: 72 * 3600)
             }
             #expect(try await sweep(10).warned.isEmpty)
             let warned = try await sweep(25)  // 5 of 30 minutes left: the last fifth
@@ -203,13 +204,13 @@ import Testing
             let unread = try await stores.notifications.unreadCount(for: org.owner.id, in: org.organization.id)
             #expect(unread == 3)  // the assignment, the warning, the breach
             // Resolved for longer than the auto-close time: closed by the sweep.
-            _ = try await stores.tickets.apply(.changeStatus(.resolved), to: ticket.id, in: org.organization.id)
+            _ = try await stores.ticketWriter().apply(.changeStatus(.resolved), to: ticket.id, in: org.organization.id)
             let resolvedAt = try #require(
                 try await stores.tickets.ticket(ticket.id, in: org.organization.id).resolvedAt)
-            let early = try await stores.tickets.sweep(
+            let early = try await stores.ticketWriter().sweep(
                 now: resolvedAt.addingTimeInterval(71 * 3600), autoCloseAfter: 72 * 3600)
             #expect(early.closed.isEmpty)
-            let late = try await stores.tickets.sweep(
+            let late = try await stores.ticketWriter().sweep(
                 now: resolvedAt.addingTimeInterval(73 * 3600), autoCloseAfter: 72 * 3600)
             #expect(late.closed.map(\.id) == [ticket.id])
             #expect(try await stores.tickets.ticket(ticket.id, in: org.organization.id).status == .closed)

@@ -1,0 +1,255 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ParleyCore
+import ParleyMail
+import ParleyStore
+import ServiceLifecycle
+import Synchronization
+
+/// What one webhook POST answered.
+struct WebhookAnswer: Sendable {
+    var status: Int
+    /// At most 64 KB of the body.
+    var body: [UInt8]
+    var latency: Duration
+}
+
+/// POSTs a webhook: `(url, headers, body)`; throws for a refused address, a timeout or a failed
+/// connection.
+typealias WebhookPoster = @Sendable (String, [(String, String)], [UInt8]) async throws -> WebhookAnswer
+
+/// Delivers the outbox: claims due rows (webhook deliveries, emails), several at a time, sends
+/// each, and records how it went, until graceful shutdown. Woken by commits that may have written
+/// rows, and by the clock for retries. Several instances may run one each (the claim is a lease).
+final class OutboxWorker: Service, Sendable {
+    let stores: Stores
+    let policy: Outbox.RetryPolicy
+    let mail: SMTPConfiguration?
+    let post: WebhookPoster
+    let ready: StartupGate
+    let logger: Logger
+    let worker: String
+    /// How many rows are sent at once (one slow endpoint never holds up the others).
+    let concurrency = 8
+    private let wake = WakeSignal()
+
+    init(
+        stores: Stores, policy: Outbox.RetryPolicy, mail: SMTPConfiguration?, post: @escaping WebhookPoster,
+        ready: StartupGate, logger: Logger
+    ) {
+        self.stores = stores
+        self.policy = policy
+        self.mail = mail
+        self.post = post
+        self.ready = ready
+        self.logger = logger
+        self.worker =
+            "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Secrets.randomString(6))"
+    }
+
+    /// The commit hook's listener: a commit may have written rows, so look now.
+    func committed(_ events: [DomainEvent]) {
+        if events.contains(where: \.isCommitted) { self.wake.signal() }
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            guard await self.ready.wait() else { return }
+            if self.stores.engine.dialect == .sqlite {
+                // One process owns an SQLite file: what a killed one had claimed is free now.
+                try? await self.stores.outbox.releaseClaims()
+            }
+            while !Task.isCancelled {
+                let sent = await self.deliverDue()
+                if sent > 0 { continue }
+                // Nothing due: sleep until a commit wakes us, or a second passes (retries, other instances).
+                await self.nap()
+            }
+        }
+    }
+
+    /// Waits for a wake-up from a commit, at most a second.
+    private func nap() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: .seconds(1))
+                self.wake.signal()
+            }
+            await self.wake.wait()
+            group.cancelAll()
+        }
+    }
+
+    /// Claims and sends what is due now; returns how many rows were sent.
+    @discardableResult
+    func deliverDue() async -> Int {
+        let claimed: [Outbox.Item]
+        do {
+            claimed = try await self.stores.outbox.claim(limit: self.concurrency, worker: self.worker)
+        } catch {
+            if !Task.isCancelled {
+                self.logger.warning("Could not claim outbox rows", metadata: ["parley.error": "\(error)"])
+            }
+            return 0
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for item in claimed { group.addTask { await self.send(item) } }
+        }
+        return claimed.count
+    }
+
+    func send(_ item: Outbox.Item) async {
+        var logger = self.logger
+        logger[metadataKey: "parley.outbox.id"] = "\(item.id)"
+        logger[metadataKey: "parley.outbox.kind"] = "\(item.kind.rawValue)"
+        let attempt: Outbox.Attempt
+        switch item.kind {
+        case .webhook:
+            guard let target = item.targetID,
+                let (endpoint, secret) = try? await self.stores.webhooks.forDelivery(target, in: item.organizationID)
+            else {
+                attempt = Outbox.Attempt(
+                    status: nil, latencyMilliseconds: nil, error: "The endpoint was deleted.", excerpt: nil)
+                break
+            }
+            if !endpoint.active && item.eventType != WebhookEvent.testType {
+                // Paused: kept for when it is turned on again.
+                try? await self.stores.outbox.postpone(item, worker: self.worker, until: Date().addingTimeInterval(60))
+                return
+            }
+            attempt = await self.deliverWebhook(item, to: endpoint.url, secret: secret)
+        case .email:
+            attempt = await self.sendEmail(item, logger: logger)
+        }
+        do {
+            if attempt.succeeded {
+                try await self.stores.outbox.delivered(item, worker: self.worker, attempt: attempt)
+            } else {
+                let left = try await self.stores.outbox.failed(
+                    item, worker: self.worker, attempt: attempt, policy: self.policy)
+                logger.warning(
+                    left == .dead ? "Delivery failed for good; it waits for an admin" : "Delivery failed; retrying",
+                    metadata: [
+                        "parley.outbox.attempt": "\(item.attempts)", "parley.outbox.error": "\(attempt.error ?? "")",
+                        "parley.outbox.status": "\(attempt.status.map(String.init) ?? "none")",
+                    ])
+            }
+        } catch {
+            logger.warning("Could not record a delivery", metadata: ["parley.error": "\(error)"])
+        }
+    }
+
+    /// One signed POST (Standard Webhooks): any 2xx is success; a redirect is not followed.
+    func deliverWebhook(_ item: Outbox.Item, to url: String, secret: String) async -> Outbox.Attempt {
+        let timestamp = Int(Date().timeIntervalSince1970)
+        let headers = [
+            ("content-type", "application/json"), ("user-agent", "Parley-Webhooks/1"), ("webhook-id", item.id),
+            ("webhook-timestamp", "\(timestamp)"),
+            (
+                "webhook-signature",
+                WebhookSignature.sign(secret: secret, id: item.id, timestamp: timestamp, body: item.payload)
+            ),
+        ]
+        do {
+            let answer = try await self.post(url, headers, Array(item.payload.utf8))
+            let milliseconds = Int(
+                answer.latency.components.seconds * 1000 + answer.latency.components.attoseconds / 1_000_000_000_000_000
+            )
+            let excerpt = String(decoding: answer.body.prefix(1024), as: UTF8.self)
+            let success = (200..<300).contains(answer.status)
+            return Outbox.Attempt(
+                status: answer.status, latencyMilliseconds: milliseconds,
+                error: success ? nil : "The endpoint answered \(answer.status).", excerpt: excerpt)
+        } catch {
+            return Outbox.Attempt(status: nil, latencyMilliseconds: nil, error: "\(error)", excerpt: nil)
+        }
+    }
+
+    func sendEmail(_ item: Outbox.Item, logger: Logger) async -> Outbox.Attempt {
+        guard let mail = self.mail else {
+            return Outbox.Attempt(
+                status: nil, latencyMilliseconds: nil, error: "No mail server is configured.", excerpt: nil)
+        }
+        let started = ContinuousClock.now
+        do {
+            try await ReplyMailer.send(item, stores: self.stores, mail: mail, logger: logger)
+            let elapsed = ContinuousClock.now - started
+            return Outbox.Attempt(
+                status: nil, latencyMilliseconds: Int(elapsed.components.seconds * 1000), error: nil, excerpt: nil)
+        } catch {
+            return Outbox.Attempt(status: nil, latencyMilliseconds: nil, error: "\(error)", excerpt: nil)
+        }
+    }
+}
+
+extension Outbox.Attempt {
+    var succeeded: Bool { self.error == nil && (self.status.map { (200..<300).contains($0) } ?? true) }
+}
+
+/// Webhook POSTs through a client of their own: redirects are not followed, 5 s to connect and
+/// 10 s in all, at most 64 KB of an answer read.
+enum WebhookPosting {
+    static let maximumAnswer = 65_536
+
+    static func client() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    static func poster(client: HTTPClient) -> WebhookPoster {
+        { url, headers, body in
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let started = ContinuousClock.now
+            let response = try await client.execute(request, timeout: .seconds(10))
+            var kept: [UInt8] = []
+            for try await chunk in response.body {
+                kept += chunk.readableBytesView.prefix(Self.maximumAnswer - kept.count)
+                if kept.count >= Self.maximumAnswer { break }
+            }
+            return WebhookAnswer(status: Int(response.status.code), body: kept, latency: ContinuousClock.now - started)
+        }
+    }
+}
+
+/// A wake-up call for one waiter: `signal` before `wait` is remembered (once).
+final class WakeSignal: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func signal() {
+        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let now = self.state.withLock { state -> Bool in
+                if state.pending {
+                    state.pending = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}
