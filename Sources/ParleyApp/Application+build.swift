@@ -7,6 +7,7 @@ import NIOCore
 public import ParleyAI
 import ParleyCore
 import ParleyHTTP
+import ParleyOutbound
 import ParleyRealtime
 public import ParleyStore
 import ServiceLifecycle
@@ -61,8 +62,11 @@ public func buildApplication(
         notified: { notifications in
             for notification in notifications { await bus.publish(.notified(notification), from: nil) }
         })
-    // One HTTP client for every provider; its read timeout bounds the wait for the first token
-    // and between tokens.
+    // Every request to a URL an API user can set goes through one guard: provider URLs are
+    // checked when saved and again on every request, which is pinned to the checked address.
+    let outbound = configuration.outboundGuard
+    // One pool of HTTP clients for every provider; its read timeout bounds the wait for the
+    // first token and between tokens.
     let timeout = TimeAmount.milliseconds(Int64(configuration.aiTimeout * 1000))
     // AsyncHTTPClient keeps 8 connections per host by default: a stream holds one for its whole
     // length, so allow as many as the assistant answers at once.
@@ -70,7 +74,7 @@ public func buildApplication(
     clientConfiguration.connectionPool = .init(
         idleTimeout: .seconds(60),
         concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.assistantOptions.concurrentAnswers)
-    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    let httpClient = OutboundClient(guard: outbound, configuration: clientConfiguration)
     let assistant = Assistant(
         stores: stores, writer: writer, handoff: handoff, client: httpClient, options: configuration.assistantOptions,
         logger: logger
@@ -96,7 +100,8 @@ public func buildApplication(
             attachmentStorage: attachmentStorage,
             attachmentPolicy: AttachmentPolicy(
                 maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes),
-            drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) }))
+            drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) },
+            outbound: outbound))
 
     let started = StartupGate()
     let jobRunner = JobRunner(
@@ -168,9 +173,9 @@ final class CommitListeners: Sendable {
     }
 }
 
-/// Shuts the providers' HTTP client down after everything that uses it has stopped.
+/// Shuts the providers' HTTP clients down after everything that uses them has stopped.
 struct HTTPClientService: Service {
-    let client: HTTPClient
+    let client: OutboundClient
 
     func run() async throws {
         try? await gracefulShutdown()

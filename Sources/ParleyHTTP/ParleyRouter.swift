@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import Logging
 public import ParleyCore
+public import ParleyOutbound
 public import ParleyRealtime
 public import ParleyStore
 
@@ -32,6 +33,8 @@ public struct HTTPDependencies: Sendable {
     public var attachmentPolicy: AttachmentPolicy
     /// Drafts a reply to a ticket on an agent's request (the assistant; nil: none).
     public var drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)?
+    /// Checks URLs an API user sets (AI providers' base URLs) before they are saved.
+    public var outbound: OutboundGuard
 
     public init(
         stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
@@ -39,7 +42,8 @@ public struct HTTPDependencies: Sendable {
         messageLimiter: RateLimiter = RateLimiter(limit: 20, per: 60),
         publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60), web: WebAssets? = nil, demo: Bool = false,
         attachmentStorage: (any AttachmentStorage)? = nil, attachmentPolicy: AttachmentPolicy = .standard,
-        drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)? = nil
+        drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)? = nil,
+        outbound: OutboundGuard = OutboundGuard(policy: .strict)
     ) throws {
         self.stores = stores
         self.baseURL = baseURL
@@ -61,6 +65,7 @@ public struct HTTPDependencies: Sendable {
                     "parley-attachments-\(Secrets.randomString(12))"))
         self.attachmentPolicy = attachmentPolicy
         self.drafter = drafter
+        self.outbound = outbound
     }
 }
 
@@ -124,7 +129,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     ).addRoutes(to: admin)
     attachments.addAgentRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)
-    AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
+    AssistantController(assistant: stores.assistant, outbound: dependencies.outbound).addRoutes(to: admin.group("ai"))
     TicketController(tickets: stores.tickets, agents: stores.agents, bus: dependencies.bus).addRoutes(to: admin)
     InboundEmailController(tickets: stores.tickets, bus: dependencies.bus).addRoutes(to: admin)
     TicketDraftController(
