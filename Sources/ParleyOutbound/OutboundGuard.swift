@@ -1,8 +1,8 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-public import ParleyCore
+import ParleyCore
 
 /// Why an outbound request was not made or did not finish. Descriptions are short and safe to
 /// show admins: they name the reason, never a secret or a response body.

@@ -186,4 +186,26 @@ import Testing
             return true
         }
     }
+
+    @Test func theStreamingClientConnectsToTheCheckedAddressAndChecksEveryRequest() async throws {
+        let seen = Seen()
+        try await Self.withServer(seen) { port in
+            let answers = Mutex([IPAddress("127.0.0.1")!])
+            let resolver = OutboundResolver { _, _ in answers.withLock { $0 } }
+            let client = OutboundClient(
+                guard: OutboundGuard(policy: try OutboundPolicy(allowing: ["127.0.0.0/8"]), resolver: resolver),
+                configuration: .init(timeout: .init(connect: .seconds(2))))
+            var request = HTTPClientRequest(url: "http://llm.example.com:\(port)/ok")
+            request.method = .POST
+            request.body = .bytes(ByteBuffer(string: "x"))
+            // The name is not in any DNS: reaching the server proves the connection was pinned.
+            let response = try await client.execute(request, timeout: .seconds(5))
+            #expect(response.status == .ok)
+            #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "hello x")
+            answers.withLock { $0 = [IPAddress("169.254.169.254")!] }
+            await #expect(throws: OutboundError.self) { try await client.execute(request, timeout: .seconds(5)) }
+            #expect(seen.count.load(ordering: .relaxed) == 1)
+            try await client.shutdown()
+        }
+    }
 }
