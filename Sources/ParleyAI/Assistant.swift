@@ -193,10 +193,11 @@ public final class Assistant: Service, Sendable {
         do {
             opened = try await fleet.stream(request)
         } catch {
-            let summary = Redaction.excerpt("\(error)", secrets: providers.compactMap(\.apiKey))
+            let summary = Redaction.excerpt(
+                "every provider failed: \(error)", secrets: providers.compactMap(\.apiKey))
             self.logger.warning("No provider could answer", metadata: ["parley.error": "\(summary)"])
             var fallback = Self.fromKnowledgeBase(question: question, hits: hits, reason: .noAnswer)
-            fallback.reason = "every provider failed: \(summary)"
+            fallback.reason = summary
             return fallback
         }
         let used = providers[opened.index]
@@ -226,11 +227,11 @@ public final class Assistant: Service, Sendable {
                 if !shown.isEmpty { await onDelta(shown) }
             }
         } catch {
-            let summary = Redaction.excerpt("\(error)", secrets: [used.apiKey].compactMap { $0 })
+            let summary = Redaction.excerpt("stream broke: \(error)", secrets: [used.apiKey].compactMap { $0 })
             self.logger.warning(
                 "A provider's stream broke",
                 metadata: ["parley.provider": "\(used.name)", "parley.error": "\(summary)"])
-            try? await self.settings.recordHealth(used.id, healthy: false, error: "stream broke: \(summary)")
+            try? await self.settings.recordHealth(used.id, healthy: false, error: summary)
             var failed = Self.handover(.providerFailed)
             failed.provider = used.name
             failed.model = used.model

@@ -76,6 +76,8 @@ import Testing
                     !$0.isEmpty
                 }
                 #expect(interactions.first?.provider == nil)
+                #expect(interactions.first?.reason?.contains("refused") == true)
+                #expect((interactions.first?.reason?.count ?? 0) <= 200)
             }
         }
         #expect(server.requestCount == 0)
