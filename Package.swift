@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyApp", "ParleyAI",
+                "ParleyApp", "ParleyAI", "ParleyOutbound",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), "ParleyCore", "ParleyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "ParleyApp",
             dependencies: [
-                "ParleyCore", "ParleyStore", "ParleyRealtime", "ParleyAI", "ParleyMail", "ParleyHTTP",
+                "ParleyCore", "ParleyStore", "ParleyRealtime", "ParleyAI", "ParleyMail", "ParleyHTTP", "ParleyOutbound",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "ParleyHTTP",
             dependencies: [
-                "ParleyCore", "ParleyStore", "ParleyRealtime",
+                "ParleyCore", "ParleyStore", "ParleyRealtime", "ParleyOutbound",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -111,12 +111,25 @@ let package = Package(
         .target(
             name: "ParleyAI",
             dependencies: [
-                "ParleyCore", "ParleyStore",
+                "ParleyCore", "ParleyStore", "ParleyOutbound",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+        /// The SSRF guard: every server-side request to a URL a user can set (AI providers, webhooks).
+        .target(
+            name: "ParleyOutbound",
+            dependencies: [
+                "ParleyCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -168,7 +181,7 @@ let package = Package(
         .target(
             name: "ParleyTesting",
             dependencies: [
-                "ParleyCore", "ParleyStore", "ParleyApp",
+                "ParleyCore", "ParleyStore", "ParleyApp", "ParleyOutbound",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -182,9 +195,21 @@ let package = Package(
         ),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "ParleyOutboundTests",
+            dependencies: [
+                "ParleyOutbound", "ParleyCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ParleyAITests",
             dependencies: [
-                "ParleyAI", "ParleyCore", "ParleyTesting",
+                "ParleyAI", "ParleyCore", "ParleyTesting", "ParleyOutbound",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -204,7 +229,7 @@ let package = Package(
             name: "ParleyAppTests",
             dependencies: [
                 "ParleyApp", "ParleyAI", "ParleyCore", "ParleyStore", "ParleyHTTP", "ParleyRealtime", "ParleyTesting",
-                "ParleyMail",
+                "ParleyMail", "ParleyOutbound",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -1,7 +1,7 @@
-public import AsyncHTTPClient
 import Foundation
 public import Logging
 public import ParleyCore
+public import ParleyOutbound
 public import ParleyStore
 public import ServiceLifecycle
 import Synchronization
@@ -65,14 +65,15 @@ public final class Assistant: Service, Sendable {
     let settings: AssistantStore
     private let writer: ChatWriter
     private let handoff: Handoff
-    let client: HTTPClient?
+    /// Every provider request goes through it (checked, pinned, no redirects); nil: no provider is used.
+    let client: OutboundClient?
     private let deliver: @Sendable (ReplyDelta) async -> Void
     let options: Options
     let logger: Logger
     private let queue = WorkQueue<ChatMessage>()
 
     public init(
-        stores: Stores, writer: ChatWriter, handoff: Handoff, client: HTTPClient?, options: Options = Options(),
+        stores: Stores, writer: ChatWriter, handoff: Handoff, client: OutboundClient?, options: Options = Options(),
         logger: Logger, deliver: @escaping @Sendable (ReplyDelta) async -> Void = { _ in }
     ) {
         self.chats = stores.chats
@@ -192,9 +193,11 @@ public final class Assistant: Service, Sendable {
         do {
             opened = try await fleet.stream(request)
         } catch {
-            self.logger.warning("No provider could answer", metadata: ["parley.error": "\(error)"])
+            let summary = Redaction.excerpt(
+                "every provider failed: \(error)", secrets: providers.compactMap(\.apiKey))
+            self.logger.warning("No provider could answer", metadata: ["parley.error": "\(summary)"])
             var fallback = Self.fromKnowledgeBase(question: question, hits: hits, reason: .noAnswer)
-            fallback.reason = "every provider failed: \(error)"
+            fallback.reason = summary
             return fallback
         }
         let used = providers[opened.index]
@@ -224,13 +227,15 @@ public final class Assistant: Service, Sendable {
                 if !shown.isEmpty { await onDelta(shown) }
             }
         } catch {
+            let summary = Redaction.excerpt("stream broke: \(error)", secrets: [used.apiKey].compactMap { $0 })
             self.logger.warning(
-                "A provider's stream broke", metadata: ["parley.provider": "\(used.name)", "parley.error": "\(error)"])
-            try? await self.settings.recordHealth(used.id, healthy: false, error: "stream broke: \(error)")
+                "A provider's stream broke",
+                metadata: ["parley.provider": "\(used.name)", "parley.error": "\(summary)"])
+            try? await self.settings.recordHealth(used.id, healthy: false, error: summary)
             var failed = Self.handover(.providerFailed)
             failed.provider = used.name
             failed.model = used.model
-            failed.reason = "\(error)"
+            failed.reason = summary
             return failed
         }
         let tail = splitter.finish()
@@ -326,7 +331,7 @@ public final class Assistant: Service, Sendable {
         return passages
     }
 
-    static func provider(for config: AIProvider, client: HTTPClient) -> any LLMProvider {
+    static func provider(for config: AIProvider, client: OutboundClient) -> any LLMProvider {
         switch config.kind {
         case .openai:
             OpenAICompatibleProvider(

@@ -1,5 +1,6 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 import Foundation
+public import ParleyOutbound
 
 /// Anthropic's Messages API, streamed: `message_start` (prompt tokens), `content_block_delta`
 /// (text), `message_delta` (stop reason, output tokens), `message_stop`; an `error` event
@@ -10,9 +11,9 @@ public struct AnthropicProvider: LLMProvider {
     public let baseURL: String
     public let apiKey: String?
     public let model: String
-    let client: HTTPClient
+    let client: OutboundClient
 
-    public init(name: String, baseURL: String, apiKey: String?, model: String, client: HTTPClient) {
+    public init(name: String, baseURL: String, apiKey: String?, model: String, client: OutboundClient) {
         self.name = name
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
@@ -39,7 +40,8 @@ public struct AnthropicProvider: LLMProvider {
         let body = Body(
             model: self.model, system: system.isEmpty ? nil : system, messages: turns, max_tokens: request.maxTokens,
             temperature: request.temperature)
-        return try await ProviderHTTP.open(http, body: body, client: self.client, decode: AnthropicStream.decode)
+        return try await ProviderHTTP.open(
+            http, body: body, client: self.client, secrets: [self.apiKey], decode: AnthropicStream.decode)
     }
 }
 
@@ -98,9 +100,9 @@ public struct GeminiProvider: LLMProvider {
     public let baseURL: String
     public let apiKey: String?
     public let model: String
-    let client: HTTPClient
+    let client: OutboundClient
 
-    public init(name: String, baseURL: String, apiKey: String?, model: String, client: HTTPClient) {
+    public init(name: String, baseURL: String, apiKey: String?, model: String, client: OutboundClient) {
         self.name = name
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
@@ -136,7 +138,8 @@ public struct GeminiProvider: LLMProvider {
             systemInstruction: system.isEmpty ? nil : Content(role: nil, parts: [Part(text: system)]),
             generationConfig: GenerationConfig(maxOutputTokens: request.maxTokens, temperature: request.temperature))
         return try await ProviderHTTP.open(
-            http, body: body, client: self.client, decode: GeminiStream.decode, endsAfterFinish: true)
+            http, body: body, client: self.client, secrets: [self.apiKey], decode: GeminiStream.decode,
+            endsAfterFinish: true)
     }
 }
 

@@ -1,7 +1,8 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 public import Foundation
 import NIOCore
 import NIOHTTP1
+public import ParleyOutbound
 import Synchronization
 
 /// One chat turn sent to a model.
@@ -58,10 +59,11 @@ public struct OpenAICompatibleProvider: LLMProvider {
     public let baseURL: String
     public let apiKey: String?
     public let model: String
-    /// Its read timeout bounds the wait for the first token and between tokens.
-    let client: HTTPClient
+    /// Checks the destination and pins the connection; its read timeout bounds the wait for the
+    /// first token and between tokens.
+    let client: OutboundClient
 
-    public init(name: String, baseURL: String, apiKey: String?, model: String, client: HTTPClient) {
+    public init(name: String, baseURL: String, apiKey: String?, model: String, client: OutboundClient) {
         self.name = name
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
@@ -83,18 +85,22 @@ public struct OpenAICompatibleProvider: LLMProvider {
         let body = Body(
             model: self.model, messages: request.messages, max_tokens: request.maxTokens,
             temperature: request.temperature)
-        return try await ProviderHTTP.open(http, body: body, client: self.client, decode: OpenAIStream.decode)
+        return try await ProviderHTTP.open(
+            http, body: body, client: self.client, secrets: [self.apiKey], decode: OpenAIStream.decode)
     }
 }
 
-/// What every streaming provider does over HTTP: POST JSON, map the status to a `ProviderError`,
-/// and read the first chunk before returning (so a failure before the first token throws here
-/// and a fleet can fail over).
+/// What every streaming provider does over HTTP: POST JSON through the outbound guard (the
+/// destination checked again, the connection pinned, no redirects), map the status to a
+/// `ProviderError`, and read the first chunk before returning (so a failure before the first
+/// token throws here and a fleet can fail over). A provider's words reach errors only as a
+/// short excerpt with `secrets` (the API key) and token-like strings removed.
 enum ProviderHTTP {
     static func open(
-        _ request: HTTPClientRequest, body: some Encodable, client: HTTPClient,
+        _ request: HTTPClientRequest, body: some Encodable, client: OutboundClient, secrets: [String?],
         decode: @escaping CompletionStream.Decoder, endsAfterFinish: Bool = false
     ) async throws -> CompletionStream {
+        let secrets = secrets.compactMap { $0 }
         var http = request
         http.method = .POST
         http.headers.add(name: "Content-Type", value: "application/json")
@@ -105,8 +111,10 @@ enum ProviderHTTP {
             response = try await client.execute(http, timeout: .seconds(300))
         } catch let error as HTTPClientError where error == .readTimeout {
             throw ProviderError.timedOut
+        } catch let error as OutboundError {
+            throw ProviderError.unavailable(error.description)
         } catch {
-            throw ProviderError.unavailable("\(error)")
+            throw ProviderError.unavailable(Redaction.excerpt("\(error)", secrets: secrets))
         }
         switch response.status.code {
         case 200: break
@@ -116,10 +124,12 @@ enum ProviderHTTP {
             throw ProviderError.unavailable("HTTP \(response.status.code)")
         default:
             let text = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
-            throw ProviderError.rejected(status: Int(response.status.code), message: String(text.prefix(500)))
+            throw ProviderError.rejected(
+                status: Int(response.status.code), message: Redaction.excerpt(text, secrets: secrets))
         }
         var iterator = CompletionStream.AsyncIterator(
-            body: response.body.makeAsyncIterator(), decode: decode, endsAfterFinish: endsAfterFinish)
+            body: response.body.makeAsyncIterator(), decode: decode, endsAfterFinish: endsAfterFinish,
+            secrets: secrets)
         guard let first = try await iterator.next() else { throw ProviderError.stream(.truncated) }
         iterator.pending.insert(first, at: 0)
         return CompletionStream(iterator: iterator)
@@ -145,11 +155,17 @@ public struct CompletionStream: AsyncSequence {
         /// The wire format has no end marker: the body ending after a finish reason is the end.
         let endsAfterFinish: Bool
         var sawFinish = false
+        /// Removed from what the provider says before it reaches an error.
+        let secrets: [String]
 
-        init(body: HTTPClientResponse.Body.AsyncIterator, decode: @escaping Decoder, endsAfterFinish: Bool) {
+        init(
+            body: HTTPClientResponse.Body.AsyncIterator, decode: @escaping Decoder, endsAfterFinish: Bool,
+            secrets: [String]
+        ) {
             self.body = body
             self.decode = decode
             self.endsAfterFinish = endsAfterFinish
+            self.secrets = secrets
         }
 
         public mutating func next() async throws -> CompletionChunk? {
@@ -196,13 +212,13 @@ public struct CompletionStream: AsyncSequence {
                     self.pending += try self.decode(event)
                 }
             } catch let error as StreamError {
-                throw ProviderError.stream(error)
+                throw ProviderError.stream(error.redacted(self.secrets))
             } catch let error as HTTPClientError where error == .readTimeout {
                 throw ProviderError.timedOut
             } catch let error as ProviderError {
                 throw error
             } catch {
-                throw ProviderError.unavailable("\(error)")
+                throw ProviderError.unavailable(Redaction.excerpt("\(error)", secrets: self.secrets))
             }
         }
     }
@@ -246,13 +262,26 @@ public final class ProviderFleet: Sendable {
                 await self.report(index, true, nil)
                 return (provider.name, chunks, index)
             } catch {
+                // Errors were redacted where the key was known; the excerpt bounds them again.
+                let summary = Redaction.excerpt("\(error)", secrets: [])
                 self.health.withLock {
-                    $0[provider.name] = Health(healthy: false, lastError: "\(error)", checkedAt: Date())
+                    $0[provider.name] = Health(healthy: false, lastError: summary, checkedAt: Date())
                 }
-                await self.report(index, false, "\(error)")
+                await self.report(index, false, summary)
                 lastError = error
             }
         }
         throw lastError
+    }
+}
+
+extension StreamError {
+    /// The error with what the provider said cut to an excerpt without secrets.
+    func redacted(_ secrets: [String]) -> StreamError {
+        switch self {
+        case .provider(let message): .provider(Redaction.excerpt(message, secrets: secrets))
+        case .garbage(let message): .garbage(Redaction.excerpt(message, secrets: secrets))
+        case .truncated: .truncated
+        }
     }
 }

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import ParleyOutbound
 public import Foundation
 public import ParleyCore
 import ParleyStore

@@ -7,6 +7,7 @@ import NIOCore
 public import ParleyAI
 import ParleyCore
 import ParleyHTTP
+import ParleyOutbound
 import ParleyRealtime
 public import ParleyStore
 import ServiceLifecycle
@@ -65,8 +66,11 @@ public func buildApplication(
     let writer = ChatWriter(committer: committer, logger: logger)
     let ticketWriter = TicketWriter(committer: committer, tickets: stores.tickets)
     let handoff = Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer, ticketWriter: ticketWriter)
-    // One HTTP client for every provider; its read timeout bounds the wait for the first token
-    // and between tokens.
+    // Every request to a URL an API user can set goes through one guard: provider and webhook
+    // URLs are checked when saved and again on every request, which is pinned to the checked address.
+    let outbound = configuration.outboundGuard
+    // One pool of HTTP clients for every provider; its read timeout bounds the wait for the
+    // first token and between tokens.
     let timeout = TimeAmount.milliseconds(Int64(configuration.aiTimeout * 1000))
     // AsyncHTTPClient keeps 8 connections per host by default: a stream holds one for its whole
     // length, so allow as many as the assistant answers at once.
@@ -74,7 +78,7 @@ public func buildApplication(
     clientConfiguration.connectionPool = .init(
         idleTimeout: .seconds(60),
         concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.assistantOptions.concurrentAnswers)
-    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    let httpClient = OutboundClient(guard: outbound, configuration: clientConfiguration)
     let assistant = Assistant(
         stores: stores, writer: writer, handoff: handoff, client: httpClient, options: configuration.assistantOptions,
         logger: logger
@@ -85,10 +89,13 @@ public func buildApplication(
                 replyTo: delta.replyTo, index: delta.index, text: delta.text, done: delta.done, outcome: delta.outcome),
             from: nil)
     }
-    let webhookClient = WebhookPosting.client()
     let outboxWorker = OutboxWorker(
         stores: stores, policy: configuration.outboxRetry, mail: configuration.mail,
-        post: WebhookPosting.poster(client: webhookClient), ready: started, logger: logger)
+        post: { url, headers, body in
+            // 5 s to connect, 10 s in all, at most 64 KB read, no redirect followed, pinned address.
+            let answer = try await outbound.post(url, headers: headers, body: body)
+            return WebhookAnswer(status: answer.status, body: answer.body, latency: answer.latency)
+        }, ready: started, logger: logger)
     // The listeners, in one place: the hub (through the bus), the assistant, the outbox's worker.
     listeners.add { bus.publish($0) }
     if configuration.assistantEnabled { listeners.add { assistant.handle($0) } }
@@ -108,7 +115,7 @@ public func buildApplication(
             attachmentPolicy: AttachmentPolicy(
                 maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes),
             drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) },
-            checkURL: { _, _ in }))
+            outbound: outbound))
 
     let jobRunner = JobRunner(
         jobs: stores.jobs,
@@ -126,7 +133,7 @@ public func buildApplication(
 
     var services: [any Service] = []
     if database == nil { services.append(engine) }
-    services += [HTTPClientService(client: httpClient), HTTPClientService(client: webhookClient), bus, writer]
+    services += [HTTPClientService(client: httpClient), bus, writer]
     if configuration.assistantEnabled { services.append(assistant) }
     services += [jobRunner, outboxWorker]
     var app = Application(
@@ -179,9 +186,9 @@ final class CommitListeners: Sendable {
     }
 }
 
-/// Shuts the providers' HTTP client down after everything that uses it has stopped.
+/// Shuts the providers' HTTP clients down after everything that uses them has stopped.
 struct HTTPClientService: Service {
-    let client: HTTPClient
+    let client: OutboundClient
 
     func run() async throws {
         try? await gracefulShutdown()

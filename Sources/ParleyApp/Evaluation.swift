@@ -1,4 +1,4 @@
-public import AsyncHTTPClient
+public import ParleyOutbound
 public import Foundation
 public import Logging
 public import ParleyAI
@@ -97,7 +97,7 @@ public enum Evaluation {
 
     /// Runs every case against `organization`'s assistant, one after another, reporting progress.
     public static func run(
-        _ cases: [Case], stores: Stores, organization: Organization.ID, client: HTTPClient?,
+        _ cases: [Case], stores: Stores, organization: Organization.ID, client: OutboundClient?,
         options: Assistant.Options = Assistant.Options(), logger: Logger,
         progress: @Sendable (Int, Result) -> Void = { _, _ in }
     ) async throws -> Report {

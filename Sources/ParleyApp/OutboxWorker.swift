@@ -1,8 +1,5 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
-import NIOCore
-import NIOHTTP1
 import ParleyCore
 import ParleyMail
 import ParleyStore
@@ -187,36 +184,6 @@ final class OutboxWorker: Service, Sendable {
 
 extension Outbox.Attempt {
     var succeeded: Bool { self.error == nil && (self.status.map { (200..<300).contains($0) } ?? true) }
-}
-
-/// Webhook POSTs through a client of their own: redirects are not followed, 5 s to connect and
-/// 10 s in all, at most 64 KB of an answer read.
-enum WebhookPosting {
-    static let maximumAnswer = 65_536
-
-    static func client() -> HTTPClient {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
-        configuration.connectionPool = .init(idleTimeout: .seconds(30))
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    static func poster(client: HTTPClient) -> WebhookPoster {
-        { url, headers, body in
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            request.body = .bytes(ByteBuffer(bytes: body))
-            let started = ContinuousClock.now
-            let response = try await client.execute(request, timeout: .seconds(10))
-            var kept: [UInt8] = []
-            for try await chunk in response.body {
-                kept += chunk.readableBytesView.prefix(Self.maximumAnswer - kept.count)
-                if kept.count >= Self.maximumAnswer { break }
-            }
-            return WebhookAnswer(status: Int(response.status.code), body: kept, latency: ContinuousClock.now - started)
-        }
-    }
 }
 
 /// A wake-up call for one waiter: `signal` before `wait` is remembered (once).

@@ -5,6 +5,7 @@ import ParleyCore
 public import ParleyAI
 public import ParleyHTTP
 public import ParleyMail
+public import ParleyOutbound
 
 /// Everything an operator can set, read from `PARLEY_*` environment variables and the flags of
 /// the same names, and checked at start with an error that names the key.
@@ -67,6 +68,22 @@ public struct ParleyConfiguration: Sendable {
     public var outboxRetry = Outbox.RetryPolicy()
     /// The largest attachment accepted (`PARLEY_ATTACHMENT_MAX_MB`).
     public var attachmentMaxBytes: Int = 10 * 1024 * 1024
+    /// Hosts and address ranges that requests to URLs an API user can set (AI providers,
+    /// webhooks) may reach besides public addresses (`PARLEY_OUTBOUND_ALLOW`; default none).
+    public var outboundPolicy: OutboundPolicy = .strict
+    /// How those requests resolve host names (set in code: tests answer with stubs).
+    public var outboundResolver: OutboundResolver = .system
+
+    /// The guard for every request to a URL an API user can set: `outboundPolicy`, plus the host
+    /// of `AI_API_URL` (the operator set it, so the provider seeded from it is trusted as it is),
+    /// resolving with `outboundResolver`.
+    public var outboundGuard: OutboundGuard {
+        var policy = self.outboundPolicy
+        if let url = self.defaultProvider?.baseURL, let parsed = try? OutboundURL(url) {
+            policy = policy.allowing(host: parsed.host)
+        }
+        return OutboundGuard(policy: policy, resolver: self.outboundResolver)
+    }
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable, CaseIterable {
@@ -137,6 +154,10 @@ public struct ParleyConfiguration: Sendable {
         (
             "PARLEY_OUTBOX_RETRY_BASE_SECONDS", "",
             "First retry after this many seconds, each next one twice as late (±20%), at most an hour apart (default 5)"
+        ),
+        (
+            "PARLEY_OUTBOUND_ALLOW", "",
+            "Hosts, IPs and CIDR ranges AI providers and webhooks may reach besides public addresses, comma-separated (default none)"
         ),
         (
             "PARLEY_AI_TIMEOUT_SECONDS", "",
@@ -320,6 +341,16 @@ public struct ParleyConfiguration: Sendable {
                     key: "PARLEY_AI_TIMEOUT_SECONDS", message: "must be a whole number from 1 to 600, got '\(timeout)'")
             }
             configuration.aiTimeout = TimeInterval(number)
+        }
+        if let allow = value("PARLEY_OUTBOUND_ALLOW") {
+            let entries = allow.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+            do {
+                configuration.outboundPolicy = try OutboundPolicy(allowing: entries)
+            } catch {
+                throw Error(key: "PARLEY_OUTBOUND_ALLOW", message: "\(error)")
+            }
         }
         for (key, path) in [
             ("PARLEY_CHAT_RATE_LIMIT", \ParleyConfiguration.chatRateLimit),

@@ -1,14 +1,20 @@
 import Foundation
 import Hummingbird
 import ParleyCore
+public import ParleyOutbound
 public import ParleyStore
 
 /// The assistant's settings and providers: `/api/v1/admin/ai/*`. Agents read; admins change.
-/// API keys are write-only: responses say whether one is set, never what it is.
+/// API keys are write-only: responses say whether one is set, never what it is. A provider's
+/// base URL passes the outbound guard before it is saved (422 naming `baseUrl`).
 public struct AssistantController: Sendable {
     let assistant: AssistantStore
+    let outbound: OutboundGuard
 
-    public init(assistant: AssistantStore) { self.assistant = assistant }
+    public init(assistant: AssistantStore, outbound: OutboundGuard) {
+        self.assistant = assistant
+        self.outbound = outbound
+    }
 
     struct SettingsBody: ResponseEncodable, Decodable {
         var systemPrompt: String
@@ -149,6 +155,7 @@ public struct AssistantController: Sendable {
     func addProvider(_ request: Request, context: AgentContext) async throws -> EditedResponse<ProviderResponse> {
         try context.principal.require(.manageSettings)
         let input = try await request.decodeJSON(as: ProviderRequest.self, context: context)
+        try await self.checkDestination(input)
         let provider = try await self.assistant.addProvider(Self.draft(input), in: context.organizationID)
         return EditedResponse(status: .created, response: ProviderResponse(provider))
     }
@@ -157,6 +164,7 @@ public struct AssistantController: Sendable {
         try context.principal.require(.manageSettings)
         let id = try context.id("provider", as: AIProvider.ID.self, entity: "provider")
         let input = try await request.decodeJSON(as: ProviderRequest.self, context: context)
+        try await self.checkDestination(input)
         return ProviderResponse(
             try await self.assistant.updateProvider(id, Self.draft(input), in: context.organizationID))
     }
@@ -181,6 +189,13 @@ public struct AssistantController: Sendable {
                     completionTokens: $0.completionTokens, confidence: $0.confidence, citations: $0.citations,
                     feedback: $0.feedback, feedbackComment: $0.feedbackComment, createdAt: $0.createdAt)
             })
+    }
+
+    /// The base URL (or the kind's default) must be a destination the guard allows: public, or
+    /// opted in by the operator.
+    func checkDestination(_ input: ProviderRequest) async throws {
+        let url = (input.baseUrl?.isEmpty ?? true) ? input.kind.defaultBaseURL : input.baseUrl!
+        try await self.outbound.validate(url, field: "baseUrl")
     }
 
     static func draft(_ input: ProviderRequest) -> AssistantStore.ProviderDraft {

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import Logging
 public import ParleyCore
+public import ParleyOutbound
 public import ParleyRealtime
 public import ParleyStore
 
@@ -32,10 +33,10 @@ public struct HTTPDependencies: Sendable {
     /// Where attachments' bytes go, and which files are accepted.
     public var attachmentStorage: any AttachmentStorage
     public var attachmentPolicy: AttachmentPolicy
-    /// The SSRF guard's save-time check of URLs API users set (webhooks, AI providers).
-    public var checkURL: OutboundURLCheck
     /// Drafts a reply to a ticket on an agent's request (the assistant; nil: none).
     public var drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)?
+    /// Checks URLs an API user sets (AI providers' base URLs, webhook URLs) before they are saved.
+    public var outbound: OutboundGuard
 
     public init(
         stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
@@ -45,9 +46,8 @@ public struct HTTPDependencies: Sendable {
         publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60), web: WebAssets? = nil, demo: Bool = false,
         attachmentStorage: (any AttachmentStorage)? = nil, attachmentPolicy: AttachmentPolicy = .standard,
         drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)? = nil,
-        checkURL: @escaping OutboundURLCheck
+        outbound: OutboundGuard = OutboundGuard(policy: .strict)
     ) throws {
-        self.checkURL = checkURL
         self.stores = stores
         self.baseURL = baseURL
         self.metrics = metrics
@@ -70,6 +70,7 @@ public struct HTTPDependencies: Sendable {
                     "parley-attachments-\(Secrets.randomString(12))"))
         self.attachmentPolicy = attachmentPolicy
         self.drafter = drafter
+        self.outbound = outbound
     }
 }
 
@@ -133,7 +134,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     ).addRoutes(to: admin)
     attachments.addAgentRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)
-    AssistantController(assistant: stores.assistant).addRoutes(to: admin.group("ai"))
+    AssistantController(assistant: stores.assistant, outbound: dependencies.outbound).addRoutes(to: admin.group("ai"))
     TicketController(tickets: stores.tickets, agents: stores.agents, writer: dependencies.ticketWriter).addRoutes(
         to: admin)
     InboundEmailController(tickets: stores.tickets, writer: dependencies.ticketWriter).addRoutes(to: admin)
@@ -149,7 +150,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     AgentController(agents: stores.agents).addRoutes(to: admin.group("agents"))
     SiteController(sites: stores.sites, baseURL: dependencies.baseURL)
         .addRoutes(to: admin.group("sites").add(middleware: RequirePermission(.manageSites)))
-    WebhookController(webhooks: stores.webhooks, outbox: stores.outbox, checkURL: dependencies.checkURL)
+    WebhookController(webhooks: stores.webhooks, outbox: stores.outbox, outbound: dependencies.outbound)
         .addRoutes(to: admin.group("webhooks"))
     OutboxController(outbox: stores.outbox).addRoutes(to: admin.group("outbox"))
     APIKeyController(apiKeys: stores.apiKeys)

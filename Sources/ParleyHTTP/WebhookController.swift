@@ -1,22 +1,21 @@
 import Foundation
 import Hummingbird
 import ParleyCore
+public import ParleyOutbound
 public import ParleyStore
-
-/// Checks a URL an API user sets before it is stored (the SSRF guard; 422 naming `field`).
-public typealias OutboundURLCheck = @Sendable (_ url: String, _ field: String) async throws -> Void
 
 /// Outbound webhooks, mounted at `/api/v1/admin/webhooks`, for admins and owners: endpoints,
 /// their signing secrets (shown once), their deliveries, retries and test events.
 public struct WebhookController: Sendable {
     let webhooks: WebhookStore
     let outbox: Outbox
-    let checkURL: OutboundURLCheck
+    /// The SSRF guard: a URL is checked when saved (422 naming `url`) and on every delivery.
+    let outbound: OutboundGuard
 
-    public init(webhooks: WebhookStore, outbox: Outbox, checkURL: @escaping OutboundURLCheck) {
+    public init(webhooks: WebhookStore, outbox: Outbox, outbound: OutboundGuard) {
         self.webhooks = webhooks
         self.outbox = outbox
-        self.checkURL = checkURL
+        self.outbound = outbound
     }
 
     func addRoutes(to group: RouterGroup<AgentContext>) {
@@ -54,7 +53,7 @@ public struct WebhookController: Sendable {
     func create(_ request: Request, context: AgentContext) async throws -> EditedResponse<WebhookEndpointView> {
         try context.principal.require(.manageSettings)
         let input = try await request.decodeJSON(as: EndpointBody.self, context: context)
-        if let url = input.url { try await self.checkURL(url, "url") }
+        if let url = input.url { try await self.outbound.validate(url, field: "url") }
         let (endpoint, secret) = try await self.webhooks.create(
             .init(url: input.url, description: input.description, events: input.events, active: input.active),
             in: context.organizationID)
@@ -72,7 +71,7 @@ public struct WebhookController: Sendable {
         try context.principal.require(.manageSettings)
         let id = try self.endpointID(context)
         let input = try await request.decodeJSON(as: EndpointBody.self, context: context)
-        if let url = input.url { try await self.checkURL(url, "url") }
+        if let url = input.url { try await self.outbound.validate(url, field: "url") }
         let endpoint = try await self.webhooks.update(
             id,
             with: .init(

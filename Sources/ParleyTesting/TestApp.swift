@@ -4,6 +4,7 @@ import Hummingbird
 public import HTTPTypes
 import Logging
 public import ParleyApp
+import ParleyOutbound
 public import ParleyStore
 
 /// Runs `body` against Parley built on a fresh database of `database`, through the router (no
@@ -44,6 +45,16 @@ public func withTestApp<T: Sendable>(
         ProcessInfo.processInfo.environment["PARLEY_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
     let app = try await buildApplication(configuration, logger: logger, database: engine, output: { _ in })
     return try await app.test(setup) { client in try await body(client, stores) }
+}
+
+extension ParleyConfiguration {
+    /// Lets AI providers (and webhooks) reach servers the test runs on loopback
+    /// (`ScriptedLLMServer` at `localhost`, llama.cpp at `127.0.0.1`), as an operator would with
+    /// `PARLEY_OUTBOUND_ALLOW`.
+    public mutating func allowLoopback() {
+        // The entries are constant and valid.
+        self.outboundPolicy = (try? OutboundPolicy(allowing: ["localhost", "127.0.0.1", "::1"])) ?? .strict
+    }
 }
 
 /// The master key test apps seal secrets with.

@@ -6,6 +6,7 @@ import Logging
 import ParleyApp
 import ParleyCore
 import ParleyStore
+import ParleyOutbound
 
 @main
 struct ParleyCommand: AsyncParsableCommand {
@@ -255,8 +256,8 @@ struct Eval: AsyncParsableCommand {
             try self.demo && self.file == nil ? Demo.evalSet() : Data(contentsOf: URL(fileURLWithPath: self.file!))
         let cases = try Evaluation.cases(from: data)
         let configuration = try self.options.load()
-        let client = HTTPClient(
-            eventLoopGroupProvider: .singleton,
+        let client = OutboundClient(
+            guard: configuration.outboundGuard,
             configuration: .init(
                 timeout: .init(connect: .seconds(10), read: .milliseconds(Int64(configuration.aiTimeout * 1000)))))
         let report: Evaluation.Report
@@ -271,7 +272,7 @@ struct Eval: AsyncParsableCommand {
         print(report.text)
     }
 
-    func evaluate(_ cases: [Evaluation.Case], configuration: ParleyConfiguration, client: HTTPClient) async throws
+    func evaluate(_ cases: [Evaluation.Case], configuration: ParleyConfiguration, client: OutboundClient) async throws
         -> Evaluation.Report
     {
         let org = self.org

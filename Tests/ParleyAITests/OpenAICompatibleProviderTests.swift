@@ -4,16 +4,19 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import ParleyAI
+import ParleyOutbound
 import ParleyTesting
 import Synchronization
 import Testing
 
 @Suite struct OpenAICompatibleProviderTests {
     static func withClient<T: Sendable>(
-        read: TimeAmount = .seconds(5), _ body: @Sendable (HTTPClient) async throws -> T
+        read: TimeAmount = .seconds(5), _ body: @Sendable (OutboundClient) async throws -> T
     ) async throws -> T {
-        let client = HTTPClient(
-            eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(2), read: read)))
+        // The scripted server listens on loopback: the tests opt in, as an operator would.
+        let client = OutboundClient(
+            guard: OutboundGuard(policy: try OutboundPolicy(allowing: ["localhost"])),
+            configuration: .init(timeout: .init(connect: .seconds(2), read: read)))
         do {
             let value = try await body(client)
             try await client.shutdown()

@@ -2,14 +2,16 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import ParleyAI
+import ParleyOutbound
 import ParleyTesting
 import Testing
 
 /// Anthropic's and Gemini's streaming formats, against a scripted server over loopback HTTP.
 @Suite struct ProviderFormatsTests {
-    static func withClient<T: Sendable>(_ body: @Sendable (HTTPClient) async throws -> T) async throws -> T {
-        let client = HTTPClient(
-            eventLoopGroupProvider: .singleton,
+    static func withClient<T: Sendable>(_ body: @Sendable (OutboundClient) async throws -> T) async throws -> T {
+        // The scripted server listens on loopback: the tests opt in, as an operator would.
+        let client = OutboundClient(
+            guard: OutboundGuard(policy: try OutboundPolicy(allowing: ["localhost"])),
             configuration: .init(timeout: .init(connect: .seconds(2), read: .milliseconds(800))))
         do {
             let value = try await body(client)

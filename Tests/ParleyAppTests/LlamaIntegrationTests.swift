@@ -30,6 +30,7 @@ import Testing
             .sqlite, setup: .live,
             configure: {
                 $0.assistantEnabled = true
+                $0.allowLoopback()
                 $0.aiTimeout = 60
                 // SmolLM2 has a 2,048-token window here: a short prompt, a short answer.
                 $0.assistantOptions = Assistant.Options(maxTokens: 160, passageCharacters: 1800, temperature: 0)

@@ -69,7 +69,7 @@ import Testing
             let router = try buildRouter(
                 try HTTPDependencies(
                     stores: stores, baseURL: "http://x", metrics: { "" }, hub: hub, bus: bus, writer: writer,
-                    ticketWriter: stores.ticketWriter(), tokens: VisitorTokens(secret: "test"), checkURL: { _, _ in }))
+                    ticketWriter: stores.ticketWriter(), tokens: VisitorTokens(secret: "test")))
             let url = Self.documentURL()
             let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
             #expect((document["openapi"] as? String)?.hasPrefix("3.1") == true)

@@ -1,4 +1,5 @@
 import ParleyApp
+import ParleyOutbound
 import ParleyStore
 import Testing
 
@@ -56,7 +57,8 @@ import Testing
         ("PARLEY_ASSISTANT", "sometimes"),
         ("PARLEY_TRUSTED_PROXIES", "10.0.0.0/40"), ("PARLEY_CHAT_IDLE_MINUTES", "0"),
         ("PARLEY_CHAT_RATE_LIMIT", "many"), ("PARLEY_SMTP_URL", "http://mail"), ("PARLEY_ATTACHMENT_MAX_MB", "0"),
-        ("PARLEY_WEB_DIR", "/no/such/folder"),
+        ("PARLEY_WEB_DIR", "/no/such/folder"), ("PARLEY_OUTBOUND_ALLOW", "127.0.0.1,10.0.0.0/40"),
+        ("PARLEY_OUTBOUND_ALLOW", "http://ollama"),
     ])
     func aBadValueIsAnErrorNamingItsKey(key: String, value: String) {
         do {
@@ -66,5 +68,23 @@ import Testing
             #expect(error.key == key)
             #expect(error.description.hasPrefix("\(key): "))
         }
+    }
+
+    @Test func theOutboundAllowListOptsInHostsAndRanges() throws {
+        let configuration = try ParleyConfiguration.load(environment: [
+            "PARLEY_OUTBOUND_ALLOW": "127.0.0.1, 10.0.0.0/8,ollama.lan", "AI_API_URL": "http://llm.internal:8080/v1",
+        ])
+        let policy = configuration.outboundPolicy
+        #expect(policy.permits(host: "x.example", address: IPAddress("10.2.3.4")!))
+        #expect(policy.permits(host: "ollama.lan", address: IPAddress("192.168.1.2")!))
+        #expect(!policy.permits(host: "x.example", address: IPAddress("192.168.1.2")!))
+        // The operator's own AI_API_URL is trusted as it is.
+        #expect(configuration.outboundGuard.policy.permits(host: "llm.internal", address: IPAddress("192.168.1.2")!))
+        #expect(
+            !ParleyConfiguration().outboundGuard.policy.permits(host: "localhost", address: IPAddress("127.0.0.1")!))
+        let error = #expect(throws: ParleyConfiguration.Error.self) {
+            try ParleyConfiguration.load(environment: ["PARLEY_OUTBOUND_ALLOW": "127.0.0.1,nope/8"])
+        }
+        #expect(error?.description.contains("'nope/8'") == true)
     }
 }

@@ -47,7 +47,12 @@ import Testing
     func anAnswerStreamsToTheVisitorAndEndsInOneStoredReply(database: TestDatabase) async throws {
         let server = ScriptedLLMServer([ScriptedLLMServer.reply(Self.answer, pieceSize: 5, delay: .milliseconds(2))])
         try await server.run { url in
-            try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
+            try await withTestApp(
+                database, setup: .live,
+                configure: {
+                    $0.assistantEnabled = true; $0.allowLoopback()
+                }
+            ) { client, stores in
                 let org = try await Self.setUp(stores, providers: [url])
                 let visitor = try await client.startConversation(siteKey: org.site.publicKey)
                 let channel = "supportChat:\(visitor.sessionID)"
@@ -123,7 +128,12 @@ import Testing
                 return ScriptedLLMServer.reply(Self.answer)
             })
         try await server.run { url in
-            try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
+            try await withTestApp(
+                database, setup: .live,
+                configure: {
+                    $0.assistantEnabled = true; $0.allowLoopback()
+                }
+            ) { client, stores in
                 var settings = AssistantSettings(maxMessagesBeforeEscalation: 1)
                 settings.autoReplyRules = [
                     .init(match: .contains, pattern: "opening hours", reply: "We answer 9 to 5.")
@@ -178,7 +188,12 @@ import Testing
         let working = ScriptedLLMServer([], fallback: ScriptedLLMServer.reply(Self.answer))
         try await broken.run { brokenURL in
             try await working.run { workingURL in
-                try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) {
+                try await withTestApp(
+                    database, setup: .live,
+                    configure: {
+                        $0.assistantEnabled = true; $0.allowLoopback()
+                    }
+                ) {
                     client, stores in
                     let org = try await Self.setUp(stores, providers: [brokenURL, workingURL])
                     let visitor = try await client.startConversation(siteKey: org.site.publicKey)
@@ -205,7 +220,12 @@ import Testing
     func whenEveryProviderFailsTheKnowledgeBaseStillAnswersOrHandsOver(database: TestDatabase) async throws {
         let down = ScriptedLLMServer([], fallback: .status(429, headers: [("Retry-After", "30")]))
         try await down.run { url in
-            try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
+            try await withTestApp(
+                database, setup: .live,
+                configure: {
+                    $0.assistantEnabled = true; $0.allowLoopback()
+                }
+            ) { client, stores in
                 let org = try await Self.setUp(stores, providers: [url])
                 let known = try await client.startConversation(siteKey: org.site.publicKey)
                 try await AssistantTests.say(client, known, "What is the refund policy?", id: "q1")
@@ -226,7 +246,12 @@ import Testing
             .stream([ScriptedLLMServer.chunk("You can get "), ScriptedLLMServer.chunk("a full")])
         ])
         try await server.run { url in
-            try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
+            try await withTestApp(
+                database, setup: .live,
+                configure: {
+                    $0.assistantEnabled = true; $0.allowLoopback()
+                }
+            ) { client, stores in
                 let org = try await Self.setUp(stores, providers: [url])
                 let visitor = try await client.startConversation(siteKey: org.site.publicKey)
                 try await withTestSocket(client.realtimeURL(token: visitor.token)) { socket in
@@ -259,7 +284,12 @@ import Testing
                 #"Great, glad that worked! [A1]<decision>{"decision":"resolve","confidence":0.95}</decision>"#)
         ])
         try await server.run { url in
-            try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
+            try await withTestApp(
+                database, setup: .live,
+                configure: {
+                    $0.assistantEnabled = true; $0.allowLoopback()
+                }
+            ) { client, stores in
                 let org = try await Self.setUp(stores, providers: [url])
                 let visitor = try await client.startConversation(siteKey: org.site.publicKey)
                 try await AssistantTests.say(client, visitor, "Thanks, the refund arrived!", id: "q1")
@@ -325,7 +355,12 @@ import Testing
 
     @Test(arguments: TestDatabase.all)
     func visitorsRateTheAssistantsRepliesInTheirOwnConversationOnly(database: TestDatabase) async throws {
-        try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
+        try await withTestApp(
+            database, setup: .live,
+            configure: {
+                $0.assistantEnabled = true; $0.allowLoopback()
+            }
+        ) { client, stores in
             let org = try await Self.setUp(stores, providers: [])
             let visitor = try await client.startConversation(siteKey: org.site.publicKey)
             try await AssistantTests.say(client, visitor, "What is the refund policy?", id: "q1")
@@ -355,7 +390,9 @@ import Testing
 
     @Test(arguments: TestDatabase.all)
     func adminsConfigureTheAssistantAndAgentsMayOnlyRead(database: TestDatabase) async throws {
-        try await withTestApp(database) { client, stores in
+        // No DNS in tests: the providers' default hosts resolve to a public address here.
+        try await withTestApp(database, configure: { $0.outboundResolver = AssistantControllerTests.publicResolver }) {
+            client, stores in
             let org = try await stores.makeOrganization()
             let admin = try await client.signIn(org.owner.email)
             let created = try await client.send(
@@ -412,9 +449,19 @@ import Testing
         let server = ScriptedLLMServer([ScriptedLLMServer.reply(Self.answer, pieceSize: 6, delay: .milliseconds(2))])
         try await server.run { url in
             try await TestDatabase.withPostgresEngines(2) { engines in
-                try await withTestApp(on: engines[0], setup: .live, configure: { $0.assistantEnabled = true }) {
+                try await withTestApp(
+                    on: engines[0], setup: .live,
+                    configure: {
+                        $0.assistantEnabled = true; $0.allowLoopback()
+                    }
+                ) {
                     first, stores in
-                    try await withTestApp(on: engines[1], setup: .live, configure: { $0.assistantEnabled = true }) {
+                    try await withTestApp(
+                        on: engines[1], setup: .live,
+                        configure: {
+                            $0.assistantEnabled = true; $0.allowLoopback()
+                        }
+                    ) {
                         second, _ in
                         let org = try await Self.setUp(stores, providers: [url])
                         let visitor = try await first.startConversation(siteKey: org.site.publicKey)

@@ -74,7 +74,7 @@ import Testing
     {
         let server = Self.server()
         try await server.run { url in
-            try await withTestApp(database, setup: .live) { client, stores in
+            try await withTestApp(database, setup: .live, configure: { $0.allowLoopback() }) { client, stores in
                 let org = try await StreamingAssistantTests.setUp(stores, providers: [url])
                 let agent = try await client.signIn(org.owner.email)
                 let customer = try await TicketControllerTests.customer(client, org)
@@ -157,7 +157,12 @@ import Testing
     func aboveTheThresholdTheAssistantResolvesAndTheCustomerCanReopen(database: TestDatabase) async throws {
         let server = Self.server()
         try await server.run { url in
-            try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
+            try await withTestApp(
+                database, setup: .live,
+                configure: {
+                    $0.assistantEnabled = true; $0.allowLoopback()
+                }
+            ) { client, stores in
                 let (org, customer, id, ticketID) = try await Self.refundTicket(
                     client, stores, model: url, settings: AssistantSettings(autoResolveThreshold: 0.9))
                 #expect(
@@ -189,7 +194,12 @@ import Testing
     func belowTheThresholdOrWithoutAModelNothingIsSentOnItsOwn(database: TestDatabase) async throws {
         let server = Self.server()
         try await server.run { url in
-            try await withTestApp(database, setup: .live, configure: { $0.assistantEnabled = true }) { client, stores in
+            try await withTestApp(
+                database, setup: .live,
+                configure: {
+                    $0.assistantEnabled = true; $0.allowLoopback()
+                }
+            ) { client, stores in
                 let (org, _, _, ticketID) = try await Self.refundTicket(
                     client, stores, model: url, settings: AssistantSettings(autoResolveThreshold: 0.95))
                 #expect(
@@ -203,7 +213,7 @@ import Testing
         }
         // With the assistant off (the team answers everything) a draft is made but never sent.
         try await server.run { url in
-            try await withTestApp(database, setup: .live) { client, stores in
+            try await withTestApp(database, setup: .live, configure: { $0.allowLoopback() }) { client, stores in
                 let (org, _, _, ticketID) = try await Self.refundTicket(
                     client, stores, model: url, settings: AssistantSettings(autoResolveThreshold: 0.5))
                 #expect(
@@ -217,7 +227,7 @@ import Testing
             }
         }
         // No provider: the keyword classification stands, and a strong article is offered as a draft.
-        try await withTestApp(database, setup: .live) { client, stores in
+        try await withTestApp(database, setup: .live, configure: { $0.allowLoopback() }) { client, stores in
             let org = try await StreamingAssistantTests.setUp(stores, providers: [])
             let agent = try await client.signIn(org.owner.email)
             let customer = try await TicketControllerTests.customer(client, org)
