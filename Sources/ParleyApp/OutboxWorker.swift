@@ -68,11 +68,13 @@ final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// Waits for a wake-up from a commit, at most a second.
+    /// Waits for a wake-up from a commit, or until the next retry falls due, at most a second.
     private func nap() async {
+        let due = try? await self.stores.outbox.nextDue()
+        let wait = due.map { min(1, max(0.01, $0.timeIntervalSinceNow)) } ?? 1
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                try? await Task.sleep(for: .seconds(1))
+                try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
                 self.wake.signal()
             }
             await self.wake.wait()

@@ -78,7 +78,8 @@ public struct WebhookEvent: Sendable, Hashable {
                     at: session.createdAt, ["conversation": ConversationData(session)])
             ]
         case .messageCreated(let message):
-            guard Visibility.reachesCustomer(message) else { return [] }
+            // The visitor's, an agent's and the assistant's words; never a note, nor Parley's own lines.
+            guard Visibility.reachesCustomer(message), message.role != .system else { return [] }
             return [
                 Self.make(
                     "message.created", message.organizationID, conversation: message.sessionID,

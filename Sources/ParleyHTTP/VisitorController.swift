@@ -255,7 +255,7 @@ public struct VisitorController: Sendable {
         guard message.role == .ai else {
             throw ValidationError(field: "message", message: "Only the assistant's replies take feedback.")
         }
-        try await self.assistant.recordFeedback(
+        try await self.writer.recordFeedback(
             on: id, helpful: input.rating == "up", comment: comment.flatMap { $0.isEmpty ? nil : $0 },
             in: context.visitor.organization)
         return FeedbackResponse(

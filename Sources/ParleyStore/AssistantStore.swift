@@ -363,20 +363,23 @@ public struct AssistantStore: Sendable {
     }
 
     /// Thumbs up or down on an AI message (the latest vote counts).
-    public func recordFeedback(
-        on messageID: ChatMessage.ID, helpful: Bool, comment: String?, in organizationID: Organization.ID
-    ) async throws {
-        let updated = try await self.engine.transaction { db -> Bool in
-            let row = try await db.raw(
-                """
-                UPDATE ai_interactions SET feedback = \(bind: helpful ? "up" : "down"), feedback_comment = \(bind: comment),
-                    feedback_at = \(bind: self.now().millis)
-                WHERE message_id = \(bind: messageID.description) AND organization_id = \(bind: organizationID.description)
-                RETURNING id
-                """
-            ).first()
-            return row != nil
-        }
-        guard updated else { throw DomainError.notFound(entity: "assistant reply") }
+    /// Inside `ChatWriter.recordFeedback`'s transaction: the visitor's rating of an assistant's
+    /// reply; returns it, or throws "not found" when no interaction holds that reply.
+    static func recordFeedback(
+        on messageID: ChatMessage.ID, helpful: Bool, comment: String?, in organizationID: Organization.ID, now: Date,
+        db: any SQLDatabase
+    ) async throws -> AssistantFeedback {
+        let row = try await db.raw(
+            """
+            UPDATE ai_interactions SET feedback = \(bind: helpful ? "up" : "down"), feedback_comment = \(bind: comment),
+                feedback_at = \(bind: now.millis)
+            WHERE message_id = \(bind: messageID.description) AND organization_id = \(bind: organizationID.description)
+            RETURNING session_id
+            """
+        ).first()
+        guard let row else { throw DomainError.notFound(entity: "assistant reply") }
+        return AssistantFeedback(
+            organizationID: organizationID, sessionID: ChatSession.ID(try row.string("session_id")),
+            messageID: messageID, helpful: helpful, comment: comment, createdAt: now)
     }
 }

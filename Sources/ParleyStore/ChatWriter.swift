@@ -124,6 +124,18 @@ public final class ChatWriter: Service, Sendable {
         }
     }
 
+    /// Records a visitor's thumbs up or down on an assistant's reply (`feedback.created`).
+    public func recordFeedback(
+        on messageID: ChatMessage.ID, helpful: Bool, comment: String?, in organizationID: Organization.ID
+    ) async throws {
+        let now = self.now()
+        try await self.committer.commit { db in
+            let feedback = try await AssistantStore.recordFeedback(
+                on: messageID, helpful: helpful, comment: comment, in: organizationID, now: now, db: db)
+            return ((), [.feedbackCreated(feedback)])
+        }
+    }
+
     /// Writes queued commands in groups until graceful shutdown (or cancellation); what is queued
     /// by then is still written, and later commands are refused.
     public func run() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 public import ParleyCore
 public import ParleyStore
 
@@ -46,5 +47,16 @@ extension Stores {
     /// A ticket writer over these stores whose commits are published to `onCommit` (nowhere by default).
     public func ticketWriter(onCommit: @escaping @Sendable ([DomainEvent]) -> Void = { _ in }) -> TicketWriter {
         TicketWriter(committer: Committer(engine: self.engine, onCommit: onCommit), tickets: self.tickets)
+    }
+}
+
+extension Stores {
+    /// A visitor's feedback on an assistant's reply, through the conversation writer's road.
+    public func recordFeedback(
+        on messageID: ChatMessage.ID, helpful: Bool, comment: String?, in organizationID: Organization.ID
+    ) async throws {
+        let writer = ChatWriter(
+            committer: Committer(engine: self.engine) { _ in }, logger: Logger(label: "parley.test"))
+        try await writer.recordFeedback(on: messageID, helpful: helpful, comment: comment, in: organizationID)
     }
 }

@@ -22,6 +22,8 @@ public final class ScriptedLLMServer: Sendable {
     private let fallback: Step
     /// Each request's path and body, in order.
     public let requests = Mutex<[(path: String, body: String)]>([])
+    /// Each request's headers (lowercased names), in the same order.
+    public let headers = Mutex<[[String: String]]>([])
 
     public init(_ steps: [Step], fallback: Step = .status(500)) {
         self.script = Mutex(steps)
@@ -55,7 +57,10 @@ public final class ScriptedLLMServer: Sendable {
         let router = Router()
         router.post("**") { request, context -> Response in
             let text = String(buffer: try await request.body.collect(upTo: 1 << 22))
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
             self.requests.withLock { $0.append((request.uri.path, text)) }
+            self.headers.withLock { $0.append(headers) }
             var step = self.script.withLock { $0.isEmpty ? self.fallback : $0.removeFirst() }
             if case .respond(let decide) = step { step = decide(text) }
             switch step {

@@ -39,7 +39,7 @@ import Testing
                 .init(
                     organizationID: org.organization.id, sessionID: ChatSession.ID(happy.sessionID)!, replyTo: 1,
                     question: "Refund?", outcome: "answer", messageID: message, createdAt: Date()))
-            try await stores.assistant.recordFeedback(on: message, helpful: true, comment: nil, in: org.organization.id)
+            try await stores.recordFeedback(on: message, helpful: true, comment: nil, in: org.organization.id)
             try await stores.assistant.log(
                 .init(
                     organizationID: org.organization.id, sessionID: ChatSession.ID(unhappy.sessionID)!, replyTo: 1,

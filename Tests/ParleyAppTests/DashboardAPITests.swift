@@ -228,7 +228,7 @@ import Testing
                         replyTo: 1, question: "Question \(index)", outcome: "answer", messageID: message,
                         createdAt: Date()))
                 if let rating {
-                    try await stores.assistant.recordFeedback(
+                    try await stores.recordFeedback(
                         on: message, helpful: rating, comment: nil, in: org.organization.id)
                 }
             }

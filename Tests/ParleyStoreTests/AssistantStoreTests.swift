@@ -89,11 +89,11 @@ import Testing
                     organizationID: org.organization.id, sessionID: .init(), replyTo: 1, question: "Refund?",
                     outcome: "answer", messageID: message, provider: "p", model: "m", latencyMillis: 120,
                     confidence: 0.8, citations: ["a"], createdAt: Date()))
-            try await stores.assistant.recordFeedback(on: message, helpful: true, comment: nil, in: org.organization.id)
+            try await stores.recordFeedback(on: message, helpful: true, comment: nil, in: org.organization.id)
             #expect(try await stores.assistant.interactions(in: org.organization.id).first?.feedback == "up")
             let other = try await stores.makeOrganization("Other")
             await #expect(throws: DomainError.self) {
-                try await stores.assistant.recordFeedback(
+                try await stores.recordFeedback(
                     on: message, helpful: false, comment: nil, in: other.organization.id)
             }
         }
