@@ -12,7 +12,7 @@ once), edits its events, sends a test event and watches it become delivered, rea
 endpoint's delivery log (details as text, Load more, Retry), rolls the secret, deletes the
 endpoint; and on Delivery failures lists, retries, discards, and reaches the empty state. An agent
 sees neither section. No console error, no CSP violation, no markup from the API ever runs.
-Screenshots at 1440x900 and 1024x768.
+Screenshots at 1440x900 and 1024x768; axe finds no serious or critical violation.
 
 Prints one PASS/FAIL line per check and exits 1 if any failed.
 """
@@ -31,6 +31,8 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect, sync_playwright
+
+from widget_test import run_axe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP_DIR = os.path.join(HERE, "..", "Sources", "ParleyHTTP", "Resources", "web", "app")
@@ -387,6 +389,10 @@ def run(browser, base, shots):
     def dialog():
         return page.locator("dialog[open]")
 
+    def axe(label):
+        bad, _ = run_axe(page)
+        assert not bad, f"axe on {label}: {bad}"
+
     def boot():
         page.goto(f"{base}/app/#/settings/webhooks")
         expect(page.locator(".sidenav")).to_be_visible()
@@ -397,6 +403,7 @@ def run(browser, base, shots):
         expect(page.locator(".endpoint-desc")).to_have_text(f"CRM sync {XSS}")
         no_markup_ran()
         shoot("webhooks-list")
+        axe("the webhooks list")
     step("an admin sees Webhooks and Delivery failures in the settings; the endpoint list loads", boot)
 
     state = {}
@@ -415,6 +422,7 @@ def run(browser, base, shots):
         expect(error).to_have_text("10.0.0.5 is a private address")
         expect(d.get_by_label("URL")).to_have_attribute("aria-invalid", "true")
         shoot("webhooks-create-422")
+        axe("the endpoint dialog with a field error")
         d.get_by_label("URL").fill("https://orders.example.com/parley")
         d.get_by_role("button", name="Add endpoint").click()
         secret_box = page.locator("dialog[open] .secret-value")
@@ -477,6 +485,7 @@ def run(browser, base, shots):
         expect(row).to_contain_text("37 ms")
         expect(row.get_by_role("button", name=re.compile("^Retry"))).to_have_count(0)
         shoot("webhooks-test-delivered")
+        axe("the delivery log")
     step("send a test event: it shows pending in the log, then delivered without a reload", test_event)
 
     def old_log():
@@ -497,6 +506,7 @@ def run(browser, base, shots):
         expect(detail).to_contain_text(f"<html>{XSS} Internal Server Error</html>")
         no_markup_ran()
         shoot("webhooks-log-details")
+        axe("a delivery's details")
         did = dead.get_attribute("data-delivery")
         dead.get_by_role("button", name=re.compile("^Retry")).click()
         retried = old.locator(f'tr[data-delivery="{did}"]')
@@ -546,6 +556,7 @@ def run(browser, base, shots):
         expect(rows.nth(1)).to_contain_text(f"550 5.1.1 mailbox unavailable {XSS}")
         no_markup_ran()
         shoot("outbox-list")
+        axe("the delivery failures")
         rows.filter(has_text="ticket.created").get_by_role("button", name=re.compile("^Retry")).click()
         expect(rows).to_have_count(2)
         assert any(c[0] == "POST" and c[1] == "/api/v1/admin/outbox/ob_1/retry" for c in api.calls)
@@ -561,6 +572,7 @@ def run(browser, base, shots):
         deleted = [c[1] for c in api.calls if c[0] == "DELETE" and "/outbox/" in c[1]]
         assert deleted == ["/api/v1/admin/outbox/ob_3", "/api/v1/admin/outbox/ob_2"], deleted
         shoot("outbox-empty")
+        axe("the empty delivery failures")
     step("delivery failures: listed, one retried (it leaves), two discarded after a confirm, then the empty state",
          outbox)
 
