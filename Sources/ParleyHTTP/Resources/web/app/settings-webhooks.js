@@ -294,7 +294,7 @@ function deliveryLog(endpointId, isAlive) {
       if (!older.length) cursor = result.nextCursor || null;
       items = fresh.concat(older);
       paint();
-    } catch { /* the next tick tries again */ }
+    } catch { schedule(); /* the next tick tries again */ }
   }
 
   function paint() {
@@ -335,7 +335,7 @@ function deliveryLog(endpointId, isAlive) {
       h('td', { class: 'num' }, d.responseStatus === null || d.responseStatus === undefined ? h('span', { class: 'muted', text: '—' })
         : h('span', { class: `http ${d.responseStatus >= 200 && d.responseStatus < 300 ? 'ok' : 'bad'}`, text: String(d.responseStatus) })),
       h('td', { class: 'num', text: d.latencyMs === null || d.latencyMs === undefined ? '—' : `${d.latencyMs} ms` }),
-      h('td', {}, h('time', { datetime: when, title: new Date(when).toISOString(), text: fmt.full(when) })),
+      h('td', {}, h('time', { datetime: when, text: fmt.full(when) })),
       h('td', {}, h('div', { class: 'row-actions' }, retry, details)));
     if (!isOpen) return row;
     const facts = [
