@@ -12,7 +12,9 @@ live in the inbox, the AI's reply streaming in, typing both ways, taking over, t
 arriving live, a `/` canned response, an internal note the widget never shows, a file, the JSON
 export, a dropped connection (nothing lost or doubled), live visitors, a ticket's lifecycle with a
 live SLA countdown and only the allowed statuses offered, the AI draft, notifications, settings
-(the widget follows a new title and colour), an agent without admin sections, analytics; markup from
+(the widget follows a new title and colour), a webhook endpoint whose test event reaches a local
+receiver signed (the server runs with PARLEY_OUTBOUND_ALLOW=127.0.0.1), the empty delivery failures,
+an agent without admin sections, analytics; markup from
 visitors, the AI and articles never runs; the page raises no CSP violation and no script error;
 axe finds no serious or critical violation on the main screens; every screen is photographed at
 1440x900 and 1024x768.
@@ -23,8 +25,10 @@ frame) are imported from widget_test.py, next to this file.
 Prints one PASS/FAIL line per check and exits 1 if any failed. Every process it starts is stopped.
 """
 import argparse
+import base64
 import hashlib
 import hmac
+import http.server
 import json
 import os
 import re
@@ -32,6 +36,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -41,6 +46,9 @@ from widget_test import (ON_FAILURE, RESULTS, XSS_IMG, XSS_SCRIPT, Agent, Parley
                          free_port, host_page, png_bytes, run_axe, saved_state, serve, step, wait_for, widget)
 
 SIZES = ((1440, 900), (1024, 768))
+# Whether a string shows anywhere in the page: its text, or the value of a field.
+SHOWN = ("s => document.body.innerText.includes(s) || "
+         "[...document.querySelectorAll('input, textarea')].some(i => i.value.includes(s))")
 
 
 def settle(page):
@@ -70,6 +78,43 @@ def visitor_call(base, token, origin, method, path, body):
         return json.loads(response.read())
 
 
+# MARK: - A webhook receiver
+
+class HookReceiver(http.server.BaseHTTPRequestHandler):
+    """Keeps every POST (path, headers, raw body) and answers 200: the endpoint the dashboard adds."""
+    received = []
+    lock = threading.Lock()
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with self.lock:
+            self.received.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                                  "body": body})
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+
+def verify_signature(secret, headers, body):
+    """Standard Webhooks: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}"> keyed with the
+    base64-decoded part of the secret after "whsec_". Returns None when it verifies, else why not."""
+    msg_id, stamp, signatures = (headers.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature"))
+    if not (msg_id and stamp and signatures):
+        return f"missing headers: {sorted(headers)}"
+    key = base64.b64decode(secret[len("whsec_"):])
+    expected = base64.b64encode(hmac.new(key, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest()).decode()
+    if not any(hmac.compare_digest(part, f"v1,{expected}") for part in signatures.split(" ")):
+        return f"no signature matches ({signatures[:60]}…)"
+    if abs(time.time() - int(stamp)) > 300:
+        return f"timestamp {stamp} is not now"
+    return None
+
+
 # MARK: - The run
 
 def main():
@@ -93,11 +138,14 @@ def main():
     signal.alarm(270)
     started = time.time()
     try:
-        model_port, host_port = free_port(), free_port()
+        model_port, host_port, hook_port = free_port(), free_port(), free_port()
         servers.append(serve(ScriptedModel, model_port))
+        servers.append(serve(HookReceiver, hook_port))
         os.makedirs(os.path.join(temp, "data"))
         parley = Parley(os.path.abspath(args.binary), os.path.join(temp, "data"), free_port(),
                         f"http://127.0.0.1:{model_port}/v1", args.bundled)
+        # The webhook receiver listens on loopback, which the outbound guard refuses unless allowed.
+        parley.env["PARLEY_OUTBOUND_ALLOW"] = "127.0.0.1"
         parley.start()
         email, password, key = parley.first_start()
         owner = Agent(parley.url, email, password)
@@ -112,7 +160,7 @@ def main():
             browser = p.chromium.launch(executable_path=args.chromium, headless=True,
                                         args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
             try:
-                run_checks(browser, parley, owner, email, password, key, host, shots)
+                run_checks(browser, parley, owner, email, password, key, host, shots, hook_port)
             finally:
                 browser.close()
     except Exception as error:  # noqa: BLE001 - setup failed: one failed check, then clean up
@@ -131,7 +179,7 @@ def main():
     sys.exit(1 if failed or not RESULTS else 0)
 
 
-def run_checks(browser, parley, owner, email, password, key, host, shots):
+def run_checks(browser, parley, owner, email, password, key, host, shots, hook_port):
     expect.set_options(timeout=10_000)  # a busy 2-core CI machine is slower than a laptop
     dialogs, page_errors, csp_console = [], [], []
     state = {}
@@ -666,6 +714,79 @@ def run_checks(browser, parley, owner, email, password, key, host, shots):
         expect(page.locator("table.data")).to_contain_text("CRM sync")
     step("an API key is created and its secret shown once", api_key_once)
 
+    def webhooks():
+        go("#/settings/webhooks")
+        expect(page.locator('.page[data-section="webhooks"] .section-head h2')).to_have_text("Webhooks")
+        hook_url = f"http://127.0.0.1:{hook_port}/hook"
+        page.get_by_role("button", name="Add endpoint").first.click()
+        dialog = page.locator("dialog[open]")
+        dialog.get_by_label("URL").fill(hook_url)
+        dialog.get_by_label("Description").fill("Browser test receiver")
+        # One event nothing in this test raises, so the test event is the only delivery.
+        dialog.get_by_role("button", name="Select none").click()
+        dialog.get_by_label("ticket.rated").check()
+        dialog.get_by_role("button", name="Add endpoint").click()
+        box = page.locator("dialog[open] .secret-value")
+        expect(box).to_have_value(re.compile(r"^whsec_"))
+        expect(page.locator("dialog[open]")).to_contain_text("won't be shown again")
+        secret = box.input_value()
+        page.locator("dialog[open]").get_by_role("button", name="Done").click()
+        expect(page.locator("dialog[open]")).to_have_count(0)
+        card = page.locator(".endpoint").filter(has_text=hook_url)
+        expect(card).to_be_visible()
+        assert not page.evaluate(SHOWN, secret), "the secret is still on the page"
+        listed = owner.call("GET", "/api/v1/admin/webhooks")["data"]
+        assert [e["events"] for e in listed if e["url"] == hook_url] == [["ticket.rated"]], listed
+        assert not any("secret" in e for e in listed), "GET lists the secret"
+        card.get_by_role("button", name=re.compile("^Send test event")).click()
+        rows = card.locator(".delivery-log tbody tr[data-delivery]")
+        expect(rows.first).to_be_visible()
+
+        def delivered():  # the log reloads itself while a delivery is pending
+            statuses = rows.evaluate_all("rs => rs.map(r => r.dataset.status)")
+            if "dead" in statuses:
+                raise AssertionError(f"the test delivery failed: {rows.first.inner_text()!r}")
+            return "delivered" in statuses
+        wait_for(delivered, timeout=30, interval=0.25, what="the delivery log to show the test event delivered")
+        row = card.locator('.delivery-log tbody tr[data-status="delivered"]').first
+        expect(row.locator(".badge")).to_have_text("Delivered")
+        expect(row).to_contain_text("200")
+        shoot("settings-webhooks")
+        axe("the webhooks settings")
+        hooks = wait_for(lambda: list(HookReceiver.received), what="the receiver to get the POST")
+        assert len(hooks) == 1, f"{len(hooks)} POSTs: {[h['headers'].get('webhook-id') for h in hooks]}"
+        hook = hooks[0]
+        assert hook["path"] == "/hook", hook["path"]
+        problem = verify_signature(secret, hook["headers"], hook["body"])
+        assert problem is None, problem
+        json.loads(hook["body"])  # the body is JSON
+        same_id = hook["headers"]["webhook-id"] == row.get_attribute("data-delivery")
+        return True, (f"delivered and shown; 1 POST, signature verifies; webhook-id "
+                      f"{'is' if same_id else 'is not'} the delivery id")
+    step("webhooks: an endpoint is added (secret shown once), a test event is delivered, signed, and shown "
+         "delivered in its log", webhooks)
+
+    def outbox_empty():
+        go("#/settings/outbox")
+        expect(page.locator('.page[data-section="outbox"] .section-head h2')).to_have_text("Delivery failures")
+        rows = page.locator("table.outbox tbody tr")
+        expect(page.locator(".all-clear").or_(rows.first)).to_be_visible()
+        # Nothing should have failed by now; if something did (an email with no mail server?), it is
+        # discarded through the page, which must then show its empty state.
+        discarded = 0
+        while rows.count() and discarded < 20:
+            before = rows.count()
+            rows.first.get_by_role("button", name=re.compile("^Discard")).click()
+            page.locator("dialog[open]").get_by_role("button", name="Discard").click()
+            discarded += 1
+            wait_for(lambda: rows.count() != before, what="the discarded row to leave")
+        expect(page.locator(".all-clear")).to_contain_text("Nothing has failed")
+        left = owner.call("GET", "/api/v1/admin/outbox?status=dead")["data"]
+        assert not left, left
+        shoot("settings-outbox")
+        return True, f"empty state ({discarded} dead items discarded first)" if discarded else "empty state"
+    step("delivery failures: the page shows that nothing has failed", outbox_empty)
+
     def analytics():
         go("#/analytics")
         expect(page.locator("svg.chart").first).to_be_visible(timeout=15000)
@@ -693,7 +814,8 @@ def run_checks(browser, parley, owner, email, password, key, host, shots):
         expect(page3.locator('.page[data-section="profile"]')).to_be_visible()
         csp = page3.evaluate("window.__csp")
         context3.close()
-        assert not set(labels) & {"Sites & widget", "AI assistant", "SLA & hours", "Team", "API keys"}, labels
+        assert not set(labels) & {"Sites & widget", "AI assistant", "SLA & hours", "Team", "API keys", "Webhooks",
+                                  "Delivery failures"}, labels
         assert "Profile" in labels, labels
         assert not csp, csp
         return True, f"an agent sees {labels}"
