@@ -31,10 +31,13 @@ public struct LocalEventBus: EventBus {
     public func run() async throws { try? await gracefulShutdown() }
 }
 
-/// Several instances on one PostgreSQL: this instance's events go to its own hub at once; every
-/// commit's NOTIFY (sent in its transaction, so in commit order) tells the others, which load
-/// what changed from the database (payloads stay small). Live signals travel in NOTIFYs of their
-/// own, in the same format, on the same channel.
+/// Several instances on one PostgreSQL: every commit's NOTIFY (sent in its transaction, so
+/// delivered in commit order) tells every instance what changed, and each loads it from the
+/// database (payloads stay small). A conversation's events reach this instance's hub at once
+/// (its own notices are skipped). A ticket's reach every instance's hub, this one's included,
+/// only from the notices: one stream in commit order, so a change committed here never overtakes
+/// an earlier one committed elsewhere whose notice is still on its way. Live signals travel in
+/// NOTIFYs of their own, in the same format, on the same channel.
 public final class PostgresEventBus: EventBus {
     let hub: RealtimeHub
     let engine: PostgresEngine
@@ -55,9 +58,7 @@ public final class PostgresEventBus: EventBus {
         self.logger = logger
     }
 
-    /// Per ticket, the last message seq this instance delivered: a notice that overtook this
-    /// instance's own publication loads the messages in between too, in order (the hub drops what
-    /// a subscriber has had already).
+    /// Per ticket, the last message seq this instance delivered (a notice loads from there).
     private let deliveredTicketSeqs = Mutex<[Ticket.ID: Int64]>([:])
 
     private func delivered(_ ticket: Ticket.ID, through seq: Int64) {
@@ -68,10 +69,7 @@ public final class PostgresEventBus: EventBus {
     }
 
     public func publish(_ events: [DomainEvent]) {
-        for case .ticketMessageCreated(let message, _) in events {
-            self.delivered(message.ticketID, through: message.seq)
-        }
-        self.hub.deliver(events)
+        self.hub.deliver(events.filter { !$0.isTicketEvent })
     }
 
     /// Live signals waiting to be sent to the other instances, in order.
@@ -117,7 +115,9 @@ public final class PostgresEventBus: EventBus {
 
     /// Another instance's notice: what it names is loaded and delivered here, in the notice's order.
     private func receive(_ payload: String) async throws {
-        guard let items = try BusNotice.decode(payload, unlessFrom: self.origin) else { return }
+        guard let (origin, all) = try BusNotice.decode(payload) else { return }
+        // This instance's own notices: only tickets' changes, delivered here from this stream alone.
+        let items = origin != self.origin ? all : all.filter { if case .ticket = $0 { true } else { false } }
         var events: [DomainEvent] = []
         var ranges: [(ChatSession.ID, ClosedRange<Int64>)] = []
         /// Conversations' messages are loaded together; what follows them waits its turn.
@@ -158,8 +158,9 @@ public final class PostgresEventBus: EventBus {
         let ticket = try await self.tickets.ticket(id, in: organization)
         var events: [DomainEvent] = created ? [.ticketCreated(ticket)] : []
         if let first = seqs.min(), let last = seqs.max() {
-            let known = self.deliveredTicketSeqs.withLock { $0[id] }
-            let after = min(known ?? (first - 1), first - 1)
+            // Notices come in commit order: load from the last seq delivered here (which also fills
+            // a gap a lost LISTEN connection left), or from the notice's first.
+            let after = self.deliveredTicketSeqs.withLock { $0[id] } ?? (first - 1)
             if last > after {
                 let messages = try await self.tickets.messages(
                     of: id, in: organization, includeInternal: true, after: after, limit: Int(last - after))
@@ -169,5 +170,15 @@ public final class PostgresEventBus: EventBus {
         }
         events.append(.ticketUpdated(ticket, before: nil))
         return events
+    }
+}
+
+extension DomainEvent {
+    /// A ticket's change (on PostgreSQL delivered from the ordered notice stream only).
+    var isTicketEvent: Bool {
+        switch self {
+        case .ticketCreated, .ticketMessageCreated, .ticketUpdated: true
+        default: false
+        }
     }
 }

@@ -208,10 +208,10 @@ public enum BusNotice {
         return payloads
     }
 
-    /// The items of a payload, unless it came from `origin` (nil then).
-    public static func decode(_ payload: String, unlessFrom origin: String) throws -> [Item]? {
+    /// A payload's origin and items (nil when it is not one).
+    public static func decode(_ payload: String) throws -> (origin: String, items: [Item])? {
         guard let newline = payload.firstIndex(of: "\n") else { return nil }
-        guard payload[..<newline] != origin else { return nil }
-        return try JSONDecoder().decode([Item].self, from: Data(payload[payload.index(after: newline)...].utf8))
+        let items = try JSONDecoder().decode([Item].self, from: Data(payload[payload.index(after: newline)...].utf8))
+        return (String(payload[..<newline]), items)
     }
 }

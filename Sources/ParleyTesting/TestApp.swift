@@ -3,6 +3,7 @@ public import HummingbirdTesting
 import Hummingbird
 public import HTTPTypes
 import Logging
+import NIOCore
 public import ParleyApp
 import ParleyOutbound
 public import ParleyStore
@@ -96,6 +97,31 @@ extension TestClientProtocol {
             if headers[.contentType] == nil { headers[.contentType] = "application/json" }
         }
         return try await self.execute(uri: uri, method: method, headers: headers, body: body)
+    }
+
+    /// The same request on a connection of its own (a live app only): requests sent this way
+    /// really run at once, where `send` shares one connection and so takes turns.
+    public func sendAlone(
+        _ method: HTTPRequest.Method, _ uri: String, json: Any? = nil, headers: HTTPFields = [:]
+    ) async throws -> HTTPResponse.Status {
+        guard let port = self.port else { throw TestClient.Error.connectionNotOpen }
+        var headers = headers
+        var body: ByteBuffer?
+        if let json {
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed]))
+            headers[.contentType] = "application/json"
+        }
+        let client = TestClient(host: "127.0.0.1", port: port)
+        client.connect()
+        do {
+            let response = try await client.execute(
+                TestClient.Request(uri, method: method, authority: "localhost", headers: headers, body: body))
+            try await client.shutdown()
+            return response.status
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
     /// Signs in and returns the session; throws unless the sign-in succeeded.

@@ -40,37 +40,37 @@ import Testing
                                             let client = index % 2 == 0 ? first : second
                                             let agent = index % 2 == 0 ? agentOne : agentTwo
                                             let path = "/api/v1/admin/tickets/\(id)"
-                                            let response: TestResponse
+                                            let status: HTTPResponse.Status
                                             switch index % 6 {
                                             case 0:
-                                                response = try await client.send(
+                                                status = try await client.sendAlone(
                                                     .post, "\(path)/reply", json: ["body": "reply \(index)"],
                                                     headers: agent.headers)
                                             case 1:
-                                                response = try await client.send(
+                                                status = try await client.sendAlone(
                                                     .post, "\(path)/reply",
                                                     json: ["body": "note \(index)", "internal": true],
                                                     headers: agent.headers)
                                             case 2:
-                                                response = try await client.send(
+                                                status = try await client.sendAlone(
                                                     .post, "/api/v1/tickets/\(id)/reply",
                                                     json: ["body": "customer \(index)"], headers: customer.headers)
                                             case 3:
-                                                response = try await client.send(
+                                                status = try await client.sendAlone(
                                                     .post, "\(path)/priority",
                                                     json: ["priority": ["low", "high", "urgent"][index % 3]],
                                                     headers: agent.headers)
                                             case 4:
-                                                response = try await client.send(
+                                                status = try await client.sendAlone(
                                                     .post, "\(path)/tags", json: ["tags": ["t\(index)"]],
                                                     headers: agent.headers)
                                             default:
                                                 // May be refused (409) when the ticket is already pending.
-                                                response = try await client.send(
+                                                status = try await client.sendAlone(
                                                     .post, "\(path)/status", json: ["status": "pending"],
                                                     headers: agent.headers)
                                             }
-                                            return (index, Int(response.status.code))
+                                            return (index, Int(status.code))
                                         }
                                     }
                                     var statuses: [(Int, Int)] = []
