@@ -52,18 +52,25 @@ public struct TicketWriter: Sendable {
         let message = TicketMessage(
             id: .init(), ticketID: ticket.id, organizationID: organizationID, seq: 1, role: .customer,
             authorAgentID: nil, body: body, isInternal: false, createdAt: now)
-        let made = ticket
-        return try await self.committer.commit { db in
-            var ticket = made
+        return try await self.open(
+            ticket, with: message, by: actor, details: "\(ticket.source.rawValue), \(ticket.priority.rawValue)")
+    }
+
+    /// Commits a new ticket with its first message: SLA deadlines, the assistant's job, the audit entry.
+    private func open(_ new: Ticket, with message: TicketMessage, by actor: TicketActor, details: String) async throws
+        -> Ticket
+    {
+        try await self.committer.commit { db in
+            var ticket = new
             try await TicketStore.applySLA(to: &ticket, db: db)
             try await TicketStore.insert(ticket, db: db)
             try await TicketStore.insert(message, db: db)
-            try await TicketStore.enqueueAssist(ticket, reason: .created, now: now, db: db)
+            try await TicketStore.enqueueAssist(ticket, reason: .created, now: ticket.createdAt, db: db)
             try await AuditLogStore.record(
                 AuditEntry(
-                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
-                    action: "ticket.create", entity: "ticket", entityID: ticket.id.description,
-                    details: "\(ticket.source.rawValue), \(ticket.priority.rawValue)", createdAt: now), db: db)
+                    organizationID: ticket.organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
+                    action: "ticket.create", entity: "ticket", entityID: ticket.id.description, details: details,
+                    createdAt: ticket.createdAt), db: db)
             return (ticket, Self.created(ticket, message))
         }
     }
@@ -93,22 +100,8 @@ public struct TicketWriter: Sendable {
             body: "Handed over from a conversation. Transcript:\n\n"
                 + Ticket.transcript(of: Visibility.customerThread(messages), visitorName: visitor.name),
             isInternal: false, createdAt: now)
-        let made = ticket
         do {
-            let stored = try await self.committer.commit { db in
-                var ticket = made
-                try await TicketStore.applySLA(to: &ticket, db: db)
-                try await TicketStore.insert(ticket, db: db)
-                try await TicketStore.insert(transcript, db: db)
-                try await TicketStore.enqueueAssist(ticket, reason: .created, now: now, db: db)
-                try await AuditLogStore.record(
-                    AuditEntry(
-                        organizationID: ticket.organizationID, actorAgentID: nil, actorKind: "system",
-                        action: "ticket.create", entity: "ticket", entityID: ticket.id.description,
-                        details: "chat handoff", createdAt: now), db: db)
-                return (ticket, Self.created(ticket, transcript))
-            }
-            return (stored, true)
+            return (try await self.open(ticket, with: transcript, by: .system, details: "chat handoff"), true)
         } catch {
             // Another instance created it first (the unique conversation index): use theirs.
             if let existing = try await self.tickets.ticket(forConversation: session.id, in: session.organizationID) {
