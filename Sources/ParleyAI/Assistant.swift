@@ -380,7 +380,8 @@ public final class Assistant: Service, Sendable {
             guard current.status == .aiActive, current.lastVisitorSeq == message.seq else { return }
             let counter = DeltaCounter()
             let composition = try await self.compose(
-                question: message.body, history: try await history.filter { $0.seq < message.seq && !$0.isInternal },
+                question: message.body,
+                history: Visibility.customerThread(try await history).filter { $0.seq < message.seq },
                 aiReplies: try await aiReplies, in: message.organizationID, settings: settings, hits: try await hits
             ) { text in
                 let next = counter.next()

@@ -39,7 +39,7 @@ extension Assistant {
     /// when the assistant has nothing to offer (it would hand over, or said nothing). Internal
     /// notes never enter the prompt.
     public func draft(for ticket: Ticket, thread: [TicketMessage]) async throws -> TicketDraft? {
-        let visible = thread.filter { !$0.isInternal }
+        let visible = Visibility.customerThread(thread)
         guard let asked = visible.last(where: { $0.role == .customer }) ?? visible.first else { return nil }
         var settings = try await self.settings.configuration(in: ticket.organizationID).settings
         // A ticket is already with people: no canned rules, no reply budget.

@@ -68,7 +68,7 @@ public struct Ticket: Sendable, Hashable, Codable {
     public static func transcript(of messages: [ChatMessage], visitorName: String?) -> String {
         let formatter = ISO8601DateFormatter()
         // The transcript is the customer's to read: the team's internal notes stay out.
-        return messages.filter { !$0.isInternal }.map { message in
+        return Visibility.customerThread(messages).map { message in
             let who: String
             switch message.role {
             case .user: who = visitorName ?? "Visitor"

@@ -248,7 +248,7 @@ public struct RealtimeGateway: Sendable {
         let missed = try await self.chats.messages(in: session.id, after: after, limit: Self.replayLimit + 1)
         let recovered = missed.count <= Self.replayLimit
         // Visitors never get the team's internal notes.
-        let replay = caller.visitor == nil ? missed : missed.filter { !$0.isInternal }
+        let replay = caller.visitor == nil ? missed : Visibility.customerThread(missed)
         let view = SessionView(session, forAgents: caller.agent != nil || caller.visitor == nil)
         self.hub.goLive(
             connection, channel: channel, replay: recovered ? replay : [],

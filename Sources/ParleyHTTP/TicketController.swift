@@ -59,7 +59,7 @@ struct TicketResponse: ResponseEncodable {
         self.lastSeq = ticket.lastSeq
         self.createdAt = ticket.createdAt
         self.updatedAt = ticket.updatedAt
-        self.messages = messages?.filter { forAgents || !$0.isInternal }.map(TicketMessageView.init)
+        self.messages = messages.map { forAgents ? $0 : Visibility.customerThread($0) }?.map(TicketMessageView.init)
         if forAgents {
             self.visitorId = ticket.visitorID?.description
             self.assigneeId = ticket.assigneeID?.description

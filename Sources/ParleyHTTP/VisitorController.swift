@@ -169,7 +169,7 @@ public struct VisitorController: Sendable {
             token: self.tokens.sign(
                 visitor: started.visitor.id, site: site.id, organization: site.organizationID, now: Date()),
             identified: started.visitor.externalID != nil, session: SessionView(started.session, forAgents: false),
-            messages: started.recent.filter { !$0.isInternal }.map(MessageView.init),
+            messages: Visibility.customerThread(started.recent).map(MessageView.init),
             email: started.visitor.email)
     }
 
@@ -210,7 +210,7 @@ public struct VisitorController: Sendable {
         let page = try PageRequest(cursor: nil, limit: request.uri.queryParameters["limit"].map(String.init))
         let messages = try await self.chats.messages(in: session.id, after: after, limit: page.limit)
         return MessagesResponse(
-            data: messages.filter { !$0.isInternal }.map(MessageView.init), lastSeq: session.lastSeq,
+            data: Visibility.customerThread(messages).map(MessageView.init), lastSeq: session.lastSeq,
             status: session.status.rawValue, agentReadSeq: session.agentReadSeq,
             through: messages.last?.seq ?? after)
     }
