@@ -23,6 +23,8 @@ receivers of its own on 127.0.0.1, then checks, one numbered group at a time:
      retried on their backoff (not held up by the hanging ones), then dead, listed in the outbox,
      and redelivered by a manual retry with the same webhook-id; a dead one can be deleted and is
      not sent again.
+  8. (restarted with the assistant on, over a scripted OpenAI-compatible model) the assistant's reply
+     produces message.created (role ai), and a visitor's thumbs up feedback.created.
   7. Every SIGTERM of the run (a restart, the end) exits 0.
 
 Prints one line per check, ends with `webhooks: N passed, M failed`, exits 0 only if all passed.
@@ -472,6 +474,43 @@ class Receiver:
         return out
 
 
+class ScriptedModel(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-compatible /v1/chat/completions answering ANSWER with a confident decision."""
+    protocol_version = "HTTP/1.0"
+    ANSWER = "Press Forgot password on the sign-in page."
+    TRAILER = '<decision>{"decision":"answer","citations":[],"confidence":0.95,"quickReplies":[]}</decision>'
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, content_type, body):
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self.reply("application/json", json.dumps({"object": "list", "data": [{"id": "scripted"}]}).encode())
+
+    def do_POST(self):
+        request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        text = self.ANSWER + "\n" + self.TRAILER
+        if not request.get("stream"):
+            self.reply("application/json", json.dumps({"id": "x", "object": "chat.completion", "model": "scripted",
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                    "finish_reason": "stop"}]}).encode())
+            return
+        pieces = re.findall(r"\S+\s*", self.ANSWER) + ["\n" + self.TRAILER]
+        chunks = [{"content": piece} for piece in pieces]
+        body = b""
+        for delta, finish in [(c, None) for c in chunks] + [({}, "stop")]:
+            frame = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "scripted",
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            body += b"data: " + json.dumps(frame).encode() + b"\n\n"
+        self.reply("text/event-stream", body + b"data: [DONE]\n\n")
+
+
 def wait_closed(hit, limit):
     """Seconds from the request's arrival until the server closed its connection (None if it did
     not within `limit` seconds), watching the socket while not answering."""
@@ -627,7 +666,7 @@ class Run:
         self.receivers.append(receiver)
         return receiver
 
-    def environment(self, budget):
+    def environment(self, budget, model_url=None):
         env = dict(os.environ)
         for key in ("AI_API_URL", "AI_API_KEY", "AI_MODEL", "PARLEY_DATABASE_URL", "PARLEY_WEB_DIR"):
             env.pop(key, None)
@@ -642,6 +681,9 @@ class Run:
         })
         if self.pg_url:
             env["PARLEY_DATABASE_URL"] = self.pg_url
+        if model_url:
+            env.update({"PARLEY_ASSISTANT": "on", "AI_API_URL": model_url, "AI_MODEL": "scripted",
+                        "AI_API_KEY": "test"})
         return env
 
     def setup(self):
@@ -662,10 +704,10 @@ class Run:
         self.identity_secret = site["identitySecret"]
         print(f"parley {self.parley.url} ({self.args.engine}), data {self.temp}", flush=True)
 
-    def restart(self, budget):
-        """SIGTERM, then start again with another retry budget (same data)."""
+    def restart(self, budget, model_url=None):
+        """SIGTERM, then start again with another retry budget or the assistant on (same data)."""
         self.parley.stop()
-        self.parley.env = self.environment(budget)
+        self.parley.env = self.environment(budget, model_url)
         self.parley.start()
 
     def visitor(self, name, identified=False):
@@ -1249,6 +1291,47 @@ class Run:
         step("4k redirects are never followed", never_followed)
 
 
+    # MARK: 8: the assistant's replies and the visitor's feedback
+
+    def check_assistant(self):
+        model = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), ScriptedModel)
+        model.daemon_threads = True
+        threading.Thread(target=model.serve_forever, daemon=True).start()
+        self.models = getattr(self, "models", []) + [model]
+        self.restart(BUDGET_HOURS_A, f"http://127.0.0.1:{model.server_address[1]}/v1")
+        receiver = self.receiver("assistant")
+        hook = self.agent.create_webhook(receiver.url("/ai"), ["message.created", "feedback.created"], "assistant")
+        visitor = self.visitor("ai")
+        question = f"Q-{uuid.uuid4().hex[:6]}"
+        visitor.send(f"How do I reset my password? {question}")
+        state = {}
+
+        def ai_message():
+            hit = wait_for(lambda: next((h for h in receiver.snapshot("/ai") if h.ok and h.type == "message.created"
+                                         and visitor.session in h.data_text
+                                         and ScriptedModel.ANSWER in h.data_text), None),
+                           30, interval=0.2, what="message.created of the assistant's reply")
+            message = hit.payload["data"].get("message") or {}
+            state["message"] = message.get("id")
+            leaked = "<decision>" in hit.data_text
+            ok, detail = verify_hit(hook["secret"], hit, [])
+            return ok and message.get("role") == "ai" and not leaked, (
+                f"role {message.get('role')}, id {message.get('id')}"
+                + ("; the decision trailer leaked" if leaked else "") + ("" if ok else "; " + detail))
+        step("8a the assistant's reply produces message.created (role ai, no decision trailer)", ai_message)
+
+        def feedback():
+            if not state.get("message"):
+                return False, "no AI message to rate"
+            visitor.call("POST", f"/api/v1/chat/messages/{state['message']}/feedback", {"rating": "up"})
+            hit = wait_for(lambda: next((h for h in receiver.snapshot("/ai") if h.ok and h.type == "feedback.created"
+                                         and state["message"] in h.data_text), None),
+                           15, interval=0.2, what="feedback.created")
+            data = hit.payload.get("data") or {}
+            return data.get("rating") == "up", f"data {json.dumps(data)[:200]}"
+        step("8b a visitor's thumbs up produces feedback.created", feedback)
+
+
 def verify_hit(secret, hit, problems):
     """(ok, detail) for one delivery: signature, id, timestamp, envelope, method and content type."""
     if not hit.signature or not hit.id or not hit.timestamp:
@@ -1284,7 +1367,7 @@ def main():
     parser.add_argument("--binary", default=".build/debug/parley")
     parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--postgres-url")
-    parser.add_argument("--only", help="comma-separated check groups to run (0/5, 1, 6, 2, 3, 4)")
+    parser.add_argument("--only", help="comma-separated check groups to run (0/5, 1, 6, 2, 3, 4, 8)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir and the server log")
     args = parser.parse_args()
     if args.engine == "postgres" and not args.postgres_url:
@@ -1315,6 +1398,8 @@ def main():
             run.check_kill()
         if wanted("4"):
             run.check_failures()
+        if wanted("8"):
+            run.check_assistant()
     except (Exception, OutOfTime) as error:  # noqa: BLE001 - setup or a phase failed: one failed check, then clean up
         check("setup and run", False, f"{type(error).__name__}: {str(error)[:400]}")
     finally:
@@ -1323,6 +1408,8 @@ def main():
             parley.stop()
         for receiver in run.receivers:
             receiver.stop()
+        for model in getattr(run, "models", []):
+            model.shutdown()
         if run.pg_url:
             subprocess.run(["psql", args.postgres_url, "-qc",
                             f"DROP DATABASE IF EXISTS {run.pg_url.rsplit('/', 1)[1]} WITH (FORCE)"])
