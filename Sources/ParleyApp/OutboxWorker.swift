@@ -30,7 +30,8 @@ final class OutboxWorker: Service, Sendable {
     let logger: Logger
     let worker: String
     /// How many rows are sent at once (one slow endpoint never holds up the others).
-    let concurrency = 8
+    let concurrency = 16
+    private let inFlight = Atomic<Int>(0)
     private let wake = WakeSignal()
 
     init(
@@ -59,12 +60,38 @@ final class OutboxWorker: Service, Sendable {
                 // One process owns an SQLite file: what a killed one had claimed is free now.
                 try? await self.stores.outbox.releaseClaims()
             }
-            while !Task.isCancelled {
-                let sent = await self.deliverDue()
-                if sent > 0 { continue }
-                // Nothing due: sleep until a commit wakes us, or a second passes (retries, other instances).
-                await self.nap()
+            // Up to `concurrency` sends at once; a free slot is filled at once, so an endpoint
+            // that hangs for its 10 s never holds up the others' deliveries and retries.
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    let free = self.concurrency - self.inFlight.load(ordering: .relaxed)
+                    let claimed = free > 0 ? await self.claim(limit: free) : []
+                    for item in claimed {
+                        self.inFlight.add(1, ordering: .relaxed)
+                        group.addTask {
+                            await self.send(item)
+                            self.inFlight.subtract(1, ordering: .relaxed)
+                            self.wake.signal()  // a slot is free, and the next row of its key may be due
+                        }
+                    }
+                    if !claimed.isEmpty { continue }
+                    // Nothing to start: sleep until a commit or a finished send wakes us, the next
+                    // retry falls due, or a second passes (other instances' rows).
+                    await self.nap()
+                }
             }
+        }
+    }
+
+    /// Claims up to `limit` due rows (none when the claim fails; it is tried again after a nap).
+    private func claim(limit: Int) async -> [Outbox.Item] {
+        do {
+            return try await self.stores.outbox.claim(limit: limit, worker: self.worker)
+        } catch {
+            if !Task.isCancelled {
+                self.logger.warning("Could not claim outbox rows", metadata: ["parley.error": "\(error)"])
+            }
+            return []
         }
     }
 
@@ -80,24 +107,6 @@ final class OutboxWorker: Service, Sendable {
             await self.wake.wait()
             group.cancelAll()
         }
-    }
-
-    /// Claims and sends what is due now; returns how many rows were sent.
-    @discardableResult
-    func deliverDue() async -> Int {
-        let claimed: [Outbox.Item]
-        do {
-            claimed = try await self.stores.outbox.claim(limit: self.concurrency, worker: self.worker)
-        } catch {
-            if !Task.isCancelled {
-                self.logger.warning("Could not claim outbox rows", metadata: ["parley.error": "\(error)"])
-            }
-            return 0
-        }
-        await withTaskGroup(of: Void.self) { group in
-            for item in claimed { group.addTask { await self.send(item) } }
-        }
-        return claimed.count
     }
 
     func send(_ item: Outbox.Item) async {
@@ -123,6 +132,9 @@ final class OutboxWorker: Service, Sendable {
         case .email:
             attempt = await self.sendEmail(item, logger: logger)
         }
+        // Cut short by shutdown: not the endpoint's failure. The claim lapses (at once on the next
+        // start with SQLite) and the row is sent again, with the same id.
+        if Task.isCancelled { return }
         do {
             if attempt.succeeded {
                 try await self.stores.outbox.delivered(item, worker: self.worker, attempt: attempt)

@@ -15,6 +15,7 @@ public final class SQLiteEngine: DatabaseEngine {
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
     private let writeLock = AsyncLock()
+    private let closed = Mutex(false)
     private let next = Counter()
     private let logger: Logger
 
@@ -83,13 +84,25 @@ public final class SQLiteEngine: DatabaseEngine {
         }
     }
 
+    /// Runs until graceful shutdown, then closes the connections (services stop in reverse
+    /// order, so nothing uses the database after this one).
     public func run() async throws {
         try? await gracefulShutdown()
+        try await self.shutdown()
     }
 
+    /// Closes every connection, once (later calls do nothing).
     public func shutdown() async throws {
-        for reader in self.readers { try await reader.close() }
-        try await self.writer.close()
+        guard
+            self.closed.withLock({ closed in
+                defer { closed = true }; return !closed
+            })
+        else { return }
+        var failure: (any Error)?
+        for connection in self.readers + [self.writer] {
+            do { try await connection.close() } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
     }
 }
 
