@@ -34,7 +34,10 @@ public struct LocalEventBus: EventBus {
 /// Several instances on one PostgreSQL: every commit's NOTIFY (sent in its transaction, so
 /// delivered in commit order) tells every instance what changed, and each loads it from the
 /// database (payloads stay small). A conversation's events reach this instance's hub at once
-/// (its own notices are skipped). A ticket's reach every instance's hub, this one's included,
+/// (its own notices are skipped), unless an earlier message of it, committed on another instance,
+/// has not been delivered here yet: then they wait while that one is loaded (`ChatOrder`), so a
+/// subscriber never sees a later message first (the hub would drop the earlier one as old). A
+/// ticket's events reach every instance's hub, this one's included,
 /// only from the notices: one stream in commit order, so a change committed here never overtakes
 /// an earlier one committed elsewhere whose notice is still on its way. Live signals travel in
 /// NOTIFYs of their own, in the same format, on the same channel.
@@ -68,8 +71,118 @@ public final class PostgresEventBus: EventBus {
         }
     }
 
+    /// Per conversation, the last message seq delivered here, and the events held back while an
+    /// earlier message from another instance is loaded. Deliveries happen under this lock, so the
+    /// state and the hub agree.
+    private struct ChatOrder {
+        var delivered: [ChatSession.ID: Int64] = [:]
+        var held: [ChatSession.ID: [DomainEvent]] = [:]
+    }
+    private let chatOrder = Mutex(ChatOrder())
+    /// Conversations with held events, for the catching-up loop.
+    private let catchUps = WorkQueue<ChatSession.ID>()
+
     public func publish(_ events: [DomainEvent]) {
-        self.hub.deliver(events.filter { !$0.isTicketEvent })
+        var late: [ChatSession.ID] = []
+        self.chatOrder.withLock { order in
+            var now: [DomainEvent] = []
+            for event in events where !event.isTicketEvent {
+                guard let session = event.chatSessionID else {
+                    now.append(event)
+                    continue
+                }
+                if order.held[session] != nil {
+                    order.held[session]!.append(event)
+                    continue
+                }
+                if case .messageCreated(let message) = event {
+                    let known = order.delivered[session]
+                    // Earlier messages were committed elsewhere and may be on their way (or, when
+                    // nothing was delivered here yet, may not have been): wait for them.
+                    if message.seq > (known ?? 0) + 1, self.watched(.supportChat(session), message.organizationID) {
+                        order.held[session] = [event]
+                        late.append(session)
+                        continue
+                    }
+                    if order.delivered.count > 10_000 { order.delivered.removeAll() }
+                    order.delivered[session] = max(known ?? 0, message.seq)
+                }
+                now.append(event)
+            }
+            self.hub.deliver(now)
+        }
+        if !late.isEmpty { self.catchUps.append(contentsOf: late) }
+    }
+
+    /// Delivers `messages` (loaded from the database) where they continue what was delivered
+    /// here, then the held events that follow them; returns whether some are still held.
+    private func deliverInOrder(_ session: ChatSession.ID, loaded messages: [ChatMessage], then extra: [DomainEvent])
+        -> Bool
+    {
+        self.chatOrder.withLock { order in
+            var events: [DomainEvent] = []
+            var known = order.delivered[session]
+            for message in messages.sorted(by: { $0.seq < $1.seq }) where message.seq > (known ?? 0) {
+                if let last = known, message.seq > last + 1 { break }
+                known = message.seq
+                events.append(.messageCreated(message))
+            }
+            events += extra
+            var stillHeld: [DomainEvent] = []
+            if var held = order.held.removeValue(forKey: session) {
+                while !held.isEmpty {
+                    let event = held[0]
+                    if case .messageCreated(let message) = event {
+                        if let last = known, message.seq <= last {
+                            held.removeFirst()
+                            continue
+                        }
+                        if let last = known, message.seq > last + 1 { break }
+                        known = message.seq
+                    }
+                    events.append(held.removeFirst())
+                }
+                stillHeld = held
+            }
+            if let known { order.delivered[session] = known }
+            if !stillHeld.isEmpty { order.held[session] = stillHeld }
+            self.hub.deliver(events)
+            return !stillHeld.isEmpty
+        }
+    }
+
+    /// Loads what held conversations miss, then delivers it and what was held, in order.
+    private func catchUp() async {
+        while let sessions = await self.catchUps.next(maximum: 100) {
+            for session in Set(sessions) {
+                let (known, wanted, organization) = self.chatOrder.withLock { order in
+                    let held = order.held[session] ?? []
+                    let seqs = held.compactMap { event -> Int64? in
+                        if case .messageCreated(let message) = event { return message.seq }
+                        return nil
+                    }
+                    return (order.delivered[session] ?? 0, seqs.min() ?? 0, held.first?.organizationID)
+                }
+                guard organization != nil, wanted > known + 1 else {
+                    _ = self.deliverInOrder(session, loaded: [], then: [])
+                    continue
+                }
+                do {
+                    // Each connection drops what it has had already; at most the last 200 are loaded.
+                    let start = max(known + 1, wanted - 200)
+                    let missing = try await self.chats.messages(ranges: [(session, start...(wanted - 1))])
+                    if self.deliverInOrder(session, loaded: missing, then: []) {
+                        self.catchUps.append(contentsOf: [session])
+                        try? await Task.sleep(for: .milliseconds(5))
+                    }
+                } catch {
+                    self.logger.warning(
+                        "Could not load a conversation's messages", metadata: ["parley.error": "\(error)"])
+                    self.catchUps.append(contentsOf: [session])
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
     }
 
     /// Live signals waiting to be sent to the other instances, in order.
@@ -101,6 +214,13 @@ public final class PostgresEventBus: EventBus {
                 group.addTask {
                     await self.engine.listen(BusNotice.channel, logger: self.logger) { try await self.receive($0) }
                 }
+                group.addTask {
+                    await withTaskCancellationHandler {
+                        await self.catchUp()
+                    } onCancel: {
+                        self.catchUps.finish()
+                    }
+                }
                 // When shutdown cancels the listener, the sender finishes what is queued.
                 group.addTask {
                     await withTaskCancellationHandler {
@@ -119,22 +239,27 @@ public final class PostgresEventBus: EventBus {
         // This instance's own notices: only tickets' changes, delivered here from this stream alone.
         let items = origin != self.origin ? all : all.filter { if case .ticket = $0 { true } else { false } }
         var events: [DomainEvent] = []
-        var ranges: [(ChatSession.ID, ClosedRange<Int64>)] = []
-        /// Conversations' messages are loaded together; what follows them waits its turn.
-        func flushMessages() async throws {
-            guard !ranges.isEmpty else { return }
-            let messages = try await self.chats.messages(ranges: ranges)
-            events.insert(contentsOf: messages.map(DomainEvent.messageCreated), at: 0)
-            ranges = []
-        }
         for item in items {
             switch item {
             case .chat(let session, let organization, let from, let to, let created):
                 // Skip conversations nobody here watches (their inbox may still want the update).
                 guard self.watched(.supportChat(session), organization) else { continue }
-                if let from, let to { ranges.append((session, from...to)) }
+                self.hub.deliver(events)
+                events = []
+                var messages: [ChatMessage] = []
+                if let from, let to {
+                    // From the first not yet delivered here, so that nothing is skipped.
+                    let known = self.chatOrder.withLock { $0.delivered[session] }
+                    let start = min(from, (known ?? (from - 1)) + 1)
+                    if to >= start { messages = try await self.chats.messages(ranges: [(session, start...to)]) }
+                }
                 let state = try await self.chats.session(session, in: organization)
-                events.append(created ? .sessionCreated(state) : .sessionUpdated(state, from: nil))
+                if self.deliverInOrder(
+                    session, loaded: messages,
+                    then: [created ? .sessionCreated(state) : .sessionUpdated(state, from: nil)])
+                {
+                    self.catchUps.append(contentsOf: [session])
+                }
             case .ticket(let ticket, let organization, let seqs, let created):
                 guard self.watched(.support(ticket), organization) else { continue }
                 events += try await self.ticketEvents(ticket, in: organization, seqs: seqs, created: created)
@@ -144,7 +269,6 @@ public final class PostgresEventBus: EventBus {
                 events.append(.live(signal))
             }
         }
-        try await flushMessages()
         self.hub.deliver(events)
     }
 
@@ -179,6 +303,17 @@ extension DomainEvent {
         switch self {
         case .ticketCreated, .ticketMessageCreated, .ticketUpdated: true
         default: false
+        }
+    }
+}
+
+extension DomainEvent {
+    /// The conversation it belongs to (its messages and states), if any.
+    var chatSessionID: ChatSession.ID? {
+        switch self {
+        case .messageCreated(let message): message.sessionID
+        case .sessionCreated(let session), .sessionUpdated(let session, _): session.id
+        default: nil
         }
     }
 }
