@@ -251,7 +251,7 @@ public struct TicketController: Sendable {
         let message = TicketStore.NewMessage(
             role: .agent, body: input.body, isInternal: isInternal, author: author,
             attachments: try Self.attachmentIDs(input.attachments))
-        let (organization, actor, tickets) = (context.organizationID, Self.actor(context), self.tickets)
+        let (organization, actor) = (context.organizationID, Self.actor(context))
         try await self.writer.apply(event, to: id, in: organization, message: message, by: actor)
         return EditedResponse(status: .created, response: try await self.response(id, context))
     }
@@ -261,7 +261,7 @@ public struct TicketController: Sendable {
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: AssignRequest.self, context: context)
         let agent = try await self.agent(input.agentId, context)
-        let (organization, actor, tickets) = (context.organizationID, Self.actor(context), self.tickets)
+        let (organization, actor) = (context.organizationID, Self.actor(context))
         try await self.writer.apply(.assign(agent), to: id, in: organization, by: actor)
         return try await self.response(id, context)
     }
@@ -271,7 +271,7 @@ public struct TicketController: Sendable {
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
         let input = try await request.decodeJSON(as: StatusRequest.self, context: context)
         let status = try Self.status(input.status)
-        let (organization, actor, tickets) = (context.organizationID, Self.actor(context), self.tickets)
+        let (organization, actor) = (context.organizationID, Self.actor(context))
         try await self.writer.apply(.changeStatus(status), to: id, in: organization, by: actor)
         return try await self.response(id, context)
     }
@@ -561,7 +561,7 @@ public struct CustomerTicketController: Sendable {
     {
         let visitor = try await self.identified(context)
         let id = try context.id("ticket", as: Ticket.ID.self, entity: "ticket")
-        let (organization, tickets) = (context.visitor.organization, self.tickets)
+        let organization = context.visitor.organization
         let change = try await self.writer.apply(
             event, to: id, in: organization, message: message, visitor: visitor.id, by: .customer)
         let messages = try await self.tickets.messages(of: id, in: context.visitor.organization, includeInternal: false)

@@ -97,7 +97,7 @@ struct TicketDraftController: Sendable {
             draft.id, as: edited ? .edited : .accepted, sentBody: edited ? body : nil, by: agent.id,
             in: context.organizationID)
         let change: TicketStore.Change
-        let (organization, tickets) = (context.organizationID, self.tickets)
+        let organization = context.organizationID
         do {
             change = try await self.writer.apply(
                 .agentReply(agent.id), to: ticketID, in: organization,

@@ -87,7 +87,8 @@ public final class SQLiteEngine: DatabaseEngine {
     /// Runs until graceful shutdown, then closes the connections (services stop in reverse
     /// order, so nothing uses the database after this one).
     public func run() async throws {
-        try? await gracefulShutdown()
+        // Cancelled rather than shut down: whoever cancelled it (`Databases.with`) closes it.
+        do { try await gracefulShutdown() } catch { return }
         try await self.shutdown()
     }
 
@@ -100,7 +101,10 @@ public final class SQLiteEngine: DatabaseEngine {
         else { return }
         var failure: (any Error)?
         for connection in self.readers + [self.writer] {
-            do { try await connection.close() } catch { failure = failure ?? error }
+            // The future-based close runs whatever the calling task's state (a cancelled task's
+            // async close would leave the connection open, and SQLiteNIO traps on that).
+            let closing: EventLoopFuture<Void> = connection.close()
+            do { try await closing.get() } catch { failure = failure ?? error }
         }
         if let failure { throw failure }
     }
