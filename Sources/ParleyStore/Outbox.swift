@@ -1,6 +1,7 @@
 public import Foundation
 public import ParleyCore
 import SQLKit
+import Synchronization
 
 /// The transactional outbox: every side effect that leaves the process (a webhook delivery, an
 /// email) is a row written in the transaction of the change that causes it, with a
@@ -127,10 +128,25 @@ public struct Outbox: Sendable {
 
     public static func newID() -> String { "msg_" + Secrets.randomString(24) }
 
+    /// Rung when rows are written, so that the worker wakes after a commit that wrote some (and
+    /// only then: most commits write none, and a claim is a write).
+    public static let doorbell = Doorbell()
+
+    /// A flag that says "rows were written since you last looked".
+    public final class Doorbell: Sendable {
+        private let rung = Atomic<Bool>(false)
+
+        func ring() { self.rung.store(true, ordering: .releasing) }
+
+        /// Whether it rang since the last call.
+        public func answer() -> Bool { self.rung.exchange(false, ordering: .acquiringAndReleasing) }
+    }
+
     // MARK: Writing (inside the change's transaction)
 
     /// Adds rows in the caller's transaction; a row whose deduplication key exists is skipped.
     static func insert(_ items: [NewItem], now: Date, db: any SQLDatabase) async throws {
+        if !items.isEmpty { Self.doorbell.ring() }
         for item in items {
             try await db.raw(
                 """
