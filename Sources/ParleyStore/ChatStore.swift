@@ -26,63 +26,61 @@ public struct ChatStore: Sendable {
     static func start(
         site: Site, anonymousID: String, identity: VisitorIdentity?, page: String?, now: Date, db: any SQLDatabase
     ) async throws -> Started {
-        do {
-            var visitor = try await Self.findVisitor(
-                site: site, anonymousID: anonymousID, externalID: identity?.id, db: db)
-            if var existing = visitor {
-                existing.lastSeenAt = now
-                if let page { existing.currentPage = page }
-                if let identity {
-                    existing.externalID = identity.id
-                    if let email = identity.email { existing.email = email }
-                    if let name = identity.name { existing.name = name }
-                }
-                try await Self.saveVisitor(existing, db: db)
-                visitor = existing
-            } else {
-                let created = Visitor(
-                    id: .init(), organizationID: site.organizationID, siteID: site.id, anonymousID: anonymousID,
-                    externalID: identity?.id, name: identity?.name, email: identity?.email, traits: [:],
-                    currentPage: page,
-                    firstSeenAt: now, lastSeenAt: now)
-                try await db.raw(
-                    """
-                    INSERT INTO visitors (id, organization_id, site_id, anonymous_id, external_id, name, email, traits,
-                        current_page, first_seen_at, last_seen_at)
-                    VALUES (\(bind: created.id.description), \(bind: site.organizationID.description), \(bind: site.id.description),
-                        \(bind: anonymousID), \(bind: created.externalID), \(bind: created.name), \(bind: created.email), '{}',
-                        \(bind: page), \(bind: now.millis), \(bind: now.millis))
-                    """
-                ).run()
-                visitor = created
+        var visitor = try await Self.findVisitor(
+            site: site, anonymousID: anonymousID, externalID: identity?.id, db: db)
+        if var existing = visitor {
+            existing.lastSeenAt = now
+            if let page { existing.currentPage = page }
+            if let identity {
+                existing.externalID = identity.id
+                if let email = identity.email { existing.email = email }
+                if let name = identity.name { existing.name = name }
             }
-            let visitorValue = visitor!
-            if let row = try await db.raw(
-                """
-                SELECT * FROM chat_sessions WHERE visitor_id = \(bind: visitorValue.id.description) AND status <> 'closed'
-                ORDER BY created_at DESC LIMIT 1
-                """
-            ).first() {
-                let session = try Self.decodeSession(row)
-                let recent = try await Self.messages(
-                    in: session.id, after: max(0, session.lastSeq - Int64(Self.recentLimit)), limit: Self.recentLimit,
-                    db: db)
-                return Started(visitor: visitorValue, session: session, recent: recent, isNew: false)
-            }
-            let session = ChatSession(
-                id: .init(), organizationID: site.organizationID, siteID: site.id, visitorID: visitorValue.id,
-                status: .aiActive, createdAt: now, updatedAt: now)
+            try await Self.saveVisitor(existing, db: db)
+            visitor = existing
+        } else {
+            let created = Visitor(
+                id: .init(), organizationID: site.organizationID, siteID: site.id, anonymousID: anonymousID,
+                externalID: identity?.id, name: identity?.name, email: identity?.email, traits: [:],
+                currentPage: page,
+                firstSeenAt: now, lastSeenAt: now)
             try await db.raw(
                 """
-                INSERT INTO chat_sessions (id, organization_id, site_id, visitor_id, status, last_seq, last_visitor_seq,
-                    visitor_read_seq, agent_read_seq, activity_at, created_at, updated_at)
-                VALUES (\(bind: session.id.description), \(bind: site.organizationID.description), \(bind: site.id.description),
-                    \(bind: visitorValue.id.description), \(bind: session.status.rawValue), 0, 0, 0, 0, \(bind: now.millis),
-                    \(bind: now.millis), \(bind: now.millis))
+                INSERT INTO visitors (id, organization_id, site_id, anonymous_id, external_id, name, email, traits,
+                    current_page, first_seen_at, last_seen_at)
+                VALUES (\(bind: created.id.description), \(bind: site.organizationID.description), \(bind: site.id.description),
+                    \(bind: anonymousID), \(bind: created.externalID), \(bind: created.name), \(bind: created.email), '{}',
+                    \(bind: page), \(bind: now.millis), \(bind: now.millis))
                 """
             ).run()
-            return Started(visitor: visitorValue, session: session, recent: [], isNew: true)
+            visitor = created
         }
+        let visitorValue = visitor!
+        if let row = try await db.raw(
+            """
+            SELECT * FROM chat_sessions WHERE visitor_id = \(bind: visitorValue.id.description) AND status <> 'closed'
+            ORDER BY created_at DESC LIMIT 1
+            """
+        ).first() {
+            let session = try Self.decodeSession(row)
+            let recent = try await Self.messages(
+                in: session.id, after: max(0, session.lastSeq - Int64(Self.recentLimit)), limit: Self.recentLimit,
+                db: db)
+            return Started(visitor: visitorValue, session: session, recent: recent, isNew: false)
+        }
+        let session = ChatSession(
+            id: .init(), organizationID: site.organizationID, siteID: site.id, visitorID: visitorValue.id,
+            status: .aiActive, createdAt: now, updatedAt: now)
+        try await db.raw(
+            """
+            INSERT INTO chat_sessions (id, organization_id, site_id, visitor_id, status, last_seq, last_visitor_seq,
+                visitor_read_seq, agent_read_seq, activity_at, created_at, updated_at)
+            VALUES (\(bind: session.id.description), \(bind: site.organizationID.description), \(bind: site.id.description),
+                \(bind: visitorValue.id.description), \(bind: session.status.rawValue), 0, 0, 0, 0, \(bind: now.millis),
+                \(bind: now.millis), \(bind: now.millis))
+            """
+        ).run()
+        return Started(visitor: visitorValue, session: session, recent: [], isNew: true)
     }
 
     static func findVisitor(site: Site, anonymousID: String, externalID: String?, db: any SQLDatabase) async throws
@@ -355,21 +353,19 @@ public struct ChatStore: Sendable {
         db: any SQLDatabase
     ) async throws -> ChatSession {
         let column: SQLQueryString = byVisitor ? "visitor_read_seq" : "agent_read_seq"
-        do {
-            try await db.raw(
-                """
-                UPDATE chat_sessions SET \(column) = CASE WHEN \(column) < \(bind: seq) AND \(bind: seq) <= last_seq
-                    THEN \(bind: seq) ELSE \(column) END
-                WHERE id = \(bind: sessionID.description) AND organization_id = \(bind: organizationID.description)
-                """
-            ).run()
-            guard
-                let row = try await db.raw(
-                    "SELECT * FROM chat_sessions WHERE id = \(bind: sessionID.description) AND organization_id = \(bind: organizationID.description)"
-                ).first()
-            else { throw DomainError.notFound(entity: "conversation") }
-            return try Self.decodeSession(row)
-        }
+        try await db.raw(
+            """
+            UPDATE chat_sessions SET \(column) = CASE WHEN \(column) < \(bind: seq) AND \(bind: seq) <= last_seq
+                THEN \(bind: seq) ELSE \(column) END
+            WHERE id = \(bind: sessionID.description) AND organization_id = \(bind: organizationID.description)
+            """
+        ).run()
+        guard
+            let row = try await db.raw(
+                "SELECT * FROM chat_sessions WHERE id = \(bind: sessionID.description) AND organization_id = \(bind: organizationID.description)"
+            ).first()
+        else { throw DomainError.notFound(entity: "conversation") }
+        return try Self.decodeSession(row)
     }
 
     /// Conversations with the AI or an agent and no activity since `before`, oldest first. An

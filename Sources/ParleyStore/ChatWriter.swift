@@ -157,20 +157,12 @@ public final class ChatWriter: Service, Sendable {
     /// Writes a group; a database error fails every command of it, but each is tried alone
     /// first, so one bad command never sinks the others.
     private func commit(_ group: [Pending]) async {
-        let number = Mutex<Int?>(nil)
         do {
-            let (outcomes, events) = try await self.engine.transaction { db in
-                let (outcomes, events) = try await self.apply(group.map(\.request), db: db)
-                let all = try await self.committer.record(events, db: db)
-                // Taken under the conversations' locks (SQLite's single writer): commit order.
-                number.withLock { $0 = self.committer.takeNumber() }
-                return (outcomes, all)
-            }
-            // Publish before replying, so a sender's own events are on their way before its ack.
-            if let taken = number.withLock({ $0 }) { self.committer.finish(taken, events: events) }
+            // The committer publishes before it returns: a sender's own events are on their way
+            // before its ack.
+            let outcomes = try await self.committer.commit { db in try await self.apply(group.map(\.request), db: db) }
             for (pending, outcome) in zip(group, outcomes) { pending.reply(outcome) }
         } catch {
-            if let taken = number.withLock({ $0 }) { self.committer.finish(taken, events: []) }
             guard group.count > 1 else {
                 group[0].reply(.failure(error))
                 return

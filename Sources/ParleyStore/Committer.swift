@@ -58,9 +58,9 @@ public struct Committer: Sendable {
         }
     }
 
-    /// Inside a writer's own transaction: the recorders' rows and the instances' notice for
+    /// Inside the change's transaction: the recorders' rows and the instances' notice for
     /// `events`; returns every event to publish (the recorders may add some).
-    func record(_ events: [DomainEvent], db: any SQLDatabase) async throws -> [DomainEvent] {
+    private func record(_ events: [DomainEvent], db: any SQLDatabase) async throws -> [DomainEvent] {
         var all = events
         guard !events.isEmpty else { return all }
         let now = self.now()
@@ -73,11 +73,6 @@ public struct Committer: Sendable {
         return all
     }
 
-    /// For a writer with a transaction of its own (`ChatWriter`): a number to publish under.
-    func takeNumber() -> Int { self.sequencer.take() }
-
-    /// Publishes what the change numbered `number` committed (nothing, if it failed).
-    func finish(_ number: Int, events: [DomainEvent]) { self.sequencer.finish(number, events: events) }
 }
 
 /// Publishes committed changes in the order they took their numbers: a change finished early

@@ -40,30 +40,28 @@ public struct NotificationStore: Sendable {
         session: ChatSession.ID? = nil, in organizationID: Organization.ID, limit: Int = 200, now: Date,
         db: any SQLDatabase
     ) async throws -> [AgentNotification] {
-        do {
-            var recipients: [Agent.ID] = []
-            if let agent {
-                recipients = [agent]
-            } else {
-                let rows = try await db.raw(
-                    """
-                    SELECT id FROM agents WHERE organization_id = \(bind: organizationID.description)
-                        AND is_active = \(bind: true) ORDER BY created_at, id LIMIT \(bind: limit)
-                    """
-                ).all()
-                recipients = try rows.compactMap { Agent.ID(try $0.string("id")) }
-            }
-            let notifications = recipients.map {
-                AgentNotification(
-                    organizationID: organizationID, agentID: $0, kind: kind, title: title, ticketID: ticket,
-                    sessionID: session, createdAt: now)
-            }
-            var stored: [AgentNotification] = []
-            for notification in notifications where try await Self.insert(notification, db: db) {
-                stored.append(notification)
-            }
-            return stored
+        var recipients: [Agent.ID] = []
+        if let agent {
+            recipients = [agent]
+        } else {
+            let rows = try await db.raw(
+                """
+                SELECT id FROM agents WHERE organization_id = \(bind: organizationID.description)
+                    AND is_active = \(bind: true) ORDER BY created_at, id LIMIT \(bind: limit)
+                """
+            ).all()
+            recipients = try rows.compactMap { Agent.ID(try $0.string("id")) }
         }
+        let notifications = recipients.map {
+            AgentNotification(
+                organizationID: organizationID, agentID: $0, kind: kind, title: title, ticketID: ticket,
+                sessionID: session, createdAt: now)
+        }
+        var stored: [AgentNotification] = []
+        for notification in notifications where try await Self.insert(notification, db: db) {
+            stored.append(notification)
+        }
+        return stored
     }
 
     /// An agent's notifications, newest first (unread only on request), keyset-paged.

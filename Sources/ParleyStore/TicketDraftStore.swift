@@ -10,26 +10,24 @@ public struct TicketDraftStore: Sendable {
     /// Inside `TicketWriter.addDraft`'s transaction: the new draft supersedes the pending one.
     static func insert(_ draft: TicketDraft, db: any SQLDatabase) async throws {
         let citations = String(decoding: try JSONEncoder().encode(draft.citations), as: UTF8.self)
-        do {
-            try await db.raw(
-                """
-                UPDATE ticket_drafts SET status = \(bind: TicketDraft.Status.superseded.rawValue),
-                    decided_at = \(bind: draft.createdAt.millis)
-                WHERE ticket_id = \(bind: draft.ticketID.description) AND status = \(bind: TicketDraft.Status.pending.rawValue)
-                """
-            ).run()
-            try await db.raw(
-                """
-                INSERT INTO ticket_drafts (id, organization_id, ticket_id, based_on_seq, body, citations, confidence, kind,
-                    provider, model, status, sent_body, decided_by, created_at, decided_at)
-                VALUES (\(bind: draft.id.description), \(bind: draft.organizationID.description),
-                    \(bind: draft.ticketID.description), \(bind: draft.basedOnSeq), \(bind: draft.body), \(bind: citations),
-                    \(bind: draft.confidence), \(bind: draft.kind), \(bind: draft.provider), \(bind: draft.model),
-                    \(bind: draft.status.rawValue), \(bind: draft.sentBody), \(bind: draft.decidedBy?.description),
-                    \(bind: draft.createdAt.millis), \(bind: draft.decidedAt?.millis))
-                """
-            ).run()
-        }
+        try await db.raw(
+            """
+            UPDATE ticket_drafts SET status = \(bind: TicketDraft.Status.superseded.rawValue),
+                decided_at = \(bind: draft.createdAt.millis)
+            WHERE ticket_id = \(bind: draft.ticketID.description) AND status = \(bind: TicketDraft.Status.pending.rawValue)
+            """
+        ).run()
+        try await db.raw(
+            """
+            INSERT INTO ticket_drafts (id, organization_id, ticket_id, based_on_seq, body, citations, confidence, kind,
+                provider, model, status, sent_body, decided_by, created_at, decided_at)
+            VALUES (\(bind: draft.id.description), \(bind: draft.organizationID.description),
+                \(bind: draft.ticketID.description), \(bind: draft.basedOnSeq), \(bind: draft.body), \(bind: citations),
+                \(bind: draft.confidence), \(bind: draft.kind), \(bind: draft.provider), \(bind: draft.model),
+                \(bind: draft.status.rawValue), \(bind: draft.sentBody), \(bind: draft.decidedBy?.description),
+                \(bind: draft.createdAt.millis), \(bind: draft.decidedAt?.millis))
+            """
+        ).run()
     }
 
     /// A ticket's drafts, newest first.
