@@ -169,7 +169,10 @@ public final class PostgresEventBus: EventBus {
                 }
                 do {
                     // Each connection drops what it has had already; at most the last 200 are loaded.
+                    // A longer gap means nothing of it was delivered here (the conversation was not
+                    // watched): its subscribers read it from the database when they joined.
                     let start = max(known + 1, wanted - 200)
+                    if start > known + 1 { self.chatOrder.withLock { $0.delivered[session] = start - 1 } }
                     let missing = try await self.chats.messages(ranges: [(session, start...(wanted - 1))])
                     if self.deliverInOrder(session, loaded: missing, then: []) {
                         self.catchUps.append(contentsOf: [session])
