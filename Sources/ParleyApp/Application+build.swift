@@ -59,7 +59,7 @@ public func buildApplication(
     // hands the events, in commit order, to the listeners registered below.
     let listeners = CommitListeners()
     var recorders: [any CommitRecorder] = [WebhookRecorder()]
-    if configuration.mail != nil { recorders.append(ReplyMailRecorder()) }
+    if configuration.mail != nil { recorders.append(ReplyMailRecorder(chatDelay: configuration.chatEmailDelay)) }
     let committer = Committer(engine: engine, origin: instance, recorders: recorders) { events in
         listeners.notify(events)
     }
@@ -115,7 +115,7 @@ public func buildApplication(
             attachmentPolicy: AttachmentPolicy(
                 maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes),
             drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) },
-            outbound: outbound))
+            outbound: outbound, emailEnabled: configuration.mail != nil))
 
     let jobRunner = JobRunner(
         jobs: stores.jobs,

@@ -287,7 +287,19 @@ enum ReplyMailer {
         let ticket = try await stores.tickets.ticket(id, in: organizationID)
         let messages = try await stores.tickets.messages(
             of: id, in: organizationID, includeInternal: true, after: request.seq - 1, limit: 1)
-        guard let message = messages.first, message.seq == request.seq, Visibility.reachesCustomer(message) else {
+        guard let message = messages.first, message.seq == request.seq, Visibility.reachesCustomer(message),
+            !ticket.requesterEmail.isEmpty
+        else {
+            return
+        }
+        // One thread with a conversation: what the visitor read in the widget needs no email.
+        if let chatSeq = message.chatSeq, let sessionID = ticket.chatSessionID,
+            let session = try? await stores.chats.session(sessionID, in: organizationID),
+            session.visitorReadSeq >= chatSeq
+        {
+            logger.info(
+                "A ticket reply was read in the widget; no email",
+                metadata: ["parley.ticket.id": "\(id)", "parley.ticket.seq": "\(message.seq)"])
             return
         }
         let email = try await self.email(for: message, of: ticket, stores: stores, mail: mail)

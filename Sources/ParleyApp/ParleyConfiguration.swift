@@ -66,6 +66,9 @@ public struct ParleyConfiguration: Sendable {
     /// How the outbox retries webhook deliveries and emails (`PARLEY_WEBHOOK_RETRY_HOURS`,
     /// `PARLEY_OUTBOX_RETRY_BASE_SECONDS`).
     public var outboxRetry = Outbox.RetryPolicy()
+    /// How long an answer in a conversation waits, unread, before it is emailed to the visitor
+    /// (`PARLEY_CHAT_EMAIL_DELAY_SECONDS`).
+    public var chatEmailDelay: TimeInterval = 300
     /// The largest attachment accepted (`PARLEY_ATTACHMENT_MAX_MB`).
     public var attachmentMaxBytes: Int = 10 * 1024 * 1024
     /// Hosts and address ranges that requests to URLs an API user can set (AI providers,
@@ -150,6 +153,10 @@ public struct ParleyConfiguration: Sendable {
         (
             "PARLEY_WEBHOOK_RETRY_HOURS", "",
             "Retry a failed webhook delivery or email for this many hours, then leave it dead for admins to see (default 24)"
+        ),
+        (
+            "PARLEY_CHAT_EMAIL_DELAY_SECONDS", "",
+            "An answer in a conversation that the visitor has not read in the widget after this many seconds is emailed to them (default 300)"
         ),
         (
             "PARLEY_OUTBOX_RETRY_BASE_SECONDS", "",
@@ -334,6 +341,14 @@ public struct ParleyConfiguration: Sendable {
                     message: "must be a number from 0.05 to 3600, got '\(seconds)'")
             }
             configuration.outboxRetry.base = number
+        }
+        if let seconds = value("PARLEY_CHAT_EMAIL_DELAY_SECONDS") {
+            guard let number = Double(seconds), number >= 0, number <= 86_400 else {
+                throw Error(
+                    key: "PARLEY_CHAT_EMAIL_DELAY_SECONDS",
+                    message: "must be a number of seconds from 0 to 86400, got '\(seconds)'")
+            }
+            configuration.chatEmailDelay = number
         }
         if let timeout = value("PARLEY_AI_TIMEOUT_SECONDS") {
             guard let number = Int(timeout), (1...600).contains(number) else {

@@ -9,7 +9,8 @@ public enum ChatCommand: Sendable, Hashable {
         agent: Agent.ID, agentName: String, body: String, clientID: String?, metadata: [String: String] = [:])
     /// An agent writes a note for the team only: the visitor never sees it (nor does the AI).
     /// It changes nothing else: no takeover, no assignment.
-    case internalNote(agent: Agent.ID, agentName: String, body: String, clientID: String?)
+    case internalNote(
+        agent: Agent.ID, agentName: String, body: String, clientID: String?, metadata: [String: String] = [:])
     /// Parley says something (e.g. why a conversation closed).
     case systemMessage(body: String)
     /// Gives the conversation to an agent, or to nobody.
@@ -25,6 +26,9 @@ public enum ChatCommand: Sendable, Hashable {
     /// The assistant's one reply to the visitor message `replyTo` (its seq); only while the AI is
     /// in charge. Stored with client id `ai:<replyTo>`, so a second reply to it is a resend.
     case aiMessage(body: String, replyTo: Int64, metadata: [String: String])
+    /// A message written on the conversation's ticket by the assistant, Parley or an integration
+    /// (`ThreadLink`): appended as it is, whoever is in charge.
+    case threadMessage(role: MessageRole, body: String, clientID: String, metadata: [String: String])
 }
 
 /// Why a conversation went to the team.
@@ -65,6 +69,8 @@ public enum CloseReason: String, Sendable, Hashable, Codable {
     case idle
     /// The assistant settled the visitor's question.
     case resolved
+    /// The conversation's ticket was resolved.
+    case ticketResolved = "ticket_resolved"
 }
 
 /// A command that the conversation's state does not allow (409 at the edge).
@@ -95,7 +101,7 @@ public struct ChatOutcome: Sendable {
 ///
 /// | command | from | to |
 /// | --- | --- | --- |
-/// | visitor message | any (closed reopens as `ai_active`; archived is restored) | same, or `ai_active` |
+/// | visitor message | any (closed reopens: `escalated` with a ticket, else `ai_active`; archived is restored) | same, `escalated` or `ai_active` |
 /// | agent message | any | `agent_active`, assigned to the agent if unassigned |
 /// | internal note | any | same (the visitor and the AI never see it) |
 /// | assign | any but closed | same |
@@ -104,6 +110,7 @@ public struct ChatOutcome: Sendable {
 /// | restore | archived | not archived |
 /// | escalate | `ai_active` only | `escalated` |
 /// | AI message | `ai_active` only | same |
+/// | thread message | any | same |
 public enum ChatLifecycle {
     /// How much of a message the lists show.
     public static let previewLength = 140
@@ -131,7 +138,8 @@ public enum ChatLifecycle {
         switch command {
         case .visitorMessage(let body, let clientID, let metadata):
             if session.status == .closed {
-                session.status = .aiActive
+                // A conversation with a ticket is the team's: its thread goes on with them.
+                session.status = session.ticketID == nil ? .aiActive : .escalated
                 session.closedAt = nil
                 changed = true
             }
@@ -163,7 +171,7 @@ public enum ChatLifecycle {
             messages[messages.count - 1].metadata = metadata.merging(["authorName": agentName]) { mine, _ in mine }
             session.agentReadSeq = session.lastSeq
 
-        case .internalNote(let agent, let agentName, let body, let clientID):
+        case .internalNote(let agent, let agentName, let body, let clientID, let metadata):
             // The preview and the last-message fields stay the conversation's, not the note's.
             let kept = (
                 session.lastMessagePreview, session.lastMessageRole, session.lastMessageAt, session.lastMessageAuthorID
@@ -171,7 +179,9 @@ public enum ChatLifecycle {
             append(.agent, body, agent: agent, clientID: clientID)
             (session.lastMessagePreview, session.lastMessageRole, session.lastMessageAt, session.lastMessageAuthorID) =
                 kept
-            messages[messages.count - 1].metadata = [ChatMessage.internalKey: "true", "authorName": agentName]
+            messages[messages.count - 1].metadata = metadata.merging([
+                ChatMessage.internalKey: "true", "authorName": agentName,
+            ]) { _, fixed in fixed }
             session.agentReadSeq = session.lastSeq
 
         case .systemMessage(let body):
@@ -195,6 +205,7 @@ public enum ChatLifecycle {
             case .visitor: text = "The visitor ended the conversation"
             case .idle: text = "The conversation was closed after a period of inactivity"
             case .resolved: text = "Glad we could help. Write again any time to reopen this conversation."
+            case .ticketResolved: text = "Your request was resolved. Write here again if you need anything else."
             }
             append(.system, text)
             session.status = .closed
@@ -236,6 +247,10 @@ public enum ChatLifecycle {
                     message: "The assistant does not speak in a conversation that is \(session.status.rawValue).")
             }
             append(.ai, body, clientID: "ai:\(replyTo)")
+            messages[messages.count - 1].metadata = metadata
+
+        case .threadMessage(let role, let body, let clientID, let metadata):
+            append(role, body, clientID: clientID)
             messages[messages.count - 1].metadata = metadata
         }
         if changed || !messages.isEmpty { session.updatedAt = now }

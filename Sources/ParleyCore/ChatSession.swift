@@ -27,6 +27,8 @@ public struct ChatSession: Sendable, Hashable, Codable {
     public var updatedAt: Date
     public var closedAt: Date?
     public var archivedAt: Date?
+    /// The ticket this conversation continues as (one thread, `ThreadLink`), while it is not closed.
+    public var ticketID: Ticket.ID?
 
     public init(
         id: ID, organizationID: Organization.ID, siteID: Site.ID, visitorID: Visitor.ID, status: ChatStatus,

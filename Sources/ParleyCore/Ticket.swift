@@ -9,6 +9,7 @@ public struct Ticket: Sendable, Hashable, Codable {
     public var id: ID
     public var organizationID: Organization.ID
     public var visitorID: Visitor.ID?
+    /// Empty when nobody knows it yet (an anonymous visitor's handed-over conversation).
     public var requesterEmail: String
     public var requesterName: String?
     public var subject: String
@@ -113,7 +114,7 @@ public enum TicketPriority: String, Sendable, Hashable, Codable, CaseIterable {
 public enum TicketSource: String, Sendable, Hashable, Codable, CaseIterable {
     /// The offline form.
     case form
-    /// A conversation handed to the team.
+    /// A conversation handed to the team, or made a ticket by an agent.
     case chat
     /// An email.
     case email
@@ -147,6 +148,8 @@ public struct TicketMessage: Sendable, Hashable, Codable {
     public var createdAt: Date
     /// Files sent with it (an internal note's files are internal too).
     public var attachments: [Attachment.Reference]
+    /// Its `seq` in the ticket's conversation, when the two are one thread (`ThreadLink`).
+    public var chatSeq: Int64?
 
     public init(
         id: ID, ticketID: Ticket.ID, organizationID: Organization.ID, seq: Int64, role: TicketRole,
@@ -214,6 +217,8 @@ extension TicketEvent {
         case .aiResolve: return ("ticket.ai_resolve", status)
         case .autoClose: return ("ticket.auto_close", status)
         case .rate(let stars, _): return ("ticket.rate", "\(stars) stars")
+        case .assistantMessage: return ("ticket.ai_message", nil)
+        case .systemMessage: return ("ticket.system_message", nil)
         }
     }
 }

@@ -22,6 +22,10 @@ public enum TicketEvent: Sendable, Hashable {
     case autoClose
     /// The requester rates a resolved or closed ticket, once.
     case rate(stars: Int, comment: String?)
+    /// The assistant writes in the ticket's conversation (`ThreadLink`); nothing else changes.
+    case assistantMessage
+    /// Parley writes in the thread (a takeover, a handoff, a close); nothing else changes.
+    case systemMessage
 }
 
 /// A change a ticket's state does not allow (409 at the edge); the message names both states.
@@ -51,6 +55,8 @@ public struct TicketTransitionError: Error, Sendable, Equatable, CustomStringCon
 /// | AI resolve | `open`, `pending`, `in_progress`, `waiting_on_customer` | `resolved`, flagged `aiResolved` |
 /// | auto close | `resolved` | `closed` |
 /// | rate | `resolved`, `closed`, not yet rated | unchanged |
+/// | assistant message | any but `closed` | unchanged |
+/// | system message | any | unchanged |
 ///
 /// `closed` is final: a customer who writes again opens a new ticket.
 public enum TicketLifecycle {
@@ -122,8 +128,11 @@ public enum TicketLifecycle {
             if ticket.firstResponseAt == nil { ticket.firstResponseAt = now }
             move(to: .waitingOnCustomer)
 
-        case .internalNote:
+        case .internalNote, .systemMessage:
             break
+
+        case .assistantMessage:
+            guard from != .closed else { throw refuse("This ticket is closed; it can't be answered.") }
 
         case .assign(let agent):
             guard from != .closed else { throw refuse("This ticket is closed; it can't be assigned.") }

@@ -37,6 +37,8 @@ public struct HTTPDependencies: Sendable {
     public var drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)?
     /// Checks URLs an API user sets (AI providers' base URLs, webhook URLs) before they are saved.
     public var outbound: OutboundGuard
+    /// Whether a mail server is configured (what the dashboard tells agents about email).
+    public var emailEnabled: Bool
 
     public init(
         stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
@@ -46,7 +48,7 @@ public struct HTTPDependencies: Sendable {
         publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60), web: WebAssets? = nil, demo: Bool = false,
         attachmentStorage: (any AttachmentStorage)? = nil, attachmentPolicy: AttachmentPolicy = .standard,
         drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)? = nil,
-        outbound: OutboundGuard = OutboundGuard(policy: .strict)
+        outbound: OutboundGuard = OutboundGuard(policy: .strict), emailEnabled: Bool = false
     ) throws {
         self.stores = stores
         self.baseURL = baseURL
@@ -71,6 +73,7 @@ public struct HTTPDependencies: Sendable {
         self.attachmentPolicy = attachmentPolicy
         self.drafter = drafter
         self.outbound = outbound
+        self.emailEnabled = emailEnabled
     }
 }
 
@@ -135,8 +138,10 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     attachments.addAgentRoutes(to: admin)
     ArticleController(articles: stores.articles).addRoutes(to: admin)
     AssistantController(assistant: stores.assistant, outbound: dependencies.outbound).addRoutes(to: admin.group("ai"))
-    TicketController(tickets: stores.tickets, agents: stores.agents, writer: dependencies.ticketWriter).addRoutes(
-        to: admin)
+    TicketController(
+        tickets: stores.tickets, agents: stores.agents, writer: dependencies.ticketWriter, chats: stores.chats,
+        emailEnabled: dependencies.emailEnabled
+    ).addRoutes(to: admin)
     InboundEmailController(tickets: stores.tickets, writer: dependencies.ticketWriter).addRoutes(to: admin)
     TicketDraftController(
         tickets: stores.tickets, drafts: stores.drafts, writer: dependencies.ticketWriter, drafter: dependencies.drafter

@@ -38,6 +38,10 @@ struct TicketResponse: ResponseEncodable {
     var messages: [TicketMessageView]?
     /// The statuses an agent may set from here (the dashboard's controls).
     var allowedStatuses: [String]?
+    /// How a public reply reaches the customer now: `widget`, `email` or `none` (agents only).
+    var reachedBy: String?
+    /// Whether a mail server is configured (agents only).
+    var emailConfigured: Bool?
 
     init(
         _ ticket: Ticket, messages: [TicketMessage]? = nil, forAgents: Bool, policies: [SLAPolicy] = [],
@@ -88,11 +92,18 @@ public struct TicketController: Sendable {
     let tickets: TicketStore
     let agents: AgentStore
     let writer: TicketWriter
+    let chats: ChatStore?
+    let emailEnabled: Bool
 
-    public init(tickets: TicketStore, agents: AgentStore, writer: TicketWriter) {
+    public init(
+        tickets: TicketStore, agents: AgentStore, writer: TicketWriter, chats: ChatStore? = nil,
+        emailEnabled: Bool = false
+    ) {
         self.tickets = tickets
         self.agents = agents
         self.writer = writer
+        self.chats = chats
+        self.emailEnabled = emailEnabled
     }
 
     struct ReplyRequest: Decodable {
@@ -138,6 +149,7 @@ public struct TicketController: Sendable {
         group.get("tickets/counts", use: self.counts)
         group.post("tickets/bulk", use: self.bulk)
         group.get("tickets/:ticket", use: self.show)
+        group.post("chats/:chat/ticket", use: self.makeTicket)
         group.post("tickets/:ticket/reply", use: self.reply)
         group.post("tickets/:ticket/assign", use: self.assign)
         group.post("tickets/:ticket/status", use: self.changeStatus)
@@ -229,7 +241,35 @@ public struct TicketController: Sendable {
         let ticket = try await self.tickets.ticket(id, in: context.organizationID)
         let messages = try await self.tickets.messages(of: id, in: context.organizationID, includeInternal: true)
         let policies = try await self.tickets.policies(in: context.organizationID)
-        return TicketResponse(ticket, messages: messages, forAgents: true, policies: policies)
+        var response = TicketResponse(ticket, messages: messages, forAgents: true, policies: policies)
+        var conversation: ChatSession?
+        var seen: Date?
+        if let chats = self.chats, let sessionID = ticket.chatSessionID {
+            conversation = try? await chats.session(sessionID, in: context.organizationID)
+            if let visitor = conversation?.visitorID {
+                seen = try? await chats.visitor(visitor, in: context.organizationID).lastSeenAt
+            }
+        }
+        response.reachedBy =
+            ThreadLink.delivery(
+                of: ticket, conversation: conversation, visitorSeenAt: seen, emailEnabled: self.emailEnabled,
+                now: Date()
+            ).rawValue
+        response.emailConfigured = self.emailEnabled
+        return response
+    }
+
+    /// "Make a ticket": the conversation becomes a ticket, one thread with it (201); 409 when it
+    /// has one that is not closed.
+    func makeTicket(_ request: Request, context: AgentContext) async throws -> EditedResponse<TicketResponse> {
+        try context.principal.require(.answerConversations)
+        let id = try context.id("chat", as: ChatSession.ID.self, entity: "conversation")
+        let (ticket, created) = try await self.writer.openFromConversation(
+            id, in: context.organizationID, by: Self.actor(context))
+        guard created else {
+            throw DomainError.conflict("This conversation is already a ticket (\(ticket.id)).")
+        }
+        return EditedResponse(status: .created, response: try await self.response(ticket.id, context))
     }
 
     /// A public reply (the customer's turn next) or, with `internal: true`, a note only agents see.

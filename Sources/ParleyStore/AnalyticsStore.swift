@@ -94,8 +94,11 @@ public struct AnalyticsStore: Sendable {
             ).all()
             let sessions = try await db.raw(
                 """
-                SELECT id, created_at, status, last_message_at FROM chat_sessions
-                WHERE organization_id = \(bind: org) AND created_at >= \(bind: start) AND created_at < \(bind: end)
+                SELECT s.id, s.created_at, s.status, s.last_message_at, s.assigned_agent_id,
+                    CASE WHEN EXISTS (SELECT 1 FROM tickets t WHERE t.chat_session_id = s.id) THEN 1 ELSE 0 END
+                        AS has_ticket
+                FROM chat_sessions s
+                WHERE s.organization_id = \(bind: org) AND s.created_at >= \(bind: start) AND s.created_at < \(bind: end)
                 """
             ).all()
             let interactions = try await db.raw(
@@ -144,7 +147,16 @@ public struct AnalyticsStore: Sendable {
                     stars.append(rating.stars)
                 }
             }
-            for row in sessions { days[day(try row.int64("created_at")), default: (0, 0)].1 += 1 }
+            for row in sessions {
+                days[day(try row.int64("created_at")), default: (0, 0)].1 += 1
+                // A conversation an agent saw to its end without a ticket is their resolution; one
+                // that became a ticket counts once, as its ticket (`ThreadLink`).
+                if try row.string("status") == "closed", try row.int64("has_ticket") == 0,
+                    let agent = try row.optionalString("assigned_agent_id")
+                {
+                    perAgent[agent, default: (0, [])].resolved += 1
+                }
+            }
 
             // The assistant, per conversation.
             var bySession: [String: (replied: Bool, handoff: Bool, up: Bool, down: Bool)] = [:]

@@ -425,6 +425,28 @@ public struct ChatStore: Sendable {
             lastSeenAt: try row.date("last_seen_at"))
     }
 
+    /// A conversation, locked until the transaction ends (PostgreSQL; SQLite has one writer).
+    static func lockedSession(_ id: ChatSession.ID, in organizationID: Organization.ID, db: any SQLDatabase)
+        async throws -> ChatSession
+    {
+        let lock: SQLQueryString = db.parleyDialect == .postgres ? " FOR UPDATE" : ""
+        let row = try await db.raw(
+            """
+            SELECT * FROM chat_sessions WHERE id = \(bind: id.description)
+                AND organization_id = \(bind: organizationID.description)
+            """ + lock
+        ).first()
+        guard let row else { throw DomainError.notFound(entity: "conversation") }
+        return try Self.decodeSession(row)
+    }
+
+    static func visitor(_ id: Visitor.ID, db: any SQLDatabase) async throws -> Visitor {
+        guard let row = try await db.raw("SELECT * FROM visitors WHERE id = \(bind: id.description)").first() else {
+            throw DomainError.notFound(entity: "visitor")
+        }
+        return try Self.decodeVisitor(row)
+    }
+
     static func decodeSession(_ row: any SQLRow) throws -> ChatSession {
         guard let id = ChatSession.ID(try row.string("id")),
             let org = Organization.ID(try row.string("organization_id")),
@@ -442,6 +464,7 @@ public struct ChatStore: Sendable {
             updatedAt: try row.date("updated_at"), closedAt: try row.optionalDate("closed_at"),
             archivedAt: try row.optionalDate("archived_at"))
         session.lastMessageAuthorID = try row.optionalString("last_message_agent_id").flatMap(Agent.ID.init)
+        session.ticketID = try row.optionalString("ticket_id").flatMap(Ticket.ID.init)
         return session
     }
 

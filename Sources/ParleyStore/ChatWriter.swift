@@ -188,6 +188,20 @@ public final class ChatWriter: Service, Sendable {
             sessions[session.id] = session
         }
 
+        // Conversations that are one thread with a ticket: their tickets, locked after them
+        // (`ThreadLink`). A closed ticket is history: the conversation goes on alone.
+        var tickets = try await TicketStore.lockedTickets(sessions.values.compactMap(\.ticketID), db: db)
+        let ticketsBefore = tickets
+        var changedState = Set<ChatSession.ID>()
+        for (id, session) in sessions {
+            if let ticketID = session.ticketID, tickets[ticketID].map({ $0.status == .closed }) ?? true {
+                sessions[id]?.ticketID = nil
+                changedState.insert(id)
+            }
+        }
+        var calendars: [Organization.ID: BusinessCalendar] = [:]
+        var changedTickets: [Ticket.ID] = []
+
         // Earlier messages with the same client ids: a resend returns them.
         var stored: [String: ChatMessage] = [:]
         let clientIDs = Set(requests.compactMap { $0.command.clientID })
@@ -210,7 +224,6 @@ public final class ChatWriter: Service, Sendable {
 
         var results: [Result<ChatOutcome, any Error>] = []
         var newMessages: [ChatMessage] = []
-        var changedState = Set<ChatSession.ID>()
         var events: [DomainEvent] = []
         for request in requests {
             guard let session = sessions[request.sessionID], session.organizationID == request.organizationID,
@@ -242,12 +255,40 @@ public final class ChatWriter: Service, Sendable {
                     changedState.insert(session.id)
                     events.append(.sessionUpdated(outcome.session, from: session.status))
                 }
+                if let ticketID = session.ticketID, var ticket = tickets[ticketID] {
+                    let calendar: BusinessCalendar
+                    if let known = calendars[session.organizationID] {
+                        calendar = known
+                    } else {
+                        calendar = try await TicketStore.calendar(session.organizationID, db: db)
+                        calendars[session.organizationID] = calendar
+                    }
+                    for step in ThreadLink.ticketSteps(before: session, outcome: outcome, ticket: ticket) {
+                        // What the ticket's state refuses (an answer to a closed one) stays on this side.
+                        guard
+                            let (after, message) = try? TicketWriter.decide(
+                                step.event, on: ticket, message: step.message, now: now, calendar: calendar)
+                        else { continue }
+                        // The conversation itself says the visitor wrote; the bell stays for the ticket's other news.
+                        let notifications = try await TicketWriter.write(
+                            step.event, before: ticket, after: after, message: message, by: step.actor,
+                            notify: step.event != .customerReply, now: now, db: db)
+                        if let message { events.append(.ticketMessageCreated(message, requester: after.visitorID)) }
+                        events += notifications.map(DomainEvent.notified)
+                        ticket = after
+                        if !changedTickets.contains(ticketID) { changedTickets.append(ticketID) }
+                    }
+                    tickets[ticketID] = ticket
+                }
                 results.append(.success(outcome))
             } catch {
                 results.append(.failure(error))
             }
         }
 
+        for id in changedTickets {
+            if let ticket = tickets[id] { events.append(.ticketUpdated(ticket, before: ticketsBefore[id])) }
+        }
         try await Self.insert(newMessages, db: db)
         try await Self.update(
             changedState.sorted(by: { $0.description < $1.description }).compactMap { sessions[$0] }, db: db)
@@ -283,7 +324,7 @@ public final class ChatWriter: Service, Sendable {
             var query: SQLQueryString = """
                 INSERT INTO chat_sessions (id, organization_id, site_id, visitor_id, status, assigned_agent_id, last_seq,
                     last_visitor_seq, visitor_read_seq, agent_read_seq, last_message_preview, last_message_role,
-                    last_message_agent_id, last_message_at, activity_at, created_at, updated_at, closed_at, archived_at) VALUES
+                    last_message_agent_id, last_message_at, activity_at, created_at, updated_at, closed_at, archived_at, ticket_id) VALUES
                 """
             for (index, session) in chunk.enumerated() {
                 query =
@@ -294,7 +335,8 @@ public final class ChatWriter: Service, Sendable {
                         \(bind: session.lastMessagePreview), \(bind: session.lastMessageRole?.rawValue),
                         \(bind: session.lastMessageAuthorID?.description), \(bind: session.lastMessageAt?.millis),
                         \(bind: (session.lastMessageAt ?? session.createdAt).millis), \(bind: session.createdAt.millis),
-                        \(bind: session.updatedAt.millis), \(bind: session.closedAt?.millis), \(bind: session.archivedAt?.millis))
+                        \(bind: session.updatedAt.millis), \(bind: session.closedAt?.millis), \(bind: session.archivedAt?.millis),
+                        \(bind: session.ticketID?.description))
                         """
             }
             query =
@@ -305,7 +347,8 @@ public final class ChatWriter: Service, Sendable {
                         last_message_preview = excluded.last_message_preview, last_message_role = excluded.last_message_role,
                         last_message_agent_id = excluded.last_message_agent_id,
                         last_message_at = excluded.last_message_at, activity_at = excluded.activity_at,
-                        updated_at = excluded.updated_at, closed_at = excluded.closed_at, archived_at = excluded.archived_at
+                        updated_at = excluded.updated_at, closed_at = excluded.closed_at, archived_at = excluded.archived_at,
+                        ticket_id = excluded.ticket_id
                     """
             try await db.raw(query).run()
         }
@@ -326,9 +369,10 @@ extension ChatCommand {
     var clientID: String? {
         switch self {
         case .visitorMessage(_, let clientID, _), .agentMessage(_, _, _, let clientID, _),
-            .internalNote(_, _, _, let clientID):
+            .internalNote(_, _, _, let clientID, _):
             clientID
         case .aiMessage(_, let replyTo, _): "ai:\(replyTo)"
+        case .threadMessage(_, _, let clientID, _): clientID
         default: nil
         }
     }

@@ -3,9 +3,9 @@ public import Logging
 public import ParleyCore
 
 /// Where every handoff leads, whoever asked (the visitor's button, the assistant's rules, the
-/// model's decision): the conversation goes to the team, and a visitor Parley can reach by email
-/// gets a ticket carrying the transcript, linked to the conversation. An anonymous visitor is
-/// asked for an email, and gets the ticket when they leave one.
+/// model's decision): the conversation goes to the team and becomes a ticket, one thread with it
+/// (`ThreadLink`). An anonymous visitor is asked for an email, which becomes the ticket's
+/// requester address when they leave one.
 public struct Handoff: Sendable {
     let chats: ChatStore
     public let tickets: TicketStore
@@ -58,8 +58,8 @@ public struct Handoff: Sendable {
         } catch {
             logger.error("Could not notify the team of a handoff", metadata: ["parley.error": "\(error)"])
         }
-        if let email = visitor.email {
-            await self.openTicket(outcome.session, visitor: visitor, email: email, logger: logger)
+        if let ticket = await self.openTicket(outcome.session, logger: logger) {
+            outcome.session.ticketID = ticket.id
         }
         return outcome
     }
@@ -74,19 +74,29 @@ public struct Handoff: Sendable {
             "Our team is away right now. We're back \(opening.formatted(format)) (\(calendar.timeZone)) and will reply then."
     }
 
-    /// The visitor left an email: a conversation already with the team gets its ticket now.
+    /// The visitor left an email: a conversation with the team gets its ticket (if it had none),
+    /// and the ticket gets the address (if it had none).
     public func emailLeft(_ session: ChatSession, visitor: Visitor, logger: Logger) async -> Ticket? {
         guard let email = visitor.email, session.status == .escalated || session.status == .agentActive else {
             return nil
         }
-        return await self.openTicket(session, visitor: visitor, email: email, logger: logger)
+        guard let ticket = await self.openTicket(session, logger: logger) else { return nil }
+        guard ticket.requesterEmail.isEmpty else { return ticket }
+        do {
+            return try await self.ticketWriter.setRequesterEmail(email, of: ticket.id, in: ticket.organizationID)
+        } catch {
+            logger.error(
+                "Could not give a ticket the visitor's email",
+                metadata: ["parley.ticket.id": "\(ticket.id)", "parley.error": "\(error)"])
+            return ticket
+        }
     }
 
     @discardableResult
-    private func openTicket(_ session: ChatSession, visitor: Visitor, email: String, logger: Logger) async -> Ticket? {
+    private func openTicket(_ session: ChatSession, logger: Logger) async -> Ticket? {
         do {
             let (ticket, created) = try await self.ticketWriter.openFromConversation(
-                session, visitor: visitor, email: email)
+                session.id, in: session.organizationID)
             if created {
                 logger.info(
                     "Opened a ticket for a handed-over conversation",

@@ -579,5 +579,19 @@ public enum Migrator {
                 "CREATE INDEX outbox_organization_status ON outbox (organization_id, status, position)",
             ]
         },
+        Migration(number: 16, name: "one thread: a conversation and its ticket") { _ in
+            [
+                "ALTER TABLE chat_sessions ADD COLUMN ticket_id TEXT",
+                "ALTER TABLE ticket_messages ADD COLUMN chat_seq BIGINT",
+                // A conversation has one ticket at a time; a closed one is history, and the
+                // visitor's next problem may get a new ticket.
+                "DROP INDEX tickets_chat_session",
+                "CREATE UNIQUE INDEX tickets_chat_session ON tickets (chat_session_id) WHERE closed_at IS NULL",
+                """
+                UPDATE chat_sessions SET ticket_id = (SELECT t.id FROM tickets t
+                    WHERE t.chat_session_id = chat_sessions.id AND t.status <> 'closed')
+                """,
+            ]
+        },
     ]
 }

@@ -38,10 +38,12 @@ public struct Outbox: Sendable {
         public var orderKey: String
         public var dedupeKey: String
         public var payload: String
+        /// Not sent before then (a chat's email waits to see whether the visitor reads it first).
+        public var notBefore: Date?
 
         public init(
             id: String = Outbox.newID(), organizationID: Organization.ID, kind: Kind, targetID: String?,
-            eventType: String, orderKey: String, dedupeKey: String, payload: String
+            eventType: String, orderKey: String, dedupeKey: String, payload: String, notBefore: Date? = nil
         ) {
             self.id = id
             self.organizationID = organizationID
@@ -51,6 +53,7 @@ public struct Outbox: Sendable {
             self.orderKey = orderKey
             self.dedupeKey = dedupeKey
             self.payload = payload
+            self.notBefore = notBefore
         }
     }
 
@@ -154,7 +157,7 @@ public struct Outbox: Sendable {
                     status, attempts, next_attempt_at, created_at, updated_at, retry_from)
                 VALUES (\(bind: item.id), \(bind: item.organizationID.description), \(bind: item.kind.rawValue),
                     \(bind: item.targetID), \(bind: item.eventType), \(bind: item.orderKey), \(bind: item.dedupeKey),
-                    \(bind: item.payload), 'pending', 0, \(bind: now.millis), \(bind: now.millis), \(bind: now.millis),
+                    \(bind: item.payload), 'pending', 0, \(bind: max(now, item.notBefore ?? now).millis), \(bind: now.millis), \(bind: now.millis),
                     \(bind: now.millis))
                 ON CONFLICT (dedupe_key) DO NOTHING
                 """

@@ -104,12 +104,13 @@ public struct TicketStore: Sendable {
         try await db.raw(
             """
             INSERT INTO ticket_messages (id, ticket_id, organization_id, seq, role, author_agent_id, body, internal, created_at,
-                attachments)
+                attachments, chat_seq)
             VALUES (\(bind: message.id.description), \(bind: message.ticketID.description),
                 \(bind: message.organizationID.description), \(bind: message.seq), \(bind: message.role.rawValue),
                 \(bind: message.authorAgentID?.description), \(bind: message.body), \(bind: message.isInternal),
                 \(bind: message.createdAt.millis),
-                \(bind: message.attachments.isEmpty ? nil : String(decoding: try JSONEncoder().encode(message.attachments), as: UTF8.self)))
+                \(bind: message.attachments.isEmpty ? nil : String(decoding: try JSONEncoder().encode(message.attachments), as: UTF8.self)),
+                \(bind: message.chatSeq))
             """
         ).run()
         if db.parleyDialect == .sqlite {
@@ -218,6 +219,34 @@ public struct TicketStore: Sendable {
         try await JobQueue.insert(
             kind: AssistJob.kind, payload: String(decoding: try JSONEncoder().encode(job), as: UTF8.self), now: now,
             db: db)
+    }
+
+    /// The tickets `ids`, locked in id order (PostgreSQL); missing ones are left out.
+    static func lockedTickets(_ ids: [Ticket.ID], db: any SQLDatabase) async throws -> [Ticket.ID: Ticket] {
+        guard !ids.isEmpty else { return [:] }
+        let lock: SQLQueryString = db.parleyDialect == .postgres ? " FOR UPDATE" : ""
+        let rows = try await db.raw(
+            "SELECT * FROM tickets WHERE id IN (" + Self.list(Set(ids.map(\.description)).sorted()) + ") ORDER BY id"
+                + lock
+        ).all()
+        var tickets: [Ticket.ID: Ticket] = [:]
+        for row in rows {
+            let ticket = try Self.decode(row)
+            tickets[ticket.id] = ticket
+        }
+        return tickets
+    }
+
+    /// The conversation a ticket is one thread with (read without a lock: it never changes).
+    static func conversation(of id: Ticket.ID, in organizationID: Organization.ID, db: any SQLDatabase) async throws
+        -> ChatSession.ID?
+    {
+        try await db.raw(
+            """
+            SELECT chat_session_id FROM tickets WHERE id = \(bind: id.description)
+                AND organization_id = \(bind: organizationID.description)
+            """
+        ).first().flatMap { try $0.optionalString("chat_session_id").flatMap(ChatSession.ID.init) }
     }
 
     static func lockedTicket(_ id: Ticket.ID, in organizationID: Organization.ID, db: any SQLDatabase) async throws
@@ -412,7 +441,7 @@ public struct TicketStore: Sendable {
             try await db.raw(
                 """
                 SELECT * FROM tickets WHERE chat_session_id = \(bind: sessionID.description)
-                    AND organization_id = \(bind: organizationID.description)
+                    AND organization_id = \(bind: organizationID.description) ORDER BY created_at DESC LIMIT 1
                 """
             ).first()
         }
@@ -443,20 +472,24 @@ public struct TicketStore: Sendable {
                 """ + (includeInternal ? "" : " AND internal = \(bind: false)") + " ORDER BY seq LIMIT \(bind: limit)"
             ).all()
         }
-        return try rows.map { row in
-            guard let id = TicketMessage.ID(try row.string("id")), let ticket = Ticket.ID(try row.string("ticket_id")),
-                let organization = Organization.ID(try row.string("organization_id")),
-                let role = TicketRole(rawValue: try row.string("role"))
-            else { throw CorruptRowError(description: "ticket_messages row") }
-            return TicketMessage(
-                id: id, ticketID: ticket, organizationID: organization, seq: try row.int64("seq"), role: role,
-                authorAgentID: try row.optionalString("author_agent_id").flatMap(Agent.ID.init),
-                body: try row.string("body"), isInternal: try row.bool("internal"),
-                createdAt: try row.date("created_at"),
-                attachments: try row.optionalString("attachments").flatMap {
-                    try? JSONDecoder().decode([Attachment.Reference].self, from: Data($0.utf8))
-                } ?? [])
-        }
+        return try rows.map(Self.decodeMessage)
+    }
+
+    static func decodeMessage(_ row: any SQLRow) throws -> TicketMessage {
+        guard let id = TicketMessage.ID(try row.string("id")), let ticket = Ticket.ID(try row.string("ticket_id")),
+            let organization = Organization.ID(try row.string("organization_id")),
+            let role = TicketRole(rawValue: try row.string("role"))
+        else { throw CorruptRowError(description: "ticket_messages row") }
+        var message = TicketMessage(
+            id: id, ticketID: ticket, organizationID: organization, seq: try row.int64("seq"), role: role,
+            authorAgentID: try row.optionalString("author_agent_id").flatMap(Agent.ID.init),
+            body: try row.string("body"), isInternal: try row.bool("internal"),
+            createdAt: try row.date("created_at"),
+            attachments: try row.optionalString("attachments").flatMap {
+                try? JSONDecoder().decode([Attachment.Reference].self, from: Data($0.utf8))
+            } ?? [])
+        message.chatSeq = try row.optionalInt64("chat_seq")
+        return message
     }
 
     /// What the agents' list can filter by.

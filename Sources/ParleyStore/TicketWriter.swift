@@ -75,39 +75,76 @@ public struct TicketWriter: Sendable {
         }
     }
 
-    /// Creates the ticket of a handed-over conversation, with its transcript as the first
-    /// message, unless the conversation has one already (then that one is returned, and
-    /// `created` is false). One ticket per conversation, even with several instances racing.
+    /// Makes the conversation a ticket (a handoff, or an agent's "Make a ticket"), unless it has
+    /// one already (then that one is returned, and `created` is false). The two are one thread
+    /// from then on (`ThreadLink`): the ticket starts with the conversation's messages as its own
+    /// (notes stay internal), its assignee, and a first response already given in the chat.
     public func openFromConversation(
-        _ session: ChatSession, visitor: Visitor, email: String
+        _ sessionID: ChatSession.ID, in organizationID: Organization.ID, by actor: TicketActor = .system
     ) async throws -> (ticket: Ticket, created: Bool) {
-        if let existing = try await self.tickets.ticket(forConversation: session.id, in: session.organizationID) {
-            return (existing, false)
-        }
-        let messages = try await self.engine.read { db in
-            try await ChatStore.messages(in: session.id, after: 0, limit: 500, db: db)
-        }
         let now = self.now()
-        let firstQuestion = messages.first { $0.role == .user }?.body
-        var ticket = Ticket(
-            id: .init(), organizationID: session.organizationID, visitorID: visitor.id, requesterEmail: email,
-            requesterName: visitor.name, subject: Ticket.subject(from: firstQuestion), status: .open,
-            priority: .medium, source: .chat, chatSessionID: session.id, lastSeq: 1, createdAt: now, updatedAt: now)
-        ticket.tags = ["chat"]
-        let transcript = TicketMessage(
-            id: .init(), ticketID: ticket.id, organizationID: ticket.organizationID, seq: 1, role: .system,
-            authorAgentID: nil,
-            body: "Handed over from a conversation. Transcript:\n\n"
-                + Ticket.transcript(of: Visibility.customerThread(messages), visitorName: visitor.name),
-            isInternal: false, createdAt: now)
-        do {
-            return (try await self.open(ticket, with: transcript, by: .system, details: "chat handoff"), true)
-        } catch {
-            // Another instance created it first (the unique conversation index): use theirs.
-            if let existing = try await self.tickets.ticket(forConversation: session.id, in: session.organizationID) {
-                return (existing, false)
+        return try await self.committer.commit { db in
+            var session = try await ChatStore.lockedSession(sessionID, in: organizationID, db: db)
+            if let linked = session.ticketID, let existing = try await TicketStore.lockedTickets([linked], db: db)[linked],
+                existing.status != .closed
+            {
+                return ((existing, false), [])
             }
-            throw error
+            let visitor = try await ChatStore.visitor(session.visitorID, db: db)
+            let messages = try await ChatStore.messages(in: session.id, after: 0, limit: 100_000, db: db)
+            var ticket = Ticket(
+                id: .init(), organizationID: organizationID, visitorID: visitor.id,
+                requesterEmail: visitor.email ?? "", requesterName: visitor.name,
+                subject: Ticket.subject(from: messages.first { $0.role == .user }?.body), status: .open,
+                priority: .medium, source: .chat, chatSessionID: session.id, lastSeq: 0, createdAt: now,
+                updatedAt: now)
+            ticket.tags = ["chat"]
+            ticket.assigneeID = session.assignedAgentID
+            if ticket.assigneeID != nil { ticket.status = .inProgress }
+            ticket.firstResponseAt =
+                messages.first { $0.role == .agent && !$0.isInternal && $0.authorAgentID != nil }?.createdAt
+            let thread = messages.map { message in
+                let copy = ThreadLink.copy(of: message)
+                return TicketMessage(
+                    id: .init(), ticketID: ticket.id, organizationID: organizationID, seq: 0, role: copy.role,
+                    authorAgentID: copy.author, body: copy.body, isInternal: copy.isInternal,
+                    createdAt: message.createdAt, attachments: copy.attachments)
+            }.enumerated().map { index, message in
+                var numbered = message
+                numbered.seq = Int64(index + 1)
+                numbered.chatSeq = messages[index].seq
+                return numbered
+            }
+            ticket.lastSeq = Int64(thread.count)
+            try await TicketStore.applySLA(to: &ticket, db: db)
+            try await TicketStore.insert(ticket, db: db)
+            for message in thread { try await TicketStore.insert(message, db: db) }
+            try await TicketStore.enqueueAssist(ticket, reason: .created, now: now, db: db)
+            try await AuditLogStore.record(
+                AuditEntry(
+                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
+                    action: "ticket.create", entity: "ticket", entityID: ticket.id.description,
+                    details: actor.agentID == nil ? "chat handoff" : "made from a conversation", createdAt: now),
+                db: db)
+            let status = session.status
+            session.ticketID = ticket.id
+            session.updatedAt = now
+            try await ChatWriter.update([session], db: db)
+            var events: [DomainEvent] = [.ticketCreated(ticket)]
+            events += thread.map { DomainEvent.ticketMessageCreated($0, requester: ticket.visitorID) }
+            events += [.ticketUpdated(ticket, before: nil), .sessionUpdated(session, from: status)]
+            return ((ticket, true), events)
+        }
+    }
+
+    /// Sets the requester's email where it was unknown (an anonymous visitor left theirs).
+    public func setRequesterEmail(_ email: String, of id: Ticket.ID, in organizationID: Organization.ID) async throws
+        -> Ticket
+    {
+        let email = try Validate.email(email, field: "email")
+        return try await self.change(id, in: organizationID, by: .customer, action: "ticket.requester") { ticket, _ in
+            ticket.requesterEmail = email
+            return "email left"
         }
     }
 
@@ -117,7 +154,8 @@ public struct TicketWriter: Sendable {
     /// appended at the next seq, in one transaction. `visitor` limits it to that requester's ticket.
     /// `onlyIf` is checked on the locked row first: when it says the ticket moved on, nothing
     /// changes and `TicketChangedError` is thrown (the assistant's answer, decided on an older
-    /// state, must not land after a person stepped in).
+    /// state, must not land after a person stepped in). A ticket that is one thread with a
+    /// conversation writes the change there too (`ThreadLink`), locking the conversation first.
     public func apply(
         _ event: TicketEvent, to id: Ticket.ID, in organizationID: Organization.ID,
         message: TicketStore.NewMessage? = nil, visitor: Visitor.ID? = nil, by actor: TicketActor = .system,
@@ -132,45 +170,114 @@ public struct TicketWriter: Sendable {
         }
         let now = self.now()
         return try await self.committer.commit { db in
+            // The conversation's lock comes before the ticket's, as in `ChatWriter`.
+            let conversation = try await TicketStore.conversation(of: id, in: organizationID, db: db)
+            let session = try await conversation.asyncMap {
+                try await ChatStore.lockedSession($0, in: organizationID, db: db)
+            }
             let before = try await TicketStore.lockedTicket(id, in: organizationID, db: db)
             if let visitor, before.visitorID != visitor { throw DomainError.notFound(entity: "ticket") }
             if let precondition, !precondition(before) { throw TicketStore.TicketChangedError() }
             let calendar = try await TicketStore.calendar(organizationID, db: db)
-            var ticket = try TicketLifecycle.apply(event, to: before, now: now, calendar: calendar)
-            var stored: TicketMessage?
+            var copy: ThreadLink.Copy?
             if let message, let body {
-                ticket.lastSeq += 1
                 let files = try await AttachmentStore.references(
                     message.attachments, ticket: id, customer: message.role == .customer, db: db)
-                let new = TicketMessage(
-                    id: .init(), ticketID: id, organizationID: organizationID, seq: ticket.lastSeq, role: message.role,
-                    authorAgentID: message.author, body: body, isInternal: message.isInternal, createdAt: now,
-                    attachments: files)
-                try await TicketStore.insert(new, db: db)
-                stored = new
+                copy = ThreadLink.Copy(
+                    role: message.role, author: message.author, body: body, isInternal: message.isInternal,
+                    attachments: files, chatSeq: nil)
             }
-            try await TicketStore.save(ticket, db: db)
+            let (ticket, decided) = try Self.decide(event, on: before, message: copy, now: now, calendar: calendar)
+            var stored = decided
+            var events: [DomainEvent] = []
+            if let session, session.ticketID == id {
+                let name = try await stored?.authorAgentID.asyncMap { try await Self.agentName($0, db: db) } ?? nil
+                let commands = ThreadLink.chatCommands(
+                    before: before, after: ticket, message: stored, authorName: name, session: session)
+                let written = try await Self.write(commands, to: session, now: now, db: db)
+                if let mirrored = stored.map({ ThreadLink.clientPrefix + $0.id.description }) {
+                    stored?.chatSeq = written.messages.first { $0.clientID == mirrored }?.seq
+                }
+                events += written.events
+            }
+            let notifications = try await Self.write(
+                event, before: before, after: ticket, message: stored, by: actor, notify: true, now: now, db: db)
             if case .customerReply = event, stored != nil {
                 try await TicketStore.enqueueAssist(ticket, reason: .customerReply, now: now, db: db)
             }
-            let (action, details) = event.audit(before: before, after: ticket)
-            try await AuditLogStore.record(
-                AuditEntry(
-                    organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind, action: action,
-                    entity: "ticket", entityID: id.description, details: details, createdAt: now), db: db)
-            var notifications: [AgentNotification] = []
-            for notification in event.notifications(before: before, after: ticket, by: actor, now: now)
-            where try await NotificationStore.insert(notification, db: db) {
-                notifications.append(notification)
-            }
-            var events: [DomainEvent] = []
-            if let stored { events.append(.ticketMessageCreated(stored, requester: ticket.visitorID)) }
-            events.append(.ticketUpdated(ticket, before: before))
-            events += notifications.map(DomainEvent.notified)
+            var ticketEvents: [DomainEvent] = []
+            if let stored { ticketEvents.append(.ticketMessageCreated(stored, requester: ticket.visitorID)) }
+            ticketEvents.append(.ticketUpdated(ticket, before: before))
+            ticketEvents += notifications.map(DomainEvent.notified)
             return (
                 TicketStore.Change(before: before, ticket: ticket, message: stored, notifications: notifications),
-                events
+                ticketEvents + events
             )
+        }
+    }
+
+    /// The core's decision on a locked ticket: its new state, and the message at the next seq
+    /// (not yet written).
+    static func decide(
+        _ event: TicketEvent, on before: Ticket, message: ThreadLink.Copy?, now: Date, calendar: BusinessCalendar
+    ) throws -> (Ticket, TicketMessage?) {
+        var ticket = try TicketLifecycle.apply(event, to: before, now: now, calendar: calendar)
+        guard let message else { return (ticket, nil) }
+        ticket.lastSeq += 1
+        var new = TicketMessage(
+            id: .init(), ticketID: ticket.id, organizationID: ticket.organizationID, seq: ticket.lastSeq,
+            role: message.role, authorAgentID: message.author, body: message.body, isInternal: message.isInternal,
+            createdAt: now, attachments: message.attachments)
+        new.chatSeq = message.chatSeq
+        return (ticket, new)
+    }
+
+    /// Writes a decided change in the caller's transaction: the ticket, its message, the audit
+    /// entry and (when `notify`) its notifications, which it returns.
+    static func write(
+        _ event: TicketEvent, before: Ticket, after ticket: Ticket, message: TicketMessage?, by actor: TicketActor,
+        notify: Bool, now: Date, db: any SQLDatabase
+    ) async throws -> [AgentNotification] {
+        if let message { try await TicketStore.insert(message, db: db) }
+        try await TicketStore.save(ticket, db: db)
+        let (action, details) = event.audit(before: before, after: ticket)
+        try await AuditLogStore.record(
+            AuditEntry(
+                organizationID: ticket.organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
+                action: action, entity: "ticket", entityID: ticket.id.description, details: details, createdAt: now),
+            db: db)
+        guard notify else { return [] }
+        var notifications: [AgentNotification] = []
+        for notification in event.notifications(before: before, after: ticket, by: actor, now: now)
+        where try await NotificationStore.insert(notification, db: db) {
+            notifications.append(notification)
+        }
+        return notifications
+    }
+
+    /// Applies a ticket's `commands` to its locked conversation and writes what they made; a
+    /// command the conversation's state refuses (a close of a closed one) is skipped.
+    static func write(_ commands: [ChatCommand], to session: ChatSession, now: Date, db: any SQLDatabase)
+        async throws -> (messages: [ChatMessage], events: [DomainEvent])
+    {
+        var current = session
+        var messages: [ChatMessage] = []
+        var changed = false
+        for command in commands {
+            guard let outcome = try? ChatLifecycle.apply(command, to: current, now: now) else { continue }
+            current = outcome.session
+            messages += outcome.messages
+            changed = changed || outcome.sessionChanged || !outcome.messages.isEmpty
+        }
+        guard changed else { return ([], []) }
+        try await ChatWriter.insert(messages, db: db)
+        try await ChatWriter.update([current], db: db)
+        return (messages, messages.map(DomainEvent.messageCreated) + [.sessionUpdated(current, from: session.status)])
+    }
+
+    static func agentName(_ id: Agent.ID, db: any SQLDatabase) async throws -> String? {
+        try await db.raw("SELECT name FROM agents WHERE id = \(bind: id.description)").first().map {
+            try $0.string("name")
         }
     }
 

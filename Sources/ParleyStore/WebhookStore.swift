@@ -287,9 +287,13 @@ public enum WebhookSignature {
 
 /// Emails' listener on the road: an agent's or the assistant's public answer on a ticket is
 /// emailed to the requester, from an outbox row written with the answer. Internal notes never
-/// are (`Visibility.reachesCustomer`).
+/// are (`Visibility.reachesCustomer`). An answer that is also in the ticket's conversation
+/// (`ThreadLink`) waits `chatDelay` first, and is not sent when the visitor has read it there by
+/// then (`ReplyMailer`).
 public struct ReplyMailRecorder: CommitRecorder {
-    public init() {}
+    let chatDelay: TimeInterval
+
+    public init(chatDelay: TimeInterval = 300) { self.chatDelay = chatDelay }
 
     public func record(_ events: [DomainEvent], now: Date, db: any SQLDatabase) async throws -> [DomainEvent] {
         var items: [Outbox.NewItem] = []
@@ -302,7 +306,8 @@ public struct ReplyMailRecorder: CommitRecorder {
                 Outbox.NewItem(
                     organizationID: message.organizationID, kind: .email, targetID: nil, eventType: "ticket.reply",
                     orderKey: "email|ticket:\(message.ticketID)", dedupeKey: "email:ticket-reply:\(message.id)",
-                    payload: try JSONColumn.encode(mail)))
+                    payload: try JSONColumn.encode(mail),
+                    notBefore: message.chatSeq == nil ? nil : now.addingTimeInterval(self.chatDelay)))
         }
         try await Outbox.insert(items, now: now, db: db)
         return []
