@@ -182,6 +182,8 @@ public struct SessionView: Codable, Sendable, Hashable {
     public var updatedAt: Date
     public var closedAt: Date?
     public var archivedAt: Date?
+    /// The ticket it is one thread with, if any.
+    public var ticketId: String?
 
     public init(_ session: ChatSession, forAgents: Bool) {
         self.id = session.id.description
@@ -192,6 +194,7 @@ public struct SessionView: Codable, Sendable, Hashable {
         self.createdAt = session.createdAt
         self.updatedAt = session.updatedAt
         self.closedAt = session.closedAt
+        self.ticketId = session.ticketID?.description
         if forAgents {
             self.siteId = session.siteID.description
             self.visitorId = session.visitorID.description
@@ -217,6 +220,8 @@ public struct TicketMessageView: Codable, Sendable, Hashable {
     public var `internal`: Bool
     public var createdAt: Date
     public var attachments: [MessageView.AttachmentView]?
+    /// Its seq in the ticket's conversation, when the two are one thread.
+    public var chatSeq: Int64?
 
     public init(_ message: TicketMessage) {
         self.id = message.id.description
@@ -228,6 +233,7 @@ public struct TicketMessageView: Codable, Sendable, Hashable {
         self.internal = message.isInternal
         self.createdAt = message.createdAt
         if !message.attachments.isEmpty { self.attachments = message.attachments.map(MessageView.AttachmentView.init) }
+        self.chatSeq = message.chatSeq
     }
 }
 

@@ -94,7 +94,7 @@ public struct TicketStore: Sendable {
                 first_response_at = \(bind: ticket.firstResponseAt?.millis), resolved_at = \(bind: ticket.resolvedAt?.millis),
                 closed_at = \(bind: ticket.closedAt?.millis), first_response_due_at = \(bind: ticket.firstResponseDueAt?.millis),
                 resolution_due_at = \(bind: ticket.resolutionDueAt?.millis), sla_paused_at = \(bind: ticket.slaPausedAt?.millis),
-                ai_resolved = \(bind: ticket.aiResolved)
+                ai_resolved = \(bind: ticket.aiResolved), requester_email = \(bind: ticket.requesterEmail)
             WHERE id = \(bind: ticket.id.description) AND organization_id = \(bind: ticket.organizationID.description)
             """
         ).run()

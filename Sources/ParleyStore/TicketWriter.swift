@@ -187,26 +187,70 @@ public struct TicketWriter: Sendable {
                     role: message.role, author: message.author, body: body, isInternal: message.isInternal,
                     attachments: files, chatSeq: nil)
             }
-            let (ticket, decided) = try Self.decide(event, on: before, message: copy, now: now, calendar: calendar)
-            var stored = decided
+            var (ticket, stored) = try Self.decide(event, on: before, message: copy, now: now, calendar: calendar)
+            var thread = stored.map { [$0] } ?? []
             var events: [DomainEvent] = []
+            var taken: Agent.ID?
             if let session, session.ticketID == id {
                 let name = try await stored?.authorAgentID.asyncMap { try await Self.agentName($0, db: db) } ?? nil
                 let commands = ThreadLink.chatCommands(
                     before: before, after: ticket, message: stored, authorName: name, session: session)
                 let written = try await Self.write(commands, to: session, now: now, db: db)
-                if let mirrored = stored.map({ ThreadLink.clientPrefix + $0.id.description }) {
-                    stored?.chatSeq = written.messages.first { $0.clientID == mirrored }?.seq
-                }
                 events += written.events
+                // The conversation's order is the thread's: what the conversation added around the
+                // message (a takeover's "joined", a close) is the ticket's too, in place.
+                let mirrored = stored.map { ThreadLink.clientPrefix + $0.id.description }
+                var seq = before.lastSeq
+                thread = []
+                for message in written.messages {
+                    seq += 1
+                    if let mirror = stored, message.clientID == mirrored {
+                        var placed = mirror
+                        placed.seq = seq
+                        placed.chatSeq = message.seq
+                        stored = placed
+                        thread.append(placed)
+                    } else {
+                        let copy = ThreadLink.copy(of: message)
+                        var extra = TicketMessage(
+                            id: .init(), ticketID: id, organizationID: organizationID, seq: seq, role: copy.role,
+                            authorAgentID: copy.author, body: copy.body, isInternal: copy.isInternal, createdAt: now,
+                            attachments: copy.attachments)
+                        extra.chatSeq = message.seq
+                        thread.append(extra)
+                    }
+                }
+                if let mirror = stored, !thread.contains(where: { $0.id == mirror.id }) {
+                    seq += 1
+                    var placed = mirror
+                    placed.seq = seq
+                    stored = placed
+                    thread.append(placed)
+                }
+                ticket.lastSeq = seq
+                // An answer here took the conversation over: the ticket is that agent's too.
+                if let agent = written.session?.assignedAgentID, agent != session.assignedAgentID,
+                    agent != ticket.assigneeID
+                {
+                    ticket = try TicketLifecycle.apply(.assign(agent), to: ticket, now: now, calendar: calendar)
+                    taken = agent
+                }
             }
             let notifications = try await Self.write(
-                event, before: before, after: ticket, message: stored, by: actor, notify: true, now: now, db: db)
+                event, before: before, after: ticket, messages: thread, by: actor, notify: true, now: now, db: db)
+            if let taken {
+                try await AuditLogStore.record(
+                    AuditEntry(
+                        organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,
+                        action: "ticket.assign", entity: "ticket", entityID: id.description,
+                        details: "to \(taken) (took the conversation over)", createdAt: now), db: db)
+            }
             if case .customerReply = event, stored != nil {
                 try await TicketStore.enqueueAssist(ticket, reason: .customerReply, now: now, db: db)
             }
-            var ticketEvents: [DomainEvent] = []
-            if let stored { ticketEvents.append(.ticketMessageCreated(stored, requester: ticket.visitorID)) }
+            var ticketEvents: [DomainEvent] = thread.map {
+                DomainEvent.ticketMessageCreated($0, requester: ticket.visitorID)
+            }
             ticketEvents.append(.ticketUpdated(ticket, before: before))
             ticketEvents += notifications.map(DomainEvent.notified)
             return (
@@ -232,13 +276,13 @@ public struct TicketWriter: Sendable {
         return (ticket, new)
     }
 
-    /// Writes a decided change in the caller's transaction: the ticket, its message, the audit
+    /// Writes a decided change in the caller's transaction: the ticket, its messages, the audit
     /// entry and (when `notify`) its notifications, which it returns.
     static func write(
-        _ event: TicketEvent, before: Ticket, after ticket: Ticket, message: TicketMessage?, by actor: TicketActor,
+        _ event: TicketEvent, before: Ticket, after ticket: Ticket, messages: [TicketMessage], by actor: TicketActor,
         notify: Bool, now: Date, db: any SQLDatabase
     ) async throws -> [AgentNotification] {
-        if let message { try await TicketStore.insert(message, db: db) }
+        for message in messages { try await TicketStore.insert(message, db: db) }
         try await TicketStore.save(ticket, db: db)
         let (action, details) = event.audit(before: before, after: ticket)
         try await AuditLogStore.record(
@@ -258,7 +302,7 @@ public struct TicketWriter: Sendable {
     /// Applies a ticket's `commands` to its locked conversation and writes what they made; a
     /// command the conversation's state refuses (a close of a closed one) is skipped.
     static func write(_ commands: [ChatCommand], to session: ChatSession, now: Date, db: any SQLDatabase)
-        async throws -> (messages: [ChatMessage], events: [DomainEvent])
+        async throws -> (messages: [ChatMessage], session: ChatSession?, events: [DomainEvent])
     {
         var current = session
         var messages: [ChatMessage] = []
@@ -269,10 +313,13 @@ public struct TicketWriter: Sendable {
             messages += outcome.messages
             changed = changed || outcome.sessionChanged || !outcome.messages.isEmpty
         }
-        guard changed else { return ([], []) }
+        guard changed else { return ([], nil, []) }
         try await ChatWriter.insert(messages, db: db)
         try await ChatWriter.update([current], db: db)
-        return (messages, messages.map(DomainEvent.messageCreated) + [.sessionUpdated(current, from: session.status)])
+        return (
+            messages, current,
+            messages.map(DomainEvent.messageCreated) + [.sessionUpdated(current, from: session.status)]
+        )
     }
 
     static func agentName(_ id: Agent.ID, db: any SQLDatabase) async throws -> String? {

@@ -74,11 +74,14 @@ import Testing
                 .post, "/api/v1/chat/sessions/\(visitor.sessionID)/email", json: ["email": "v@example.com"],
                 headers: visitor.headers)
             #expect(email.status == .ok)
-            // The agent's reply made it theirs; the ticket now carries the transcript, without the note.
+            // The agent's reply made it theirs; the ticket is one thread with it, the note internal.
             let ticketID = try #require(try email.json()["ticketId"] as? String)
             let ticket = try await client.send(.get, "/api/v1/admin/tickets/\(ticketID)", headers: agent.headers).json()
             #expect("\(ticket)".contains("My export fails"))
-            #expect(!"\(ticket)".contains("NOTE"))
+            let thread = ticket["messages"] as? [[String: Any]] ?? []
+            #expect(
+                thread.filter { ($0["body"] as? String ?? "").contains("NOTE") }.allSatisfy { $0["internal"] as? Bool == true })
+            #expect(thread.contains { ($0["body"] as? String ?? "").contains("NOTE") })
             // The agent sees the note in the conversation, and the linked ticket.
             let detail = try await client.send(.get, "/api/v1/admin/chats/\(visitor.sessionID)", headers: agent.headers)
             #expect(detail.text.contains("NOTE: known bug #12"))
