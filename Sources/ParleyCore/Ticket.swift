@@ -64,22 +64,6 @@ public struct Ticket: Sendable, Hashable, Codable {
         guard !trimmed.isEmpty else { return "Conversation with the assistant" }
         return trimmed.count <= 80 ? trimmed : String(trimmed.prefix(79)) + "…"
     }
-
-    /// A conversation's transcript as the first message of its ticket, oldest first.
-    public static func transcript(of messages: [ChatMessage], visitorName: String?) -> String {
-        let formatter = ISO8601DateFormatter()
-        // The transcript is the customer's to read: the team's internal notes stay out.
-        return Visibility.customerThread(messages).map { message in
-            let who: String
-            switch message.role {
-            case .user: who = visitorName ?? "Visitor"
-            case .ai: who = "Assistant"
-            case .agent: who = "Agent"
-            case .system: who = "Parley"
-            }
-            return "[\(formatter.string(from: message.createdAt))] \(who): \(message.body)"
-        }.joined(separator: "\n")
-    }
 }
 
 /// Where a ticket stands.

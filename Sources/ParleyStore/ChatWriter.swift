@@ -271,7 +271,8 @@ public final class ChatWriter: Service, Sendable {
                         else { continue }
                         // The conversation itself says the visitor wrote; the bell stays for the ticket's other news.
                         let notifications = try await TicketWriter.write(
-                            step.event, before: ticket, after: after, messages: message.map { [$0] } ?? [], by: step.actor,
+                            step.event, before: ticket, after: after, messages: message.map { [$0] } ?? [],
+                            by: step.actor,
                             notify: step.event != .customerReply, now: now, db: db)
                         if let message { events.append(.ticketMessageCreated(message, requester: after.visitorID)) }
                         events += notifications.map(DomainEvent.notified)

@@ -85,7 +85,8 @@ public struct TicketWriter: Sendable {
         let now = self.now()
         return try await self.committer.commit { db in
             var session = try await ChatStore.lockedSession(sessionID, in: organizationID, db: db)
-            if let linked = session.ticketID, let existing = try await TicketStore.lockedTickets([linked], db: db)[linked],
+            if let linked = session.ticketID,
+                let existing = try await TicketStore.lockedTickets([linked], db: db)[linked],
                 existing.status != .closed
             {
                 return ((existing, false), [])
@@ -116,10 +117,16 @@ public struct TicketWriter: Sendable {
                 return numbered
             }
             ticket.lastSeq = Int64(thread.count)
+            // The assistant had its turn in the conversation (and handed over, or a person took
+            // it): no model runs on the ticket by itself; the words classify it, and agents ask
+            // for a draft when they want one.
+            let words = Visibility.customerThread(messages).filter { $0.role == .user }.map(\.body)
+            let classified = TicketClassifier.classify(subject: ticket.subject, body: words.joined(separator: "\n"))
+            ticket.priority = classified.priority
+            ticket.category = classified.category
             try await TicketStore.applySLA(to: &ticket, db: db)
             try await TicketStore.insert(ticket, db: db)
             for message in thread { try await TicketStore.insert(message, db: db) }
-            try await TicketStore.enqueueAssist(ticket, reason: .created, now: now, db: db)
             try await AuditLogStore.record(
                 AuditEntry(
                     organizationID: organizationID, actorAgentID: actor.agentID, actorKind: actor.kind,

@@ -80,7 +80,9 @@ import Testing
             #expect("\(ticket)".contains("My export fails"))
             let thread = ticket["messages"] as? [[String: Any]] ?? []
             #expect(
-                thread.filter { ($0["body"] as? String ?? "").contains("NOTE") }.allSatisfy { $0["internal"] as? Bool == true })
+                thread.filter { ($0["body"] as? String ?? "").contains("NOTE") }.allSatisfy {
+                    $0["internal"] as? Bool == true
+                })
             #expect(thread.contains { ($0["body"] as? String ?? "").contains("NOTE") })
             // The agent sees the note in the conversation, and the linked ticket.
             let detail = try await client.send(.get, "/api/v1/admin/chats/\(visitor.sessionID)", headers: agent.headers)

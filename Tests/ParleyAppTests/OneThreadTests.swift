@@ -40,8 +40,7 @@ import Testing
         try await client.send(.get, "/api/v1/admin/tickets/\(id)", headers: agent.headers).json()
     }
 
-    static func chatMessages(_ client: any TestClientProtocol, _ visitor: TestVisitor) async throws -> [[String: Any]]
-    {
+    static func chatMessages(_ client: any TestClientProtocol, _ visitor: TestVisitor) async throws -> [[String: Any]] {
         try await client.send(
             .get, "/api/v1/chat/sessions/\(visitor.sessionID)/messages?after=0", headers: visitor.headers
         ).json()["data"] as? [[String: Any]] ?? []
@@ -98,9 +97,10 @@ import Testing
             }
             ticket = try await Self.ticket(client, ticketID, agent)
             let thread = ticket["messages"] as? [[String: Any]] ?? []
-            let chat = try await client.send(
-                .get, "/api/v1/admin/chats/\(visitor.sessionID)/messages?after=0&limit=200", headers: agent.headers
-            ).json()["data"] as? [[String: Any]] ?? []
+            let chat =
+                try await client.send(
+                    .get, "/api/v1/admin/chats/\(visitor.sessionID)/messages?after=0&limit=200", headers: agent.headers
+                ).json()["data"] as? [[String: Any]] ?? []
             // One thread: the same messages, in the same order, each once, on both sides.
             #expect(Self.bodies(thread) == Self.bodies(chat))
             for body in ["From the ticket view", "From the chat view", "Thanks, trying again", "NOTE ticket"] {

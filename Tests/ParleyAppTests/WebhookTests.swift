@@ -148,8 +148,11 @@ import Testing
                 let updates = all.filter { $0.type == "ticket.updated" }.compactMap { $0.data["changes"] as? [String] }
                 #expect(updates.first == ["priority"])
                 #expect(updates.contains { $0.contains("status") })
-                // The other endpoint wanted new tickets only.
-                #expect(Self.deliveries(receiver).filter { $0.path == "/tickets" }.map(\.type) == ["ticket.created"])
+                // The other endpoint wanted new tickets only: the handed-over conversation's, then the form's.
+                let news = Self.deliveries(receiver).filter { $0.path == "/tickets" }
+                #expect(news.map(\.type) == ["ticket.created", "ticket.created"])
+                #expect(
+                    news.compactMap { ($0.data["ticket"] as? [String: Any])?["source"] as? String } == ["chat", "form"])
                 // The delivery log says so.
                 let path = "/api/v1/admin/webhooks/\(endpointID)/deliveries?limit=200"
                 #expect(
