@@ -136,22 +136,9 @@ import Testing
                 == "autoReplyRules[0].pattern")
     }
 
-    @Test func aHandedOverConversationMakesATicketSubjectAndTranscript() {
+    @Test func aHandedOverConversationMakesATicketSubject() {
         #expect(Ticket.subject(from: "My invoice is wrong\nIt says 40 dollars") == "My invoice is wrong")
         #expect(Ticket.subject(from: nil) == "Conversation with the assistant")
         #expect(Ticket.subject(from: String(repeating: "a", count: 200)).count == 80)
-        let session = ChatSession.ID()
-        let org = Organization.ID()
-        let messages = [
-            ChatMessage(
-                id: .init(), sessionID: session, organizationID: org, seq: 1, role: .user, authorAgentID: nil,
-                body: "Hello", clientID: nil, createdAt: Date(timeIntervalSince1970: 0)),
-            ChatMessage(
-                id: .init(), sessionID: session, organizationID: org, seq: 2, role: .ai, authorAgentID: nil,
-                body: "Hi!", clientID: nil, createdAt: Date(timeIntervalSince1970: 1)),
-        ]
-        #expect(
-            Ticket.transcript(of: messages, visitorName: "Ada")
-                == "[1970-01-01T00:00:00Z] Ada: Hello\n[1970-01-01T00:00:01Z] Assistant: Hi!")
     }
 }
