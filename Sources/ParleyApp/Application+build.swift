@@ -59,7 +59,7 @@ public func buildApplication(
     // hands the events, in commit order, to the listeners registered below.
     let listeners = CommitListeners()
     var recorders: [any CommitRecorder] = [WebhookRecorder()]
-    if configuration.mail != nil { recorders.append(ReplyMailRecorder(chatDelay: configuration.chatEmailDelay)) }
+    if configuration.mail != nil { recorders.append(MailRecorder(chatDelay: configuration.chatEmailDelay)) }
     let committer = Committer(engine: engine, origin: instance, recorders: recorders) { events in
         listeners.notify(events)
     }
@@ -90,7 +90,7 @@ public func buildApplication(
             from: nil)
     }
     let outboxWorker = OutboxWorker(
-        stores: stores, policy: configuration.outboxRetry, mail: configuration.mail,
+        stores: stores, policy: configuration.outboxRetry, mail: configuration.mail, baseURL: configuration.baseURL,
         post: { url, headers, body in
             // 5 s to connect, 10 s in all, at most 64 KB read, no redirect followed, pinned address.
             let answer = try await outbound.post(url, headers: headers, body: body)

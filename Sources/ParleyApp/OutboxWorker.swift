@@ -25,6 +25,8 @@ final class OutboxWorker: Service, Sendable {
     let stores: Stores
     let policy: Outbox.RetryPolicy
     let mail: SMTPConfiguration?
+    /// The public URL, for the links emails carry.
+    let baseURL: String
     let post: WebhookPoster
     let ready: StartupGate
     let logger: Logger
@@ -35,12 +37,13 @@ final class OutboxWorker: Service, Sendable {
     private let wake = WakeSignal()
 
     init(
-        stores: Stores, policy: Outbox.RetryPolicy, mail: SMTPConfiguration?, post: @escaping WebhookPoster,
-        ready: StartupGate, logger: Logger
+        stores: Stores, policy: Outbox.RetryPolicy, mail: SMTPConfiguration?, baseURL: String,
+        post: @escaping WebhookPoster, ready: StartupGate, logger: Logger
     ) {
         self.stores = stores
         self.policy = policy
         self.mail = mail
+        self.baseURL = baseURL
         self.post = post
         self.ready = ready
         self.logger = logger
@@ -187,7 +190,7 @@ final class OutboxWorker: Service, Sendable {
         }
         let started = ContinuousClock.now
         do {
-            try await ReplyMailer.send(item, stores: self.stores, mail: mail, logger: logger)
+            try await Mailer(stores: self.stores, mail: mail, baseURL: self.baseURL, logger: logger).send(item)
             let elapsed = ContinuousClock.now - started
             return Outbox.Attempt(
                 status: nil, latencyMilliseconds: Int(elapsed.components.seconds * 1000), error: nil, excerpt: nil)

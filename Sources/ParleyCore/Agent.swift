@@ -85,9 +85,20 @@ public struct AgentPreferences: Sendable, Hashable, Codable {
     /// By kind (`assignment`, `customer_reply`, `sla_warning`, `sla_breach`, `handoff`).
     public var notifications: [String: Bool]
 
-    public init(notifications: [String: Bool] = [:]) { self.notifications = notifications }
+    /// Which kinds also come by email, by kind; assignments and SLA alerts do until turned off.
+    public var email: [String: Bool]?
+
+    public init(notifications: [String: Bool] = [:], email: [String: Bool]? = nil) {
+        self.notifications = notifications
+        self.email = email
+    }
 
     public func wants(_ kind: AgentNotification.Kind) -> Bool { self.notifications[kind.rawValue] ?? true }
+
+    /// Whether the agent wants `kind` by email too.
+    public func wantsEmail(_ kind: AgentNotification.Kind) -> Bool {
+        self.email?[kind.rawValue] ?? [.assignment, .slaWarning, .slaBreach].contains(kind)
+    }
 
     /// Every kind, with the agent's choice or the default.
     public var resolved: [String: Bool] {
@@ -96,7 +107,8 @@ public struct AgentPreferences: Sendable, Hashable, Codable {
 
     /// Only known kinds are kept (422 for another).
     public func validated() throws(ValidationError) -> Self {
-        for key in self.notifications.keys where AgentNotification.Kind(rawValue: key) == nil {
+        for key in Array(self.notifications.keys) + Array((self.email ?? [:]).keys)
+        where AgentNotification.Kind(rawValue: key) == nil {
             throw ValidationError(
                 field: "notifications.\(key)",
                 message:

@@ -31,6 +31,16 @@ public enum InboundEmail {
         return String(reference)
     }
 
+    /// The conversation reference Parley puts in its chat emails' subjects (`[#c-1a2b3c4d]`), if any.
+    public static func conversationReference(in subject: String) -> String? {
+        guard let open = subject.range(of: "[#c-") else { return nil }
+        let rest = subject[open.upperBound...]
+        guard let close = rest.firstIndex(of: "]") else { return nil }
+        let reference = rest[..<close].lowercased()
+        guard reference.count == 8, reference.allSatisfy(\.isHexDigit) else { return nil }
+        return String(reference)
+    }
+
     /// The reference for a ticket id: the first 8 hex digits of its UUID.
     public static func reference(for ticketID: String) -> String { String(ticketID.lowercased().prefix(8)) }
 }

@@ -201,6 +201,7 @@ extension TicketEvent {
         case .aiResolve: return ("ticket.ai_resolve", status)
         case .autoClose: return ("ticket.auto_close", status)
         case .rate(let stars, _): return ("ticket.rate", "\(stars) stars")
+        case .rateComment: return ("ticket.rate_comment", nil)
         case .assistantMessage: return ("ticket.ai_message", nil)
         case .systemMessage: return ("ticket.system_message", nil)
         }

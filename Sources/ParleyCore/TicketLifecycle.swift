@@ -22,6 +22,8 @@ public enum TicketEvent: Sendable, Hashable {
     case autoClose
     /// The requester rates a resolved or closed ticket, once.
     case rate(stars: Int, comment: String?)
+    /// The requester adds a comment to their rating, once.
+    case rateComment(String)
     /// The assistant writes in the ticket's conversation (`ThreadLink`); nothing else changes.
     case assistantMessage
     /// Parley writes in the thread (a takeover, a handoff, a close); nothing else changes.
@@ -55,6 +57,7 @@ public struct TicketTransitionError: Error, Sendable, Equatable, CustomStringCon
 /// | AI resolve | `open`, `pending`, `in_progress`, `waiting_on_customer` | `resolved`, flagged `aiResolved` |
 /// | auto close | `resolved` | `closed` |
 /// | rate | `resolved`, `closed`, not yet rated | unchanged |
+/// | rate comment | rated, without a comment yet | unchanged |
 /// | assistant message | any but `closed` | unchanged |
 /// | system message | any | unchanged |
 ///
@@ -130,6 +133,13 @@ public enum TicketLifecycle {
 
         case .internalNote, .systemMessage:
             break
+
+        case .rateComment(let comment):
+            guard var satisfaction = ticket.satisfaction, satisfaction.comment == nil else {
+                throw refuse("A comment goes with a rating, once.")
+            }
+            satisfaction.comment = comment
+            ticket.satisfaction = satisfaction
 
         case .assistantMessage:
             guard from != .closed else { throw refuse("This ticket is closed; it can't be answered.") }

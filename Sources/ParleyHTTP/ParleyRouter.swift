@@ -103,6 +103,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         baseURL: dependencies.baseURL, demo: dependencies.demo
     ).addRoutes(to: router)
 
+    MailLinkController(stores: stores, writer: dependencies.ticketWriter).addRoutes(to: router)
+
     let api = router.group("api/v1")
     try OpenAPIController().addRoutes(to: api)
     let auth = AuthController(stores: stores, secureCookies: dependencies.baseURL.hasPrefix("https://"))

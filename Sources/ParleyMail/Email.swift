@@ -30,6 +30,8 @@ public struct Email: Sendable, Hashable {
     public var messageID: String
     /// The message this answers (`In-Reply-To` and `References`), for mail clients' threads.
     public var inReplyTo: String?
+    /// Where the recipient unsubscribes with one click (`List-Unsubscribe`, RFC 8058).
+    public var unsubscribeURL: String?
 
     public init(
         from: Address, to: Address, replyTo: Address? = nil, subject: String, text: String, messageID: String? = nil,
@@ -61,6 +63,10 @@ public struct Email: Sendable, Hashable {
         if let inReplyTo {
             headers.append("In-Reply-To: \(Self.clean(inReplyTo))")
             headers.append("References: \(Self.clean(inReplyTo))")
+        }
+        if let unsubscribeURL {
+            headers.append("List-Unsubscribe: <\(Self.clean(unsubscribeURL).filter { $0 != "<" && $0 != ">" })>")
+            headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
         }
         let normalized = self.text.replacingOccurrences(of: "\r\n", with: "\n")
             .replacingOccurrences(of: "\n", with: "\r\n")

@@ -593,5 +593,18 @@ public enum Migrator {
                 """,
             ]
         },
+        Migration(number: 17, name: "emails: unsubscribes, a conversation's emailed answers") { _ in
+            [
+                """
+                CREATE TABLE email_suppressions (
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    email TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (organization_id, email)
+                )
+                """,
+                "ALTER TABLE chat_sessions ADD COLUMN emailed_seq BIGINT NOT NULL DEFAULT 0",
+            ]
+        },
     ]
 }

@@ -24,6 +24,10 @@ public struct Stores: Sendable {
     public let analytics: AnalyticsStore
     public let outbox: Outbox
     public let webhooks: WebhookStore
+    /// Signs the links emails carry (ratings, unsubscribes).
+    public let mailLinks: MailLinks
+    public let suppressions: MailSuppressions
+    public let mailDirectory: MailDirectory
 
     public init(
         engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox = .ephemeral(),
@@ -49,6 +53,9 @@ public struct Stores: Sendable {
         self.analytics = AnalyticsStore(engine: engine, now: now)
         self.outbox = Outbox(engine: engine, now: now)
         self.webhooks = WebhookStore(engine: engine, box: secrets, now: now)
+        self.mailLinks = MailLinks(secrets: secrets)
+        self.suppressions = MailSuppressions(engine: engine, now: now)
+        self.mailDirectory = MailDirectory(engine: engine)
     }
 
     /// Answers when the database does (for `/readyz`).

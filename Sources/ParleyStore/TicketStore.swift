@@ -187,14 +187,6 @@ public struct TicketStore: Sendable {
     /// A change refused because the ticket is no longer as the caller saw it.
     public struct TicketChangedError: Error, Sendable {}
 
-    /// An answer to email to the customer (the outbox's job).
-    public struct ReplyMail: Codable, Sendable {
-        public static let kind = "mail.ticket_reply"
-        public var ticket: String
-        public var organization: String
-        public var seq: Int64
-    }
-
     /// The organization's ticket whose id starts with `reference` (the `[#1a2b3c4d]` of email
     /// subjects) and whose requester is `email`; nil when none or several match.
     public func ticket(reference: String, requester email: String, in organizationID: Organization.ID) async throws

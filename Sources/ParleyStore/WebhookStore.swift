@@ -284,32 +284,3 @@ public enum WebhookSignature {
         return "v1," + Data(mac).base64EncodedString()
     }
 }
-
-/// Emails' listener on the road: an agent's or the assistant's public answer on a ticket is
-/// emailed to the requester, from an outbox row written with the answer. Internal notes never
-/// are (`Visibility.reachesCustomer`). An answer that is also in the ticket's conversation
-/// (`ThreadLink`) waits `chatDelay` first, and is not sent when the visitor has read it there by
-/// then (`ReplyMailer`).
-public struct ReplyMailRecorder: CommitRecorder {
-    let chatDelay: TimeInterval
-
-    public init(chatDelay: TimeInterval = 300) { self.chatDelay = chatDelay }
-
-    public func record(_ events: [DomainEvent], now: Date, db: any SQLDatabase) async throws -> [DomainEvent] {
-        var items: [Outbox.NewItem] = []
-        for case .ticketMessageCreated(let message, _) in events
-        where Visibility.reachesCustomer(message) && (message.role == .agent || message.role == .ai) {
-            let mail = TicketStore.ReplyMail(
-                ticket: message.ticketID.description, organization: message.organizationID.description,
-                seq: message.seq)
-            items.append(
-                Outbox.NewItem(
-                    organizationID: message.organizationID, kind: .email, targetID: nil, eventType: "ticket.reply",
-                    orderKey: "email|ticket:\(message.ticketID)", dedupeKey: "email:ticket-reply:\(message.id)",
-                    payload: try JSONColumn.encode(mail),
-                    notBefore: message.chatSeq == nil ? nil : now.addingTimeInterval(self.chatDelay)))
-        }
-        try await Outbox.insert(items, now: now, db: db)
-        return []
-    }
-}
