@@ -4,20 +4,24 @@
 Usage: dashboard_test.py --binary PATH [--screenshots DIR] [--bundled]
 
 Starts the parley binary on a free loopback port (temp data dir; PARLEY_WEB_DIR pointing at the
-working tree's web files unless --bundled), the widget test's scripted OpenAI-compatible model
-(it streams a fixed answer that cites passage A1 and carries markup), and a "customer website" on
+working tree's web files unless --bundled), the widget test's scripted OpenAI-compatible model (it
+streams a fixed answer that cites passage A1 and carries markup), and a "customer website" on
 another origin (http://localhost:<port>) that embeds the widget. Then an agent works in the
 dashboard while a visitor chats in a second browser context: sign-in, the conversation appearing
 live in the inbox, the AI's reply streaming in, typing both ways, taking over, the visitor's reply
 arriving live, a `/` canned response, an internal note the widget never shows, a file, the JSON
 export, a dropped connection (nothing lost or doubled), live visitors, a ticket's lifecycle with a
-live SLA countdown and only the allowed statuses offered, the AI draft, notifications, settings
-(the widget follows a new title and colour), a webhook endpoint whose test event reaches a local
-receiver signed (the server runs with PARLEY_OUTBOUND_ALLOW=127.0.0.1), the empty delivery failures,
-an agent without admin sections, analytics; markup from
-visitors, the AI and articles never runs; the page raises no CSP violation and no script error;
-axe finds no serious or critical violation on the main screens; every screen is photographed at
-1440x900 and 1024x768.
+live SLA countdown and only the allowed statuses offered, the AI draft, one thread per customer
+problem (a visitor hands over in the widget, the agent answers on the ticket view and the widget
+shows it live; the ticket tells the agent before sending whether a reply reaches the customer in
+the widget, by email or nowhere, and why; "Make a ticket" on a conversation; closing a conversation
+leaves its ticket open), notifications, settings (the widget follows a new title and colour), a
+webhook endpoint whose test event reaches a local receiver signed (the server runs with
+PARLEY_OUTBOUND_ALLOW=127.0.0.1), the empty delivery failures, an agent without admin sections,
+analytics, and last a restart with a mail server (aiosmtpd on loopback), after which a ticket with
+an address says "by email" and its reply reaches the mail server; markup from visitors, the AI and
+articles never runs; the page raises no CSP violation and no script error; axe finds no serious or
+critical violation on the main screens; every screen is photographed at 1440x900 and 1024x768.
 
 The helpers shared with the widget's test (server process, scripted model, customer page, widget
 frame) are imported from widget_test.py, next to this file.
@@ -34,11 +38,13 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+from email import message_from_bytes
 
 from playwright.sync_api import expect, sync_playwright
 
@@ -76,6 +82,52 @@ def visitor_call(base, token, origin, method, path, body):
         "Content-Type": "application/json", "Origin": origin, "Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=15) as response:
         return json.loads(response.read())
+
+
+def visitor_left(parley, visitor_id, minutes=10):
+    """Says that a visitor was last seen `minutes` ago, as if they had closed the widget then.
+
+    A reply reaches a customer "in the widget now" when they were seen in the last two minutes;
+    the server has no clock a test can move, so after the visitor's page is closed the test moves
+    the one column that says when they were seen (the embedded SQLite database of this run)."""
+    db = sqlite3.connect(os.path.join(os.path.dirname(parley.log_path), "parley.sqlite"), timeout=10)
+    try:
+        with db:
+            changed = db.execute("UPDATE visitors SET last_seen_at = ? WHERE id = ?",
+                                 (int((time.time() - minutes * 60) * 1000), visitor_id)).rowcount
+    finally:
+        db.close()
+    assert changed == 1, f"no visitor {visitor_id}"
+
+
+# MARK: - A mail server
+
+class MailSink:
+    """aiosmtpd on loopback keeping every message it receives: (recipients, subject and text parts)."""
+
+    def __init__(self, port):
+        from aiosmtpd.controller import Controller
+        self.received = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                message = message_from_bytes(envelope.original_content or envelope.content)
+                parts = [part.get_payload(decode=True) or b"" for part in message.walk()
+                         if part.get_content_maintype() == "text"]
+                sink.received.append((list(envelope.rcpt_tos), str(message["Subject"] or "") + "\n" +
+                                      "\n".join(p.decode("utf-8", "replace") for p in parts)))
+                return "250 OK"
+        self.port = port
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+        self.controller.start()
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.controller.stop()
 
 
 # MARK: - A webhook receiver
@@ -130,7 +182,7 @@ def main():
     temp = tempfile.mkdtemp(prefix="parley-dashboard-")
     shots = args.screenshots or os.path.join(temp, "screenshots")
     os.makedirs(shots, exist_ok=True)
-    servers, parley = [], None
+    servers, parley, mail = [], None, None
 
     def out_of_time(*_):
         raise TimeoutError("the dashboard test ran over 270 s")
@@ -141,6 +193,7 @@ def main():
         model_port, host_port, hook_port = free_port(), free_port(), free_port()
         servers.append(serve(ScriptedModel, model_port))
         servers.append(serve(HookReceiver, hook_port))
+        mail = MailSink(free_port())  # used only after the restart at the end
         os.makedirs(os.path.join(temp, "data"))
         parley = Parley(os.path.abspath(args.binary), os.path.join(temp, "data"), free_port(),
                         f"http://127.0.0.1:{model_port}/v1", args.bundled)
@@ -160,7 +213,7 @@ def main():
             browser = p.chromium.launch(executable_path=args.chromium, headless=True,
                                         args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
             try:
-                run_checks(browser, parley, owner, email, password, key, host, shots, hook_port)
+                run_checks(browser, parley, owner, email, password, key, host, shots, hook_port, mail)
             finally:
                 browser.close()
     except Exception as error:  # noqa: BLE001 - setup failed: one failed check, then clean up
@@ -171,6 +224,8 @@ def main():
             parley.stop()
         for server in servers:
             server.shutdown()
+        if mail:
+            mail.stop()
         if not args.screenshots:
             shutil.rmtree(temp, ignore_errors=True)
     failed = [name for name, ok in RESULTS if not ok]
@@ -179,7 +234,7 @@ def main():
     sys.exit(1 if failed or not RESULTS else 0)
 
 
-def run_checks(browser, parley, owner, email, password, key, host, shots, hook_port):
+def run_checks(browser, parley, owner, email, password, key, host, shots, hook_port, mail):
     expect.set_options(timeout=10_000)  # a busy 2-core CI machine is slower than a laptop
     dialogs, page_errors, csp_console = [], [], []
     state = {}
@@ -591,6 +646,136 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         no_markup_ran(".ticket")
     step("the AI draft with its sources: edited, then sent (accept {body}); its markup stays text", ai_draft)
 
+    # MARK: One thread per customer problem
+    # (Before the assistant is set to resolve new tickets on its own, in the settings below.)
+    hint = page.get_by_test_id("delivery-hint")
+
+    def thread_live():
+        context4, vpage4 = new_context((1280, 800))
+        state["thread_ctx"] = context4
+        vpage4.goto(f"{host}/index.html")
+        _, ui4 = widget(vpage4)
+        vpage4.evaluate("Parley.open()")
+        expect(ui4.locator("body")).to_have_attribute("data-connection", "online", timeout=15000)
+        ui4.locator("#input").fill("My invoice shows the wrong address")
+        ui4.locator("#input").press("Enter")
+        expect(ui4.locator(".list .msg.ai")).to_have_count(1, timeout=15000)  # the assistant answered
+        ui4.locator(".bar .human").click()
+        expect(ui4.locator(".status-note")).to_contain_text("Waiting for a person", timeout=10000)
+        thread_sid = wait_for(lambda: saved_state(vpage4, key).get("sessionId"), what="the widget's session")
+        # Anonymous, no email: the handoff opens the ticket all the same.
+        tid = wait_for(lambda: owner.call("GET", f"/api/v1/admin/chats/{thread_sid}").get("ticketId"),
+                       what="the handoff's ticket")
+        state["thread"] = {"sid": thread_sid, "tid": tid}
+        go(f"#/chats/{thread_sid}")
+        head = page.locator(".chat-head")
+        link = head.get_by_role("link", name="Open ticket")
+        expect(link).to_have_attribute("href", f"#/tickets/{tid}")
+        expect(head.get_by_role("button", name="Make a ticket")).to_have_count(0)
+        link.click()
+        expect(page.locator(".ticket-head h2")).to_have_text("My invoice shows the wrong address")
+        # The ticket starts with the conversation's messages, each as what it is.
+        expect(page.locator(".tmsg.role-customer").first).to_contain_text("My invoice shows the wrong address")
+        expect(page.locator(".tmsg.role-ai").first).to_contain_text("To reset your password")
+        expect(page.locator(".tmsg.role-ai").first.locator(".who")).to_have_text("AI assistant")
+        expect(page.locator(".tmsg.role-system").last).to_contain_text("passed your conversation")
+        expect(page.locator(".side")).to_contain_text("No email yet")
+        expect(hint).to_contain_text("in the widget now")
+        expect(hint).to_have_attribute("data-reached-by", "widget")
+        page.get_by_role("button", name="Internal note").click()
+        expect(hint).to_be_hidden()  # a note reaches nobody outside the team: nothing to say
+        page.get_by_role("button", name="Reply", exact=True).click()
+        expect(hint).to_be_visible()
+        page.locator(".ticket .composer-input").fill("Hello from the ticket: which address should it show?")
+        page.get_by_role("button", name="Send reply").click()
+        expect(ui4.locator(".list .msg.agent").last).to_contain_text("which address should it show?", timeout=10000)
+        expect(page.locator(".toast").last).to_contain_text("sees it in the widget")
+        expect(page.locator(".tmsg.role-agent").last).to_contain_text("which address should it show?")
+        shoot("ticket-thread")
+        axe("a ticket that is one thread with a conversation")
+        # The visitor answers in the widget: the ticket view gets it live.
+        ui4.locator("#input").fill("The one in Lyon, please")
+        ui4.locator("#input").press("Enter")
+        expect(page.locator(".tmsg.role-customer").last).to_contain_text("The one in Lyon", timeout=10000)
+        return True, f"ticket #{tid[:8]}: reply seen live in the widget, the visitor's answer live on the ticket"
+    step("one thread: an anonymous visitor hands over in the widget; the agent opens its ticket from the "
+         "conversation, is told the reply reaches the widget now, answers there, and the widget shows it live",
+         thread_live)
+
+    def thread_nowhere():
+        thread = state["thread"]
+        state.pop("thread_ctx").close()  # the visitor closes the page…
+        visitor_left(parley, owner.call("GET", f"/api/v1/admin/tickets/{thread['tid']}")["visitorId"])  # …long ago
+        go("#/tickets")
+        row = page.locator(f'tr[data-id="{thread["tid"]}"]')
+        expect(row.locator(".cell-sub")).to_contain_text("Visitor (no email yet)")
+        shoot("tickets-one-thread")
+        row.locator(".cell-title").click()
+        expect(page.locator(".ticket-head h2")).to_have_text("My invoice shows the wrong address")
+        expect(hint).to_contain_text("nowhere: no email address and email is not configured")
+        expect(hint).to_have_attribute("data-reached-by", "none")
+        shoot("ticket-nowhere")
+        page.locator(".ticket .composer-input").fill("We fixed the address on your invoice.")
+        page.get_by_role("button", name="Send reply").click()
+        expect(page.locator(".toast").last).to_contain_text(
+            "reaches nobody until the customer has an email address and email is configured")
+        expect(page.locator(".tmsg.role-agent").last).to_contain_text("We fixed the address")
+        # A ticket with an address, on a server without a mail server.
+        go(f"#/tickets/{state['ticket']}")
+        expect(page.locator(".ticket-head h2")).to_have_text(f"Export to PDF fails {XSS_IMG}")
+        expect(hint).to_contain_text("nowhere: email is not configured")
+        expect(hint).not_to_contain_text("no email address")
+    step("the visitor gone, no email and no mail server: the hint says the reply goes nowhere and why, "
+         "the list says 'Visitor (no email yet)', and the toast after sending does not say 'sent'", thread_nowhere)
+
+    def make_ticket():
+        go(f"#/chats/{sid}")
+        head = page.locator(".chat-head")
+        expect(head.locator("h2")).to_be_visible()
+        make = head.get_by_role("button", name="Make a ticket")
+        expect(make).to_be_visible()
+        expect(head.get_by_role("link", name="Open ticket")).to_have_count(0)
+        shoot("conversation-make-ticket")
+        axe("a conversation without a ticket")
+        make.click()
+        # (page.url is only brought up to date while Playwright is called; the page's own hash is now.)
+        opened = wait_for(lambda: re.fullmatch(r"#/tickets/([\w-]+)", page.evaluate("location.hash")),
+                          what="the new ticket to open")
+        tid = opened.group(1)
+        expect(page.locator(".ticket-head h2")).to_be_visible()
+        # The conversation's messages are the ticket's, markup as text.
+        expect(page.locator(".tmsg.role-customer").first).to_contain_text(XSS_SCRIPT)
+        expect(page.locator(".tmsg.role-agent").filter(has_text="Anna from the team")).to_have_count(1)
+        no_markup_ran(".ticket")
+        expect(hint).to_contain_text("in the widget now")  # the first visitor still has the widget open
+        assert owner.call("GET", f"/api/v1/admin/chats/{sid}")["ticketId"] == tid
+        try:
+            owner.call("POST", f"/api/v1/admin/chats/{sid}/ticket", {})
+            raise AssertionError("a second ticket was made")
+        except RuntimeError as error:
+            assert "409" in str(error) and "already a ticket" in str(error), error
+        go(f"#/chats/{sid}")
+        expect(head.get_by_role("link", name="Open ticket")).to_have_attribute("href", f"#/tickets/{tid}")
+        expect(head.get_by_role("button", name="Make a ticket")).to_have_count(0)
+        shoot("conversation-with-ticket")
+        return True, f"ticket #{tid[:8]} opened; a second one is refused (409)"
+    step("'Make a ticket' on a conversation without one opens the new ticket (its thread is the conversation's); "
+         "then the conversation links to it", make_ticket)
+
+    def close_keeps_ticket():
+        thread = state["thread"]
+        go(f"#/chats/{thread['sid']}")
+        page.locator(".chat-head").get_by_role("button", name="Close", exact=True).click()
+        expect(page.locator("dialog[open]")).to_contain_text("Its ticket stays open.")
+        page.locator("dialog[open]").get_by_role("button", name="Close conversation").click()
+        expect(page.locator(".toast").last).to_contain_text("Conversation closed; its ticket stays open.")
+        expect(page.locator(".chat-head")).to_contain_text("Closed")
+        go(f"#/tickets/{thread['tid']}")
+        expect(page.locator(".tmsg.role-system").last).to_contain_text("The ticket stays open.", timeout=10000)
+        expect(page.locator(".ticket-meta .status")).not_to_have_text(re.compile("Resolved|Closed"))
+    step("closing a conversation that has a ticket says the ticket stays open, and the ticket's thread says it too",
+         close_keeps_ticket)
+
     def notifications():
         before = int(page.locator(".bell-count").text_content() or 0) if page.locator(".bell-count").is_visible() else 0
         colleague = owner.call("POST", "/api/v1/admin/agents", {
@@ -820,6 +1005,34 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         assert not csp, csp
         return True, f"an agent sees {labels}"
     step("an agent (not an admin) sees no admin settings, even by URL", agent_role)
+
+    def by_email():
+        # The same data, now with a mail server: the server is restarted with one configured.
+        parley.stop()
+        parley.env.update({"PARLEY_SMTP_URL": mail.url, "PARLEY_MAIL_FROM": "support@example.com"})
+        parley.start()
+        page.reload()
+        expect(page.locator("body")).to_have_attribute("data-connection", "online", timeout=20000)
+        go(f"#/tickets/{state['ticket']}")
+        expect(page.locator(".ticket-head h2")).to_have_text(f"Export to PDF fails {XSS_IMG}")
+        expect(hint).to_contain_text("by email")
+        expect(hint).to_contain_text("grace@example.com")
+        expect(hint).to_have_attribute("data-reached-by", "email")
+        shoot("ticket-by-email")
+        page.locator(".ticket .composer-input").fill("Fixed in today's release: please try the export again.")
+        page.get_by_role("button", name="Send reply").click()
+        expect(page.locator(".toast").last).to_contain_text("Reply sent by email to grace@example.com")
+        mails = wait_for(lambda: [m for m in mail.received if "grace@example.com" in m[0]], timeout=20,
+                         what="the reply to reach the mail server")
+        assert any("try the export again" in text for _, text in mails), mails[-1][1][:400]
+        # Without an address, a mail server alone is not enough.
+        go(f"#/tickets/{state['thread']['tid']}")
+        expect(page.locator(".ticket-head h2")).to_have_text("My invoice shows the wrong address")
+        expect(hint).to_contain_text("nowhere: no email address")
+        expect(hint).not_to_contain_text("email is not configured")
+        return True, f"{len(mails)} email(s) to grace@example.com; the ticket without an address still says nowhere"
+    step("with a mail server: a ticket with an address says 'by email' (its reply reaches the mail server); "
+         "one without an address still says nowhere", by_email)
 
     def csp_clean():
         violations = page.evaluate("window.__csp") + vpage.evaluate("window.__csp")

@@ -7,6 +7,9 @@
 // `message.created` replaces it. `typing` frames go both ways. Replies take the conversation over
 // from the AI; internal notes (metadata.internal) stay with the team.
 //
+// A conversation and its ticket are one thread: the detail names the ticket (`ticketId`), the head
+// links to it, and a conversation without one (or whose ticket is closed) offers "Make a ticket".
+//
 // The server leaves null fields out of its JSON, so a conversation's state from the server
 // (REST or `session.updated`) replaces the one held here; merging would keep stale values.
 
@@ -92,7 +95,7 @@ export function openChat(pane, sessionId, hooks = {}) {
   const streams = new Map();  // streamId -> {el, text}
   let session = null;
   let visitor = null;
-  let ticket = null;
+  let ticket = null; // the conversation's ticket: {id, subject, status}
   let destroyed = false;
   let unsubscribe = null;
   let renderedMax = 0;
@@ -124,6 +127,8 @@ export function openChat(pane, sessionId, hooks = {}) {
       if (destroyed) return;
       session = detail.session;
       visitor = detail.visitor;
+      // The link is drawn at once; the ticket's subject and status follow (loadTicket).
+      ticket = detail.ticketId ? (ticket?.id === detail.ticketId ? ticket : { id: detail.ticketId, subject: '', status: '' }) : null;
       messages.clear();
       for (const m of detail.messages || []) messages.set(m.seq, m);
       replace(pane, wrap);
@@ -136,7 +141,7 @@ export function openChat(pane, sessionId, hooks = {}) {
         unsubscribe = realtime.subscribe(channel, onEvent, { after });
       }
       markRead();
-      findTicket();
+      loadTicket(detail.ticketId);
       composer.textarea.focus({ preventScroll: true });
     } catch (error) {
       if (destroyed) return;
@@ -144,13 +149,34 @@ export function openChat(pane, sessionId, hooks = {}) {
     }
   }
 
-  /** The ticket opened from this conversation (on handoff), if any. */
-  async function findTicket() {
+  /** The conversation's ticket (`ticketId` of its detail), for its subject and status. */
+  async function loadTicket(id) {
+    if (!id) {
+      if (ticket) { ticket = null; paintHead(); paintCard(); }
+      return;
+    }
+    let found = { id, subject: '', status: '' };
     try {
-      const page = await api.get(`/api/v1/admin/tickets${qs({ source: 'chat', limit: 200, sort: 'newest' })}`);
-      const found = (page.data || []).find((t) => t.chatSessionId === sessionId);
-      if (found && !destroyed) { ticket = found; paintHead(); paintCard(); }
-    } catch { /* no link shown */ }
+      const t = await api.get(`/api/v1/admin/tickets/${encodeURIComponent(id)}`);
+      found = { id: t.id, subject: t.subject, status: t.status };
+    } catch { /* the link still works */ }
+    if (destroyed) return;
+    ticket = found;
+    paintHead();
+    paintCard();
+  }
+
+  /** Asks the server which ticket the conversation has now (after a 409, say). */
+  async function reloadTicket() {
+    try {
+      const detail = await api.get(`/api/v1/admin/chats/${encodeURIComponent(sessionId)}`);
+      if (!destroyed) await loadTicket(detail.ticketId);
+    } catch { /* keep what is shown */ }
+  }
+
+  /** Whether the conversation's ticket is still being worked (closing the chat leaves it open). */
+  function ticketOpen() {
+    return !!ticket && !['resolved', 'closed'].includes(ticket.status);
   }
 
   const markRead = debounce(async () => {
@@ -340,8 +366,11 @@ export function openChat(pane, sessionId, hooks = {}) {
     assign.addEventListener('change', () => act('assign', { agentId: assign.value || null }, assign.value ? `Assigned to ${agentName(assign.value)}` : 'Unassigned'));
     // Compact icon buttons (named for assistive technology and in their tooltips).
     const tool = (label, name, onclick, extra = {}) => h('button', { type: 'button', class: 'btn small tool', 'aria-label': label, title: label, onclick, ...extra }, icon(name, 15));
+    // One thread with a ticket: open it; none yet (or only a closed one): make one.
+    const ticketActions = h('div', { class: 'chat-ticket' },
+      ticket ? h('a', { class: 'btn small', href: `#/tickets/${ticket.id}`, title: ticket.subject ? `Ticket: ${ticket.subject}` : 'The ticket of this conversation' }, icon('ticket', 14), 'Open ticket') : null,
+      !ticket || ticket.status === 'closed' ? h('button', { type: 'button', class: 'btn small', onclick: makeTicket }, icon('ticket', 14), 'Make a ticket') : null);
     const buttons = [];
-    if (ticket) buttons.push(h('a', { class: 'btn small', href: `#/tickets/${ticket.id}`, title: `Ticket: ${ticket.subject}` }, icon('ticket', 14), 'Ticket'));
     if (session.status !== 'closed') buttons.push(h('button', { type: 'button', class: 'btn small', onclick: closeChat }, icon('check', 14), 'Close'));
     if (session.archivedAt) buttons.push(tool('Restore from the archive', 'restore', () => act('restore', {}, 'Restored')));
     else buttons.push(tool('Archive', 'archive', () => act('archive', {}, 'Archived')));
@@ -353,6 +382,7 @@ export function openChat(pane, sessionId, hooks = {}) {
         h('h2', { text: visitorName(visitor) }),
         h('div', { class: 'chat-sub' }, badge(st.label, st.kind), session.archivedAt ? badge('Archived', 'muted') : null,
           visitor?.email && visitor.email !== visitorName(visitor) ? h('span', { class: 'muted', text: visitor.email }) : null)),
+      ticketActions,
       h('div', { class: 'chat-actions' }, assign, buttons));
     banner.hidden = session.status !== 'ai_active';
     replace(banner, icon('sparkle', 14), h('span', { text: 'The AI assistant is answering this conversation. Your reply takes it over.' }),
@@ -386,7 +416,7 @@ export function openChat(pane, sessionId, hooks = {}) {
         ['Started', fmt.full(session.createdAt)], ['Status', (STATUS[session.status] || {}).label || session.status],
         ['Assignee', agentName(session.assignedAgentId) || 'Unassigned'], ['Messages', String(session.lastSeq || 0)],
       ])),
-      ticket ? h('section', {}, h('h4', { text: 'Ticket' }), h('a', { class: 'ticket-link', href: `#/tickets/${ticket.id}` }, icon('ticket', 14), h('span', { text: ticket.subject }))) : null);
+      ticket ? h('section', {}, h('h4', { text: 'Ticket' }), h('a', { class: 'ticket-link', href: `#/tickets/${ticket.id}` }, icon('ticket', 14), h('span', { text: ticket.subject || `#${ticket.id.slice(0, 8)}` }))) : null);
   }
 
   // MARK: Actions
@@ -405,8 +435,27 @@ export function openChat(pane, sessionId, hooks = {}) {
   }
 
   async function closeChat() {
-    if (await confirmDialog('The visitor sees that the conversation ended. A new message from them opens it again.', { title: 'Close this conversation?', confirm: 'Close conversation' })) {
-      act('close', {}, 'Conversation closed');
+    const keeps = ticketOpen();
+    const text = `The visitor sees that the conversation ended. A new message from them opens it again.${keeps ? ' Its ticket stays open.' : ''}`;
+    if (await confirmDialog(text, { title: 'Close this conversation?', confirm: 'Close conversation' })) {
+      act('close', {}, keeps ? 'Conversation closed; its ticket stays open.' : 'Conversation closed');
+    }
+  }
+
+  /** "Make a ticket": the conversation goes on as one thread with a new ticket, opened here. */
+  async function makeTicket(event) {
+    const button = event?.currentTarget;
+    if (button) button.disabled = true;
+    try {
+      const made = await api.post(`/api/v1/admin/chats/${sessionId}/ticket`, {});
+      ticket = { id: made.id, subject: made.subject, status: made.status };
+      toast('Ticket made: the conversation and the ticket are one thread', 'success');
+      emit('refresh-counts');
+      location.hash = `#/tickets/${made.id}`;
+    } catch (e) {
+      if (button) button.disabled = false;
+      toast(missingRoute(e) ? 'This Parley server cannot make tickets from conversations yet.' : e.message, 'error');
+      if (e.status === 409) reloadTicket(); // someone else made it: link to theirs
     }
   }
 
@@ -537,7 +586,13 @@ export function openChat(pane, sessionId, hooks = {}) {
   // Names change when the team list loads after this view.
   offs.push(on('agents', () => { if (session) { paintHead(); paintCard(); renderAll(); } }));
   offs.push(on('inbox', (event) => {
-    if (event.type === 'event' && event.name === 'ticket.created' && event.data.sessionId === sessionId) findTicket();
+    if (event.type !== 'event' || !event.data) return;
+    if (event.name === 'ticket.created' && event.data.sessionId === sessionId) loadTicket(event.data.ticketId);
+    if (event.name === 'ticket.updated' && ticket && event.data.id === ticket.id) {
+      ticket = { id: ticket.id, subject: event.data.subject ?? ticket.subject, status: event.data.status ?? ticket.status };
+      paintHead();
+      paintCard();
+    }
   }));
 
   load();

@@ -5,6 +5,9 @@
 // follows `support:<ticketId>` (subscribed with `after` = its last seq): `message.created` adds to
 // the thread (each seq once), `ticket.updated` reloads the ticket for its new allowed statuses
 // and SLA states.
+//
+// Above the reply box the agent reads how a public reply reaches the customer before sending it
+// (`reachedBy` on the ticket: the widget they have open, email, or nowhere, and why).
 
 import { api, qs, missingRoute } from './api.js';
 import { h, icon, replace, fmt, avatar, toast, select, debounce, empty, spinner, countdown } from './dom.js';
@@ -30,6 +33,36 @@ export function statusElement(status) {
 
 export function priorityElement(priority) {
   return h('span', { class: `prio p-${priority}`, text: fmt.label(priority) });
+}
+
+/** Who asked, for lists and headers: a chat handed over by an anonymous visitor has no email yet. */
+export function requesterLabel(t) {
+  if (t.requesterEmail) return t.requesterName ? `${t.requesterName} · ${t.requesterEmail}` : t.requesterEmail;
+  return t.requesterName ? `${t.requesterName} (no email yet)` : 'Visitor (no email yet)';
+}
+
+/**
+ * How a public reply on ticket `t` reaches the customer now, from the server's `reachedBy`:
+ * `{kind, text, sent}` (the hint shown before sending, the toast after), or null when the server
+ * does not say. "Nowhere" names what is missing: the address, the mail server, or both.
+ */
+export function delivery(t) {
+  if (t.reachedBy === 'widget') {
+    return { kind: 'widget', text: 'Your reply reaches the customer in the widget now', sent: 'Reply sent: the customer sees it in the widget' };
+  }
+  if (t.reachedBy === 'email') {
+    return { kind: 'email', text: `Your reply reaches the customer by email (${t.requesterEmail})`, sent: `Reply sent by email to ${t.requesterEmail}` };
+  }
+  if (t.reachedBy !== 'none') return null;
+  const noAddress = !t.requesterEmail;
+  const noServer = t.emailConfigured === false;
+  const missing = [noAddress && 'no email address', noServer && 'email is not configured'].filter(Boolean);
+  const needed = [noAddress && 'the customer has an email address', noServer && 'email is configured'].filter(Boolean);
+  return {
+    kind: 'none',
+    text: missing.length ? `Your reply goes nowhere: ${missing.join(' and ')}` : 'Your reply goes nowhere: the customer is not in the widget',
+    sent: `Saved on the ticket; it reaches nobody${needed.length ? ` until ${needed.join(' and ')}` : ' for now'}`,
+  };
 }
 
 /** The clock that matters most now: first response until it is met, then resolution. */
@@ -174,7 +207,7 @@ function listView(container) {
       replace(tbody, rows.map((t) => h('tr', { 'data-id': t.id, class: 'ticket-row' },
         h('td', {}, h('div', { class: 'cell-main' },
           h('a', { class: 'cell-title', href: `#/tickets/${t.id}`, text: t.subject || '(no subject)' }),
-          h('span', { class: 'cell-sub', text: `${t.requesterName ? `${t.requesterName} · ` : ''}${t.requesterEmail || ''} · #${t.id.slice(0, 8)} · ${fmt.label(t.source)}${t.tags?.length ? ` · ${t.tags.join(', ')}` : ''}` }))),
+          h('span', { class: 'cell-sub', text: `${requesterLabel(t)} · #${t.id.slice(0, 8)} · ${fmt.label(t.source)}${t.tags?.length ? ` · ${t.tags.join(', ')}` : ''}` }))),
         h('td', {}, statusElement(t.status)),
         h('td', {}, priorityElement(t.priority)),
         h('td', {}, t.assigneeId ? h('span', { text: agentName(t.assigneeId) }) : h('span', { class: 'muted', text: 'Unassigned' })),
@@ -203,6 +236,7 @@ function listView(container) {
 
 function ticketView(container, ticketId) {
   let ticket = null;
+  let loadedAt = 0; // when the ticket (and so how a reply reaches the customer) was last loaded
   let drafts = [];
   let destroyed = false;
   let unsubscribe = null;
@@ -232,6 +266,7 @@ function ticketView(container, ticketId) {
     try {
       const t = await api.get(`/api/v1/admin/tickets/${encodeURIComponent(ticketId)}`);
       if (destroyed) return;
+      loadedAt = Date.now();
       const first = !ticket;
       const closedChanged = !first && (ticket.status === 'closed') !== (t.status === 'closed');
       ticket = t;
@@ -293,7 +328,7 @@ function ticketView(container, ticketId) {
   }
 
   function authorOf(m) {
-    if (m.role === 'customer') return ticket.requesterName || ticket.requesterEmail || 'Customer';
+    if (m.role === 'customer') return ticket.requesterName || ticket.requesterEmail || (ticket.chatSessionId ? 'Visitor' : 'Customer');
     if (m.role === 'ai') return 'AI assistant';
     if (m.role === 'system') return 'Parley';
     if (m.authorAgentId === myId()) return 'You';
@@ -375,7 +410,7 @@ function ticketView(container, ticketId) {
     replace(sideBottom,
       h('section', {}, h('h3', { text: 'Requester' }),
         h('div', { class: 'prop-row' }, h('span', { text: 'Name' }), h('span', { text: ticket.requesterName || '—' })),
-        h('div', { class: 'prop-row' }, h('span', { text: 'Email' }), h('span', { text: ticket.requesterEmail || '—' })),
+        h('div', { class: 'prop-row' }, h('span', { text: 'Email' }), ticket.requesterEmail ? h('span', { text: ticket.requesterEmail }) : h('span', { class: 'muted', text: 'No email yet' })),
         ticket.chatSessionId ? h('a', { class: 'ticket-link', href: `#/chats/${ticket.chatSessionId}` }, icon('chat', 14), 'Open the conversation') : null),
       h('section', {}, h('h3', { text: 'Satisfaction' }),
         sat ? h('div', { class: 'csat' },
@@ -428,8 +463,10 @@ function ticketView(container, ticketId) {
     try {
       const edited = text.trim() !== draft.body.trim();
       await api.post(`/api/v1/admin/tickets/${ticketId}/drafts/${draft.id}/accept`, edited ? { body: text.trim() } : {});
-      toast(edited ? 'Edited draft sent' : 'Draft sent', 'success');
       await Promise.all([loadDrafts(), load()]);
+      const reach = delivery(ticket);
+      if (reach?.kind === 'none') toast(`${edited ? 'Edited draft' : 'Draft'} ${reach.sent.charAt(0).toLowerCase()}${reach.sent.slice(1)}`, 'info');
+      else toast(edited ? 'Edited draft sent' : 'Draft sent', 'success');
     } catch (e) { toast(e.message, 'error'); }
   }
 
@@ -444,7 +481,7 @@ function ticketView(container, ticketId) {
     try {
       const updated = await api.post(`/api/v1/admin/tickets/${ticketId}/${action}`, body);
       // The answer is the whole ticket (null fields left out): replace it, never merge.
-      if (updated?.id) ticket = { ...updated, messages: updated.messages || ticket.messages };
+      if (updated?.id) { ticket = { ...updated, messages: updated.messages || ticket.messages }; loadedAt = Date.now(); }
       paintHead();
       paintSide();
       paintThread();
@@ -466,9 +503,12 @@ function ticketView(container, ticketId) {
     const send = h('button', { type: 'submit', class: 'btn primary', text: 'Send reply' });
     const hint = h('span', { class: 'composer-hint', text: 'A reply waits on the customer · Ctrl+Enter to send' });
     const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    // How a public reply reaches the customer, said before it is sent (hidden for notes).
+    const reachText = h('span', { id: `tk-reach-${ticketId}` });
+    const reach = h('p', { class: 'delivery-hint', 'data-testid': 'delivery-hint', hidden: true }, h('span', { class: 'reach-icon' }), reachText);
     const form = h('form', { class: 'composer', 'aria-label': 'Reply' },
       h('div', { class: 'composer-modes', role: 'group', 'aria-label': 'Message kind' }, replyTab, noteTab),
-      textarea, files, error, h('div', { class: 'composer-foot' }, attach, fileInput, hint, send));
+      reach, textarea, files, error, h('div', { class: 'composer-foot' }, attach, fileInput, hint, send));
     const picker = cannedPicker(textarea, () => ({ ticketId }));
     form.insertBefore(picker.el, textarea);
 
@@ -496,6 +536,9 @@ function ticketView(container, ticketId) {
       if (picker.handleKey(event)) return;
       if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
     });
+    // Whether the visitor is still in the widget changes without any event: starting a reply
+    // on a ticket loaded a while ago asks again.
+    textarea.addEventListener('focus', () => { if (ticket && Date.now() - loadedAt > 30000) reload(); });
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const body = textarea.value.trim();
@@ -511,10 +554,13 @@ function ticketView(container, ticketId) {
         paintFiles();
         if (updated?.id) {
           ticket = { ...updated, messages: updated.messages || ticket.messages };
+          loadedAt = Date.now();
           paintHead(); paintThread(); paintSide();
           thread.scrollTop = thread.scrollHeight;
         }
-        toast(mode === 'note' ? 'Note added' : 'Reply sent', 'success');
+        const reached = delivery(ticket);
+        if (mode === 'note') toast('Note added', 'success');
+        else toast(reached?.sent || 'Reply sent', reached?.kind === 'none' ? 'info' : 'success');
         loadDrafts();
       } catch (e) {
         error.textContent = e.message;
@@ -539,6 +585,17 @@ function ticketView(container, ticketId) {
       const closed = ticket?.status === 'closed';
       textarea.disabled = closed && mode === 'reply';
       if (closed && mode === 'reply') textarea.placeholder = 'This ticket is closed. Internal notes are still possible.';
+      const reached = ticket && mode === 'reply' && !closed ? delivery(ticket) : null;
+      reach.hidden = !reached;
+      if (reached) {
+        reach.className = `delivery-hint reach-${reached.kind}`;
+        reach.dataset.reachedBy = reached.kind;
+        replace(reach.firstChild, icon(reached.kind === 'widget' ? 'chat' : reached.kind === 'email' ? 'mail' : 'alert', 14));
+        if (reachText.textContent !== reached.text) reachText.textContent = reached.text;
+        textarea.setAttribute('aria-describedby', reachText.id);
+      } else {
+        textarea.removeAttribute('aria-describedby');
+      }
     }
     return { el: form, sync };
   }
