@@ -102,6 +102,12 @@ paths = {
                                                     parameters=idp("chat"), requestBody=body({"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 10000}, "clientId": {"type": "string"}, "internal": {"type": "boolean"}}}))},
     "/api/v1/admin/chats/{chat}/assign": {"post": op("Assign to an agent (or null)", "conversations", {**ok(ref("Session")), **UNSAFE, **err("409")}, parameters=idp("chat"),
                                                      requestBody=body({"type": "object", "properties": {"agentId": {"type": ["string", "null"], "format": "uuid"}}}))},
+    "/rate/{token}": {
+        "get": op("A rating link from a 'resolved' email: records the score (1 to 5) once and offers a comment; a second visit shows the rating given (HTML; 404 for a link that is not valid, 410 when it expired, 409 when the ticket was reopened)", "email", {"200": {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}, security=[], parameters=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}]),
+        "post": op("Adds a comment to the rating (form field `comment`), once (HTML)", "email", {"200": {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}, security=[], parameters=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}])},
+    "/unsubscribe/{token}": {
+        "get": op("The unsubscribe link of an email to a customer: asks to confirm (HTML)", "email", {"200": {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}, security=[], parameters=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}]),
+        "post": op("Stops the organization's emails to that address (also a mail client's one-click unsubscribe, RFC 8058) (HTML)", "email", {"200": {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}, security=[], parameters=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}])},
     "/api/v1/admin/chats/{chat}/ticket": {"post": op("Make a ticket: the conversation becomes a ticket, one thread with it from then on (messages written on either side appear on both; taking over assigns the ticket; resolving the ticket closes the conversation)", "tickets", {**ok(ref("Ticket"), "201", "Created"), **err("401", "403", "404", "409")}, parameters=idp("chat"))},
     "/api/v1/admin/chats/{chat}/close": {"post": op("Close", "conversations", {**ok(ref("Session")), **err("401", "403", "404", "409")}, parameters=idp("chat"))},
     "/api/v1/admin/chats/{chat}/archive": {"post": op("Archive (a new visitor message restores it)", "conversations", {**ok(ref("Session")), **err("401", "403", "404", "409")}, parameters=idp("chat"))},
@@ -323,7 +329,10 @@ schemas = {
         "error": {"type": ["string", "null"]}, "createdAt": ts, "updatedAt": ts}},
     "NewAPIKey": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 120}, "role": {"type": "string", "enum": ["admin", "agent"], "default": "agent"}}},
     "CreatedAPIKey": {"type": "object", "required": ["key", "secret"], "properties": {"key": ref("APIKey"), "secret": {"type": "string", "description": "Shown once"}}},
-    "Preferences": {"type": "object", "required": ["notifications"], "properties": {"notifications": {"type": "object", "additionalProperties": {"type": "boolean"}}}},
+    "Preferences": {"type": "object", "required": ["notifications"], "properties": {"notifications": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "email": {"type": "object", "additionalProperties": {"type": "boolean"}, "description": "By kind: also by email (default: assignment, sla_warning and sla_breach); left out: unchanged"},
+        "sound": {"type": "boolean", "description": "The dashboard plays a sound for a new conversation, a handoff and a customer's reply on your conversations or tickets (default off); left out: unchanged"},
+        "desktop": {"type": "boolean", "description": "The same as desktop notifications, once the browser grants permission (default off); left out: unchanged"}}},
     "WidgetConfig": {"type": "object", "required": ["enabled", "site", "ai"], "properties": {
         "enabled": {"type": "boolean"}, "reason": {"type": ["string", "null"]}, "site": {"type": "string"}, "title": {"type": "string"}, "color": {"type": "string"},
         "welcomeMessage": {"type": "string"}, "launcherText": {"type": "string"}, "position": {"type": "string"},

@@ -112,7 +112,8 @@ struct Mailer: Sendable {
         }
         let organization = try await self.stores.organizations.find(organizationID)
         var signer = organization.name
-        if let author = message.authorAgentID, let agent = try? await self.stores.agents.find(author, in: organizationID)
+        if let author = message.authorAgentID,
+            let agent = try? await self.stores.agents.find(author, in: organizationID)
         {
             signer = "\(agent.name), \(organization.name)"
         } else if message.role == .ai {
@@ -159,7 +160,9 @@ struct Mailer: Sendable {
 
                 --
                 \(organization.name)
-                """, messageID: "<ticket-\(ticket.id)-resolved-\(Int64(resolvedAt.timeIntervalSince1970 * 1000))@\(self.domain)>",
+                """,
+            messageID:
+                "<ticket-\(ticket.id)-resolved-\(Int64(resolvedAt.timeIntervalSince1970 * 1000))@\(self.domain)>",
             inReplyTo: self.root(ticket))
     }
 
@@ -203,7 +206,8 @@ struct Mailer: Sendable {
             from: Email.Address(self.mail.from, name: self.mail.fromName ?? organization.name),
             to: Email.Address(address, name: visitor.name),
             subject: "New reply from \(organization.name) [#\(reference)]", text: text,
-            messageID: "<chat-\(sessionID)-\(last.seq)@\(self.domain)>", inReplyTo: "<chat-\(sessionID)@\(self.domain)>")
+            messageID: "<chat-\(sessionID)-\(last.seq)@\(self.domain)>", inReplyTo: "<chat-\(sessionID)@\(self.domain)>"
+        )
         email.unsubscribeURL = self.unsubscribeURL(address, organizationID)
         // Counted as emailed before the send: a retry after a failure sends it again (at least
         // once), while a later row never repeats it.
@@ -229,7 +233,8 @@ struct Mailer: Sendable {
         let transcript = thread.map { message in
             let who: String
             switch message.role {
-            case .customer: who = ticket.requesterName ?? (ticket.requesterEmail.isEmpty ? "Visitor" : ticket.requesterEmail)
+            case .customer:
+                who = ticket.requesterName ?? (ticket.requesterEmail.isEmpty ? "Visitor" : ticket.requesterEmail)
             case .agent: who = "Agent"
             case .ai: who = "Assistant"
             case .system: who = organization.name

@@ -87,10 +87,25 @@ public struct AgentPreferences: Sendable, Hashable, Codable {
 
     /// Which kinds also come by email, by kind; assignments and SLA alerts do until turned off.
     public var email: [String: Bool]?
+    /// The dashboard plays a sound for a new conversation, a handoff and a customer's reply on
+    /// the agent's conversations or tickets (off until turned on).
+    public var sound: Bool?
+    /// The same as desktop notifications (off until the agent turns them on and the browser
+    /// grants permission).
+    public var desktop: Bool?
 
-    public init(notifications: [String: Bool] = [:], email: [String: Bool]? = nil) {
+    public init(
+        notifications: [String: Bool] = [:], email: [String: Bool]? = nil, sound: Bool? = nil, desktop: Bool? = nil
+    ) {
         self.notifications = notifications
         self.email = email
+        self.sound = sound
+        self.desktop = desktop
+    }
+
+    /// Every kind by email, with the agent's choice or the default.
+    public var resolvedEmail: [String: Bool] {
+        Dictionary(uniqueKeysWithValues: AgentNotification.Kind.allCases.map { ($0.rawValue, self.wantsEmail($0)) })
     }
 
     public func wants(_ kind: AgentNotification.Kind) -> Bool { self.notifications[kind.rawValue] ?? true }

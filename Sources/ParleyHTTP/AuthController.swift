@@ -101,7 +101,20 @@ public struct AuthController: Sendable {
     }
 
     struct ProfileChange: Decodable { var name: String }
-    struct PreferencesBody: ResponseEncodable, Decodable { var notifications: [String: Bool] }
+    struct PreferencesBody: ResponseEncodable, Decodable {
+        var notifications: [String: Bool]
+        /// By kind: also by email.
+        var email: [String: Bool]?
+        var sound: Bool?
+        var desktop: Bool?
+
+        init(_ preferences: AgentPreferences) {
+            self.notifications = preferences.resolved
+            self.email = preferences.resolvedEmail
+            self.sound = preferences.sound ?? false
+            self.desktop = preferences.desktop ?? false
+        }
+    }
 
     /// The caller changes their own display name.
     func updateMe(_ request: Request, context: AgentContext) async throws -> MeResponse {
@@ -116,17 +129,20 @@ public struct AuthController: Sendable {
     /// Which notifications the caller wants (every kind, on or off).
     func preferences(_ request: Request, context: AgentContext) async throws -> PreferencesBody {
         guard let agent = context.principal.agent else { throw DomainError.forbidden("An API key has no preferences.") }
-        return PreferencesBody(
-            notifications: try await self.stores.agents.preferences(of: agent.id, in: agent.organizationID).resolved)
+        return PreferencesBody(try await self.stores.agents.preferences(of: agent.id, in: agent.organizationID))
     }
 
     func setPreferences(_ request: Request, context: AgentContext) async throws -> PreferencesBody {
         guard let agent = context.principal.agent else { throw DomainError.forbidden("An API key has no preferences.") }
         let input = try await request.decodeJSON(as: PreferencesBody.self, context: context)
+        // What the request leaves out stays as it was.
+        let current = try await self.stores.agents.preferences(of: agent.id, in: agent.organizationID)
+        let wanted = AgentPreferences(
+            notifications: input.notifications, email: input.email ?? current.email,
+            sound: input.sound ?? current.sound, desktop: input.desktop ?? current.desktop)
         let saved = try await self.stores.agents.setPreferences(
-            try AgentPreferences(notifications: input.notifications).validated(), of: agent.id, in: agent.organizationID
-        )
-        return PreferencesBody(notifications: saved.resolved)
+            try wanted.validated(), of: agent.id, in: agent.organizationID)
+        return PreferencesBody(saved)
     }
 
     /// Changes the caller's password; every other session of theirs ends.

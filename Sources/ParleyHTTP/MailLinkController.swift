@@ -35,7 +35,8 @@ public struct MailLinkController: Sendable {
         guard let token = context.parameters.get("token"), let link = self.stores.mailLinks.read(token),
             link.action == action
         else {
-            return .page(Self.page(.notFound, "Link not valid", "This link is not valid. Check that it was copied whole."))
+            return .page(
+                Self.page(.notFound, "Link not valid", "This link is not valid. Check that it was copied whole."))
         }
         guard !link.isExpired(at: Date()) else {
             return .page(Self.page(.gone, "Link expired", "This link has expired."))
@@ -66,7 +67,8 @@ public struct MailLinkController: Sendable {
         } catch let error as TicketTransitionError {
             return Self.page(
                 .conflict, "Not rated",
-                "\"\(ticket.subject)\" is \(error.from.rawValue.replacingOccurrences(of: "_", with: " ")) again; you can rate it once it is resolved.")
+                "\"\(ticket.subject)\" is \(error.from.rawValue.replacingOccurrences(of: "_", with: " ")) again; you can rate it once it is resolved."
+            )
         }
         return Self.page(
             .ok, "Thank you",

@@ -85,7 +85,9 @@ public struct MailRecorder: CommitRecorder {
 
     public func record(_ events: [DomainEvent], now: Date, db: any SQLDatabase) async throws -> [DomainEvent] {
         var items: [Outbox.NewItem] = []
-        func add(_ job: MailJob, of organization: Organization.ID, order: String, dedupe: String, notBefore: Date? = nil)
+        func add(
+            _ job: MailJob, of organization: Organization.ID, order: String, dedupe: String, notBefore: Date? = nil
+        )
             throws
         {
             items.append(
@@ -109,7 +111,8 @@ public struct MailRecorder: CommitRecorder {
                         dedupe: "ticket-received:\(ticket.id)")
                 }
                 try add(
-                    MailJob(kind: .teamTicket, organization: org, ticket: ticket.id.description), of: ticket.organizationID,
+                    MailJob(kind: .teamTicket, organization: org, ticket: ticket.id.description),
+                    of: ticket.organizationID,
                     order: "email|team-ticket:\(ticket.id)", dedupe: "team-ticket:\(ticket.id)")
             case .ticketUpdated(let ticket, let before?):
                 let org = ticket.organizationID.description
@@ -135,7 +138,8 @@ public struct MailRecorder: CommitRecorder {
                     MailJob(
                         kind: .ticketReply, organization: message.organizationID.description,
                         ticket: message.ticketID.description, seq: message.seq),
-                    of: message.organizationID, order: "email|ticket:\(message.ticketID)", dedupe: "ticket-reply:\(message.id)",
+                    of: message.organizationID, order: "email|ticket:\(message.ticketID)",
+                    dedupe: "ticket-reply:\(message.id)",
                     notBefore: message.chatSeq == nil ? nil : now.addingTimeInterval(self.chatDelay))
             case .messageCreated(let message)
             where Visibility.reachesCustomer(message) && (message.role == .agent || message.role == .ai):
@@ -145,7 +149,8 @@ public struct MailRecorder: CommitRecorder {
             where [.assignment, .slaWarning, .slaBreach].contains(notice.kind):
                 try add(
                     MailJob(kind: .teamNotice, organization: notice.organizationID.description, notice: notice),
-                    of: notice.organizationID, order: "email|agent:\(notice.agentID)", dedupe: "team-notice:\(notice.id)")
+                    of: notice.organizationID, order: "email|agent:\(notice.agentID)",
+                    dedupe: "team-notice:\(notice.id)")
             default:
                 continue
             }
@@ -164,7 +169,8 @@ public struct MailRecorder: CommitRecorder {
                     MailJob(
                         kind: .chatUnread, organization: message.organizationID.description,
                         seq: message.seq, session: message.sessionID.description),
-                    of: message.organizationID, order: "email|chat:\(message.sessionID)", dedupe: "chat-unread:\(message.sessionID):\(message.seq)",
+                    of: message.organizationID, order: "email|chat:\(message.sessionID)",
+                    dedupe: "chat-unread:\(message.sessionID):\(message.seq)",
                     notBefore: now.addingTimeInterval(self.chatDelay))
             }
         }
