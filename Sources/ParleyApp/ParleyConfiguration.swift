@@ -142,8 +142,13 @@ public struct ParleyConfiguration: Sendable {
         ("AI_MODEL", "", "Default AI provider's model (default gpt-4o-mini)"),
         (
             "PARLEY_SMTP_URL", "",
-            "Email answers to tickets through this SMTP server: smtp://user:pass@host:port or smtps://... (default: no email)"
+            "Send email through this SMTP server: smtps://user:pass@host (TLS, 465), smtp://user:pass@host:587 (STARTTLS, required to any other machine; ?starttls=required|opportunistic|never), smtp://127.0.0.1:25 (a local relay) (default: no email)"
         ),
+        (
+            "PARLEY_SMTP_CA_FILE", "",
+            "PEM certificates to trust for the SMTP server instead of the system's (a private CA); certificates are always verified"
+        ),
+        ("PARLEY_MAIL_FROM_NAME", "", "The sender's name on emails (default: the organization's name)"),
         ("PARLEY_MAIL_FROM", "", "The sender of Parley's emails (required with PARLEY_SMTP_URL)"),
         ("PARLEY_ATTACHMENT_MAX_MB", "", "Largest attachment accepted, in MB, 1 to 100 (default 10)"),
         (
@@ -308,6 +313,13 @@ public struct ParleyConfiguration: Sendable {
                 throw Error(key: "PARLEY_MAIL_FROM", message: "must be an email address, got '\(from)'")
             }
             mail.from = from
+            mail.fromName = value("PARLEY_MAIL_FROM_NAME")
+            if let file = value("PARLEY_SMTP_CA_FILE") {
+                guard FileManager.default.isReadableFile(atPath: file) else {
+                    throw Error(key: "PARLEY_SMTP_CA_FILE", message: "is not a readable file: '\(file)'")
+                }
+                mail.trustedCAFile = file
+            }
             configuration.mail = mail
         }
         if let megabytes = value("PARLEY_ATTACHMENT_MAX_MB") {

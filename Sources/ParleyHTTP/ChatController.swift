@@ -285,7 +285,9 @@ public struct ChatController: Sendable {
         try context.principal.require(.answerConversations)
         let id = try context.id("chat", as: ChatSession.ID.self, entity: "conversation")
         return try await self.writer.submit(
-            .init(sessionID: id, organizationID: context.organizationID, actor: .team, command: command))
+            .init(
+                sessionID: id, organizationID: context.organizationID, actor: .team, command: command,
+                agent: context.principal.agent?.id))
     }
 
     static func date(_ text: String?, field: String) throws -> Date? {

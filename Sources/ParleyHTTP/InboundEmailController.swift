@@ -7,10 +7,14 @@ import ParleyStore
 /// Email in: a mail provider's inbound webhook (or any integration with an API key) posts each
 /// email received at the support address. A reply to one of Parley's emails (`[#1a2b3c4d]` in
 /// the subject, from the ticket's requester) is the customer's reply; anything else opens a
-/// ticket with source `email`. Quoted earlier messages are cut; automatic replies are ignored.
+/// ticket with source `email`. A reply to a conversation's email (`[#c-1a2b3c4d]`, from its
+/// visitor's address) goes on in that conversation. Quoted earlier messages are cut; automatic
+/// replies are ignored.
 struct InboundEmailController: Sendable {
     let tickets: TicketStore
     let writer: TicketWriter
+    let chatWriter: ChatWriter
+    let directory: MailDirectory
 
     struct InboundRequest: Decodable {
         var from: String
@@ -22,9 +26,11 @@ struct InboundEmailController: Sendable {
     }
 
     struct InboundResponse: ResponseEncodable {
-        /// `reply` (added to a ticket), `created` (a new ticket) or `ignored` (an automatic email).
+        /// `reply` (added to a ticket), `message` (added to a conversation), `created` (a new
+        /// ticket) or `ignored` (an automatic email).
         var outcome: String
         var ticketId: String?
+        var conversationId: String?
     }
 
     func addRoutes(to group: RouterGroup<AgentContext>) {
@@ -44,6 +50,20 @@ struct InboundEmailController: Sendable {
         }
         let subject = (input.subject ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let organization = context.organizationID
+        if let reference = InboundEmail.conversationReference(in: subject),
+            let session = try await self.directory.conversation(reference: reference, email: from, in: organization)
+        {
+            let outcome = try await self.chatWriter.submit(
+                .init(
+                    sessionID: session.id, organizationID: organization, actor: .visitor(session.visitorID),
+                    command: .visitorMessage(
+                        body: String(text.prefix(10_000)), clientID: nil, metadata: ["via": "email"])))
+            return EditedResponse(
+                status: .ok,
+                response: InboundResponse(
+                    outcome: "message", ticketId: outcome.session.ticketID?.description,
+                    conversationId: session.id.description))
+        }
         if let reference = InboundEmail.ticketReference(in: subject),
             let ticket = try await self.tickets.ticket(reference: reference, requester: from, in: organization)
         {

@@ -144,7 +144,10 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         tickets: stores.tickets, agents: stores.agents, writer: dependencies.ticketWriter, chats: stores.chats,
         emailEnabled: dependencies.emailEnabled
     ).addRoutes(to: admin)
-    InboundEmailController(tickets: stores.tickets, writer: dependencies.ticketWriter).addRoutes(to: admin)
+    InboundEmailController(
+        tickets: stores.tickets, writer: dependencies.ticketWriter, chatWriter: dependencies.writer,
+        directory: stores.mailDirectory
+    ).addRoutes(to: admin)
     TicketDraftController(
         tickets: stores.tickets, drafts: stores.drafts, writer: dependencies.ticketWriter, drafter: dependencies.drafter
     ).addRoutes(to: admin)

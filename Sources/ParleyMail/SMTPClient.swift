@@ -3,12 +3,27 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// Where mail goes: an SMTP server, plain (a local relay) or with TLS from the first byte
-/// (`smtps://`, port 465), with optional `AUTH PLAIN`.
+/// Where mail goes: an SMTP server, with TLS from the first byte (`smtps://`, port 465), upgraded
+/// with STARTTLS (`smtp://…:587`, or `?starttls=required`), or plain to a relay on this machine;
+/// with optional `AUTH PLAIN`. Certificates are always verified: against the system's roots, or
+/// a CA file given (`PARLEY_SMTP_CA_FILE`, for a private CA).
 public struct SMTPConfiguration: Sendable, Hashable {
+    /// Whether a plain connection is upgraded with STARTTLS.
+    public enum StartTLS: String, Sendable, Hashable {
+        /// Never (a relay on this machine, or TLS from the first byte).
+        case never
+        /// When the server offers it.
+        case opportunistic
+        /// Always: a server that does not offer it gets nothing.
+        case required
+    }
+
     public var host: String
     public var port: Int
     public var implicitTLS: Bool
+    public var startTLS: StartTLS = .never
+    /// PEM certificates to trust instead of the system's (a private CA).
+    public var trustedCAFile: String?
     public var username: String?
     public var password: String?
     /// The sender of every email (`support@example.com`).
@@ -31,20 +46,34 @@ public struct SMTPConfiguration: Sendable, Hashable {
         self.fromName = fromName
     }
 
-    /// `smtp://[user:pass@]host[:port]` (default port 25) or `smtps://…` (default 465).
+    /// `smtp://[user:pass@]host[:port][?starttls=required|opportunistic|never]` (default port 25;
+    /// STARTTLS required on port 587 and to any other machine, never to this one) or
+    /// `smtps://…` (default 465).
     public init(url text: String, from: String) throws(SMTPError) {
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(),
             scheme == "smtp" || scheme == "smtps", let host = url.host, !host.isEmpty
         else { throw SMTPError.badConfiguration("must look like smtp://user:pass@host:port or smtps://…") }
-        // No STARTTLS yet: a password goes only over TLS (smtps://) or to this machine.
         let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased())
-        if url.user != nil, scheme == "smtp", !loopback {
+        let port = url.port ?? (scheme == "smtps" ? 465 : 25)
+        var startTLS: StartTLS = scheme == "smtps" ? .never : (loopback && port != 587 ? .never : .required)
+        if let asked = url.queryItems?.first(where: { $0.name.lowercased() == "starttls" })?.value {
+            guard let chosen = StartTLS(rawValue: asked.lowercased()), scheme == "smtp" else {
+                throw SMTPError.badConfiguration(
+                    "starttls must be required, opportunistic or never, and only with smtp:// (smtps:// is TLS already)"
+                )
+            }
+            startTLS = chosen
+        }
+        // A password goes only over TLS, or to this machine.
+        if url.user != nil, scheme == "smtp", startTLS != .required, !loopback {
             throw SMTPError.badConfiguration(
-                "a password is sent only over TLS: use smtps:// (port 465), or smtp:// to a relay on this machine")
+                "a password is sent only over TLS: use smtps:// (port 465), smtp:// on port 587 or with ?starttls=required, or smtp:// to a relay on this machine"
+            )
         }
         self.init(
-            host: host, port: url.port ?? (scheme == "smtps" ? 465 : 25), implicitTLS: scheme == "smtps",
-            username: url.user, password: url.password, from: from)
+            host: host, port: port, implicitTLS: scheme == "smtps", username: url.user, password: url.password,
+            from: from)
+        self.startTLS = startTLS
     }
 }
 
@@ -81,28 +110,41 @@ public struct SMTPClient: Sendable {
 
     public init(_ configuration: SMTPConfiguration) { self.configuration = configuration }
 
+    func tlsContext() throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let file = self.configuration.trustedCAFile { tls.trustRoots = .file(file) }
+        return try NIOSSLContext(configuration: tls)
+    }
+
+    func tlsHandler(_ context: NIOSSLContext) throws -> NIOSSLClientHandler {
+        // SNI takes a name, never an address.
+        let host = self.configuration.host
+        let isAddress = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" || $0 == "[" || $0 == "]" }
+        return try NIOSSLClientHandler(context: context, serverHostname: isAddress ? nil : host)
+    }
+
     public func send(_ email: Email) async throws {
         let configuration = self.configuration
         let tls: NIOSSLContext? =
-            configuration.implicitTLS ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+            configuration.implicitTLS || configuration.startTLS != .never ? try self.tlsContext() : nil
+        let implicit = configuration.implicitTLS ? tls : nil
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(configuration.timeoutSeconds))
             .connect(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls {
-                        // SNI takes a name, never an address.
-                        let isAddress = configuration.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
-                        try channel.pipeline.syncOperations.addHandler(
-                            try NIOSSLClientHandler(
-                                context: tls, serverHostname: isAddress ? nil : configuration.host))
-                    }
+                    if let implicit { try channel.pipeline.syncOperations.addHandler(try self.tlsHandler(implicit)) }
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
+        let upgrade: @Sendable () async throws -> Void = {
+            guard let tls else { throw SMTPError.badConfiguration("no TLS context") }
+            // In front of the conversation's handler: what follows the server's 220 is TLS.
+            try await channel.channel.pipeline.addHandler(try self.tlsHandler(tls), position: .first).get()
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await channel.executeThenClose { inbound, outbound in
-                    var session = Session(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+                    var session = Session(inbound: inbound.makeAsyncIterator(), outbound: outbound, upgrade: upgrade)
                     try await session.converse(email, configuration: configuration)
                 }
             }
@@ -119,13 +161,28 @@ public struct SMTPClient: Sendable {
     struct Session {
         var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        let upgrade: @Sendable () async throws -> Void
         var pending = ""
 
         mutating func converse(_ email: Email, configuration: SMTPConfiguration) async throws {
             try await self.expect("greeting", 220)
             // A fully qualified name: the sender's domain (strict servers refuse a bare word).
             let domain = configuration.from.split(separator: "@").last.map(String.init) ?? "localhost"
-            try await self.command("EHLO \(Email.clean(domain))", 250)
+            let offered = try await self.command("EHLO \(Email.clean(domain))", 250)
+            if configuration.startTLS != .never {
+                if offered.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) {
+                    try await self.command("STARTTLS", 220)
+                    guard self.pending.isEmpty else {
+                        throw SMTPError.rejected(command: "STARTTLS", code: 0, message: "data before TLS")
+                    }
+                    try await self.upgrade()
+                    // What the server offered in plain text counts for nothing now.
+                    try await self.command("EHLO \(Email.clean(domain))", 250)
+                } else if configuration.startTLS == .required {
+                    throw SMTPError.rejected(
+                        command: "STARTTLS", code: 0, message: "the server does not offer STARTTLS, which is required")
+                }
+            }
             if let username = configuration.username {
                 let credentials = Data("\u{0}\(username)\u{0}\(configuration.password ?? "")".utf8)
                     .base64EncodedString()
@@ -139,14 +196,20 @@ public struct SMTPClient: Sendable {
             try? await self.write("QUIT\r\n")
         }
 
-        mutating func command(_ line: String, _ codes: Int..., shown: String? = nil) async throws {
+        /// Sends a command; returns the reply's lines (without their codes).
+        @discardableResult
+        mutating func command(_ line: String, _ codes: Int..., shown: String? = nil) async throws -> [String] {
             try await self.write(line + "\r\n")
-            try await self.expect(shown ?? String(line.prefix(while: { $0 != " " && $0 != ":" })), codes)
+            return try await self.expect(shown ?? String(line.prefix(while: { $0 != " " && $0 != ":" })), codes)
         }
 
-        mutating func expect(_ what: String, _ codes: Int...) async throws { try await self.expect(what, codes) }
+        @discardableResult
+        mutating func expect(_ what: String, _ codes: Int...) async throws -> [String] {
+            try await self.expect(what, codes)
+        }
 
-        mutating func expect(_ what: String, _ codes: [Int]) async throws {
+        @discardableResult
+        mutating func expect(_ what: String, _ codes: [Int]) async throws -> [String] {
             var message: [String] = []
             while true {
                 let line = try await self.line()
@@ -158,7 +221,7 @@ public struct SMTPClient: Sendable {
                     guard codes.contains(code) else {
                         throw SMTPError.rejected(command: what, code: code, message: message.joined(separator: " "))
                     }
-                    return
+                    return message
                 }
             }
         }

@@ -36,12 +36,18 @@ public final class ChatWriter: Service, Sendable {
         public var organizationID: Organization.ID
         public var actor: Actor
         public var command: ChatCommand
+        /// The signed-in agent who asked, when one did (nobody is told of what they did themselves).
+        public var agent: Agent.ID?
 
-        public init(sessionID: ChatSession.ID, organizationID: Organization.ID, actor: Actor, command: ChatCommand) {
+        public init(
+            sessionID: ChatSession.ID, organizationID: Organization.ID, actor: Actor, command: ChatCommand,
+            agent: Agent.ID? = nil
+        ) {
             self.sessionID = sessionID
             self.organizationID = organizationID
             self.actor = actor
             self.command = command
+            self.agent = agent
         }
     }
 
@@ -254,6 +260,16 @@ public final class ChatWriter: Service, Sendable {
                 if outcome.sessionChanged || !outcome.messages.isEmpty {
                     changedState.insert(session.id)
                     events.append(.sessionUpdated(outcome.session, from: session.status))
+                }
+                // A conversation given to someone else tells them (a ticket's assignment does, below).
+                if case .assign(let assignee?) = request.command, session.ticketID == nil,
+                    assignee != session.assignedAgentID, assignee != request.agent
+                {
+                    let notice = AgentNotification(
+                        organizationID: session.organizationID, agentID: assignee, kind: .assignment,
+                        title: "Conversation assigned to you: \(session.lastMessagePreview ?? "a conversation")",
+                        sessionID: session.id, createdAt: now)
+                    if try await NotificationStore.insert(notice, db: db) { events.append(.notified(notice)) }
                 }
                 if let ticketID = session.ticketID, var ticket = tickets[ticketID] {
                     let calendar: BusinessCalendar

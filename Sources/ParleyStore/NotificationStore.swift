@@ -32,24 +32,27 @@ public struct NotificationStore: Sendable {
         _ = try await self.engine.transaction { db in try await Self.insert(notification, db: db) }
     }
 
-    /// Tells `agent`, or when nobody has it every active agent of the organization (at most
-    /// `limit`), about a conversation or ticket; returns what was stored, to push.
-    /// Inside the caller's transaction (the `Committer`'s, which publishes what was stored).
+    /// Tells `agent`, or when nobody has it every active agent of the organization with one of
+    /// `roles` (any role when nil; at most `limit`), about a conversation or ticket; returns what
+    /// was stored, to push. Inside the caller's transaction (the `Committer`'s, which publishes
+    /// what was stored).
     static func notify(
         _ kind: AgentNotification.Kind, title: String, agent: Agent.ID?, ticket: Ticket.ID? = nil,
-        session: ChatSession.ID? = nil, in organizationID: Organization.ID, limit: Int = 200, now: Date,
-        db: any SQLDatabase
+        session: ChatSession.ID? = nil, in organizationID: Organization.ID, roles: [AgentRole]? = nil,
+        limit: Int = 200, now: Date, db: any SQLDatabase
     ) async throws -> [AgentNotification] {
         var recipients: [Agent.ID] = []
         if let agent {
             recipients = [agent]
         } else {
-            let rows = try await db.raw(
-                """
+            var query: SQLQueryString = """
                 SELECT id FROM agents WHERE organization_id = \(bind: organizationID.description)
-                    AND is_active = \(bind: true) ORDER BY created_at, id LIMIT \(bind: limit)
+                    AND is_active = \(bind: true)
                 """
-            ).all()
+            if let roles, !roles.isEmpty {
+                query = query + " AND role IN (" + TicketStore.list(roles.map(\.rawValue)) + ")"
+            }
+            let rows = try await db.raw(query + " ORDER BY created_at, id LIMIT \(bind: limit)").all()
             recipients = try rows.compactMap { Agent.ID(try $0.string("id")) }
         }
         let notifications = recipients.map {

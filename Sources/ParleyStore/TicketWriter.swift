@@ -418,13 +418,10 @@ public struct TicketWriter: Sendable {
         for (ticket, sla) in try await self.tickets.slaCandidates(now: now, limit: limit) {
             let breached = sla.firstResponse == .breached || sla.resolution == .breached
             let column = breached ? "sla_breached_at" : "sla_warned_at"
-            let notification = ticket.assigneeID.map {
-                AgentNotification(
-                    organizationID: ticket.organizationID, agentID: $0, kind: breached ? .slaBreach : .slaWarning,
-                    title: (breached ? "SLA breached: " : "SLA due soon: ") + ticket.subject, ticketID: ticket.id,
-                    createdAt: now)
-            }
-            let (marked, notified) = try await self.committer.commit { db -> ((Bool, Bool), [DomainEvent]) in
+            let kind: AgentNotification.Kind = breached ? .slaBreach : .slaWarning
+            let title = (breached ? "SLA breached: " : "SLA due soon: ") + ticket.subject
+            let (marked, stored) = try await self.committer.commit {
+                db -> ((Bool, [AgentNotification]), [DomainEvent]) in
                 // Only the instance whose update changes the row notifies (several may sweep).
                 let changed = try await db.raw(
                     """
@@ -432,13 +429,11 @@ public struct TicketWriter: Sendable {
                     WHERE id = \(bind: ticket.id.description) AND \(unsafeRaw: column) IS NULL RETURNING id
                     """
                 ).all()
-                guard !changed.isEmpty else { return ((false, false), []) }
-                var events: [DomainEvent] = [.ticketUpdated(ticket, before: nil)]
-                var notified = false
-                if let notification, try await NotificationStore.insert(notification, db: db) {
-                    events.append(.notified(notification))
-                    notified = true
-                }
+                guard !changed.isEmpty else { return ((false, []), []) }
+                // The assignee hears of it; a ticket nobody has goes to every admin.
+                let stored = try await NotificationStore.notify(
+                    kind, title: title, agent: ticket.assigneeID, ticket: ticket.id, in: ticket.organizationID,
+                    roles: ticket.assigneeID == nil ? [.owner, .admin] : nil, now: now, db: db)
                 try await AuditLogStore.record(
                     AuditEntry(
                         organizationID: ticket.organizationID, actorAgentID: nil, actorKind: "system",
@@ -446,11 +441,11 @@ public struct TicketWriter: Sendable {
                         entityID: ticket.id.description,
                         details: "first response \(sla.firstResponse.rawValue), resolution \(sla.resolution.rawValue)",
                         createdAt: now), db: db)
-                return ((true, notified), events)
+                return ((true, stored), [.ticketUpdated(ticket, before: nil)] + stored.map(DomainEvent.notified))
             }
             guard marked else { continue }
             if breached { result.breached.append(ticket) } else { result.warned.append(ticket) }
-            if let notification, notified { result.notifications.append(notification) }
+            result.notifications += stored
         }
         for (id, organization) in try await self.tickets.resolved(
             before: now.addingTimeInterval(-autoCloseAfter), limit: limit)
