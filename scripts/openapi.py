@@ -78,6 +78,7 @@ paths = {
                                                          parameters=idp("session"), requestBody=body({"type": "object", "required": ["email"], "properties": {"email": {"type": "string", "format": "email"}}}))},
     "/api/v1/chat/sessions/{session}/escalate": {"post": op("Talk to a person: hand the conversation to the team", "widget",
                                                             {**ok(ref("Session")), **err("401", "404", "409")}, VISITOR, parameters=idp("session"))},
+    "/api/v1/chat/sessions/{session}/rating": {"post": op("The visitor rates the help they got (1 to 5 stars, an optional comment), once the conversation has ended, once; a conversation that is a ticket rates the ticket too (credited once, to its assignee)", "widget", {**ok(ref("Session")), **err("401", "404", "409", "422")}, VISITOR, parameters=idp("session"), requestBody=body({"type": "object", "required": ["stars"], "properties": {"stars": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": {"type": "string", "maxLength": 2000}}}))},
     "/api/v1/chat/sessions/{session}/close": {"post": op("End the conversation", "widget", {**ok(ref("Session")), **err("401", "404", "409")}, VISITOR, parameters=idp("session"))},
     "/api/v1/chat/sessions/{session}/read": {"post": op("Mark read up to a seq", "widget", {**ok(ref("Session")), **UNSAFE}, VISITOR, parameters=idp("session"),
                                                         requestBody=body({"type": "object", "required": ["seq"], "properties": {"seq": {"type": "integer"}}}))},
@@ -346,7 +347,8 @@ schemas = {
         "visitorReadSeq": {"type": "integer"}, "agentReadSeq": {"type": "integer"}, "siteId": uuid, "visitorId": uuid, "assignedAgentId": {"type": ["string", "null"]},
         "lastMessagePreview": {"type": ["string", "null"]}, "lastMessageRole": {"type": ["string", "null"]}, "lastAuthorId": {"type": ["string", "null"]}, "lastMessageAt": nts, "unread": {"type": "boolean"},
         "createdAt": ts, "updatedAt": ts, "closedAt": nts, "archivedAt": nts,
-        "ticketId": {"type": ["string", "null"], "description": "The ticket this conversation is one thread with, while it is not closed"}}},
+        "ticketId": {"type": ["string", "null"], "description": "The ticket this conversation is one thread with, while it is not closed"},
+        "satisfaction": {"type": ["object", "null"], "description": "The visitor's rating once it ended", "properties": {"stars": {"type": "integer"}, "comment": {"type": ["string", "null"]}, "ratedAt": ts}}}},
     "Message": {"type": "object", "required": ["id", "sessionId", "seq", "role", "body", "createdAt"], "properties": {
         "id": uuid, "sessionId": uuid, "seq": {"type": "integer"}, "role": {"type": "string", "enum": ["user", "ai", "agent", "system"]},
         "authorAgentId": {"type": ["string", "null"]}, "body": {"type": "string"}, "clientId": {"type": ["string", "null"]}, "createdAt": ts,

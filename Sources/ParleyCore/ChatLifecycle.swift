@@ -29,6 +29,8 @@ public enum ChatCommand: Sendable, Hashable {
     /// A message written on the conversation's ticket by the assistant, Parley or an integration
     /// (`ThreadLink`): appended as it is, whoever is in charge.
     case threadMessage(role: MessageRole, body: String, clientID: String, metadata: [String: String])
+    /// The visitor rates the help they got, once the conversation ended, once.
+    case rate(stars: Int, comment: String?)
 }
 
 /// Why a conversation went to the team.
@@ -111,6 +113,7 @@ public struct ChatOutcome: Sendable {
 /// | escalate | `ai_active` only | `escalated` |
 /// | AI message | `ai_active` only | same |
 /// | thread message | any | same |
+/// | rate | `closed`, not yet rated | same |
 public enum ChatLifecycle {
     /// How much of a message the lists show.
     public static let previewLength = 140
@@ -252,6 +255,16 @@ public enum ChatLifecycle {
         case .threadMessage(let role, let body, let clientID, let metadata):
             append(role, body, clientID: clientID)
             messages[messages.count - 1].metadata = metadata
+
+        case .rate(let stars, let comment):
+            guard session.status == .closed else {
+                throw InvalidTransition(message: "A conversation is rated once it has ended.")
+            }
+            guard session.satisfaction == nil else {
+                throw InvalidTransition(message: "This conversation has been rated already.")
+            }
+            session.satisfaction = Satisfaction(stars: stars, comment: comment, ratedAt: now)
+            changed = true
         }
         if changed || !messages.isEmpty { session.updatedAt = now }
         return ChatOutcome(session: session, messages: messages, sessionChanged: changed, duplicateOf: nil)

@@ -29,6 +29,8 @@ public struct ChatSession: Sendable, Hashable, Codable {
     public var archivedAt: Date?
     /// The ticket this conversation continues as (one thread, `ThreadLink`), while it is not closed.
     public var ticketID: Ticket.ID?
+    /// The visitor's rating once it ended (a conversation that is a ticket rates the ticket).
+    public var satisfaction: Satisfaction?
 
     public init(
         id: ID, organizationID: Organization.ID, siteID: Site.ID, visitorID: Visitor.ID, status: ChatStatus,

@@ -77,6 +77,10 @@ public enum ThreadLink {
                     event: .assign(assignee), message: nil,
                     actor: tookIt ? assignee.map(TicketActor.agent) ?? .system : .system))
         }
+        if let rating = outcome.session.satisfaction, before.satisfaction == nil, ticket.satisfaction == nil {
+            steps.append(
+                TicketStep(event: .rate(stars: rating.stars, comment: rating.comment), message: nil, actor: .customer))
+        }
         let closed = outcome.session.status == .closed && before.status != .closed
         let ticketOpen = ticket.status != .resolved && ticket.status != .closed
         for message in outcome.messages where !(message.clientID ?? "").hasPrefix(Self.clientPrefix) {

@@ -117,6 +117,7 @@ public struct VisitorController: Sendable {
         group.post("chat/sessions/:session/messages", use: self.send)
         group.post("chat/sessions/:session/email", use: self.email)
         group.post("chat/sessions/:session/close", use: self.close)
+        group.post("chat/sessions/:session/rating", use: self.rate)
         group.post("chat/sessions/:session/read", use: self.read)
         group.post("chat/sessions/:session/escalate", use: self.escalate)
         group.post("chat/messages/:message/feedback", use: self.feedback)
@@ -269,6 +270,28 @@ public struct VisitorController: Sendable {
                 sessionID: sessionID, organizationID: context.visitor.organization,
                 actor: .visitor(context.visitor.visitor),
                 command: .close(.visitor)))
+        return SessionView(outcome.session, forAgents: false)
+    }
+
+    struct RatingRequest: Decodable {
+        var stars: Int
+        var comment: String?
+    }
+
+    /// The visitor rates the help they got, once the conversation ended, once (409 otherwise).
+    /// A conversation that is a ticket rates the ticket too, credited once (`ThreadLink`).
+    func rate(_ request: Request, context: VisitorContext) async throws -> SessionView {
+        let sessionID = try context.id("session", as: ChatSession.ID.self, entity: "conversation")
+        let input = try await request.decodeJSON(as: RatingRequest.self, context: context)
+        guard (1...5).contains(input.stars) else {
+            throw ValidationError(field: "stars", message: "stars must be 1 to 5.")
+        }
+        let comment = try input.comment.map { try Validate.text($0, field: "comment", max: 2000, allowEmpty: true) }
+        let outcome = try await self.writer.submit(
+            .init(
+                sessionID: sessionID, organizationID: context.visitor.organization,
+                actor: .visitor(context.visitor.visitor),
+                command: .rate(stars: input.stars, comment: comment.flatMap { $0.isEmpty ? nil : $0 })))
         return SessionView(outcome.session, forAgents: false)
     }
 

@@ -184,6 +184,8 @@ public struct SessionView: Codable, Sendable, Hashable {
     public var archivedAt: Date?
     /// The ticket it is one thread with, if any.
     public var ticketId: String?
+    /// The visitor's rating, once given.
+    public var satisfaction: Satisfaction?
 
     public init(_ session: ChatSession, forAgents: Bool) {
         self.id = session.id.description
@@ -195,6 +197,7 @@ public struct SessionView: Codable, Sendable, Hashable {
         self.updatedAt = session.updatedAt
         self.closedAt = session.closedAt
         self.ticketId = session.ticketID?.description
+        self.satisfaction = session.satisfaction
         if forAgents {
             self.siteId = session.siteID.description
             self.visitorId = session.visitorID.description

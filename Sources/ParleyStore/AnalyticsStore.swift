@@ -38,6 +38,18 @@ public struct AnalyticsStore: Sendable {
             public var average: Double?
             /// Ratings per star, "1" to "5".
             public var distribution: [String: Int]
+            /// Resolved or closed tickets and ended conversations without a ticket: the ones
+            /// whose customer was asked to rate.
+            public var asked: Int = 0
+            /// `count / asked`.
+            public var responseRate: Double?
+            /// By the day the rating was given.
+            public var byDay: [RatedDay] = []
+        }
+        public struct RatedDay: Sendable, Codable, Equatable {
+            public var day: String
+            public var count: Int
+            public var average: Double
         }
         public struct SLACompliance: Sendable, Codable, Equatable {
             /// Tickets with a first-response target that got a response, and how many in time.
@@ -66,6 +78,9 @@ public struct AnalyticsStore: Sendable {
             public var agentId: String
             public var resolved: Int
             public var firstResponse: Durations
+            /// Ratings of what the agent handled (a ticket's assignee, a conversation's without one).
+            public var ratings: Int = 0
+            public var satisfaction: Double?
         }
 
         public var from: Date
@@ -94,7 +109,7 @@ public struct AnalyticsStore: Sendable {
             ).all()
             let sessions = try await db.raw(
                 """
-                SELECT s.id, s.created_at, s.status, s.last_message_at, s.assigned_agent_id,
+                SELECT s.id, s.created_at, s.status, s.last_message_at, s.assigned_agent_id, s.satisfaction,
                     CASE WHEN EXISTS (SELECT 1 FROM tickets t WHERE t.chat_session_id = s.id) THEN 1 ELSE 0 END
                         AS has_ticket
                 FROM chat_sessions s
@@ -118,6 +133,17 @@ public struct AnalyticsStore: Sendable {
             var sla = Report.SLACompliance(
                 firstResponseMeasured: 0, firstResponseMet: 0, resolutionMeasured: 0, resolutionMet: 0)
             var perAgent: [String: (resolved: Int, firstResponse: [Double])] = [:]
+            var agentStars: [String: [Int]] = [:]
+            var starsByDay: [String: [Int]] = [:]
+            var asked = 0
+            func rated(_ json: String?, agent: String?) {
+                guard let json, let rating = try? JSONColumn.decode(ParleyCore.Satisfaction.self, from: json) else {
+                    return
+                }
+                stars.append(rating.stars)
+                starsByDay[day(rating.ratedAt.millis), default: []].append(rating.stars)
+                if let agent { agentStars[agent, default: []].append(rating.stars) }
+            }
             for row in tickets {
                 let created = try row.int64("created_at")
                 days[day(created), default: (0, 0)].0 += 1
@@ -141,20 +167,18 @@ public struct AnalyticsStore: Sendable {
                         if resolved <= due { sla.resolutionMet += 1 }
                     }
                 }
-                if let json = try row.optionalString("satisfaction"),
-                    let rating = try? JSONColumn.decode(ParleyCore.Satisfaction.self, from: json)
-                {
-                    stars.append(rating.stars)
-                }
+                if ["resolved", "closed"].contains(try row.string("status")) { asked += 1 }
+                rated(try row.optionalString("satisfaction"), agent: agent)
             }
             for row in sessions {
                 days[day(try row.int64("created_at")), default: (0, 0)].1 += 1
                 // A conversation an agent saw to its end without a ticket is their resolution; one
                 // that became a ticket counts once, as its ticket (`ThreadLink`).
-                if try row.string("status") == "closed", try row.int64("has_ticket") == 0,
+                if try row.string("status") == "closed", try row.int64("has_ticket") == 0 {
                     let agent = try row.optionalString("assigned_agent_id")
-                {
-                    perAgent[agent, default: (0, [])].resolved += 1
+                    if let agent { perAgent[agent, default: (0, [])].resolved += 1 }
+                    asked += 1
+                    rated(try row.optionalString("satisfaction"), agent: agent)
                 }
             }
 
@@ -214,10 +238,17 @@ public struct AnalyticsStore: Sendable {
             }
             var distribution: [String: Int] = [:]
             for star in 1...5 { distribution[String(star)] = stars.filter { $0 == star }.count }
-            let satisfaction = Report.Satisfaction(
-                count: stars.count,
-                average: stars.isEmpty ? nil : (Double(stars.reduce(0, +)) / Double(stars.count) * 100).rounded() / 100,
-                distribution: distribution)
+            func average(_ values: [Int]) -> Double? {
+                values.isEmpty ? nil : (Double(values.reduce(0, +)) / Double(values.count) * 100).rounded() / 100
+            }
+            var satisfaction = Report.Satisfaction(
+                count: stars.count, average: average(stars), distribution: distribution)
+            satisfaction.asked = asked
+            satisfaction.responseRate = asked == 0 ? nil : (Double(stars.count) / Double(asked) * 1000).rounded() / 1000
+            satisfaction.byDay = starsByDay.keys.sorted().map {
+                Report.RatedDay(day: $0, count: starsByDay[$0]!.count, average: average(starsByDay[$0]!) ?? 0)
+            }
+            for agent in agentStars.keys where perAgent[agent] == nil { perAgent[agent] = (0, []) }
             return Report(
                 from: from, to: to,
                 volume: days.keys.sorted().map {
@@ -227,7 +258,8 @@ public struct AnalyticsStore: Sendable {
                 sla: sla, assistant: assistant,
                 leaderboard: perAgent.map {
                     Report.AgentRow(
-                        agentId: $0.key, resolved: $0.value.resolved, firstResponse: Durations($0.value.firstResponse))
+                        agentId: $0.key, resolved: $0.value.resolved, firstResponse: Durations($0.value.firstResponse),
+                        ratings: agentStars[$0.key]?.count ?? 0, satisfaction: average(agentStars[$0.key] ?? []))
                 }.sorted { ($0.resolved, $1.agentId) > ($1.resolved, $0.agentId) })
         }
     }

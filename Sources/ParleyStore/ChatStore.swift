@@ -465,6 +465,9 @@ public struct ChatStore: Sendable {
             archivedAt: try row.optionalDate("archived_at"))
         session.lastMessageAuthorID = try row.optionalString("last_message_agent_id").flatMap(Agent.ID.init)
         session.ticketID = try row.optionalString("ticket_id").flatMap(Ticket.ID.init)
+        session.satisfaction = try row.optionalString("satisfaction").flatMap {
+            try? JSONColumn.decode(Satisfaction.self, from: $0)
+        }
         return session
     }
 

@@ -341,7 +341,8 @@ public final class ChatWriter: Service, Sendable {
             var query: SQLQueryString = """
                 INSERT INTO chat_sessions (id, organization_id, site_id, visitor_id, status, assigned_agent_id, last_seq,
                     last_visitor_seq, visitor_read_seq, agent_read_seq, last_message_preview, last_message_role,
-                    last_message_agent_id, last_message_at, activity_at, created_at, updated_at, closed_at, archived_at, ticket_id) VALUES
+                    last_message_agent_id, last_message_at, activity_at, created_at, updated_at, closed_at, archived_at, ticket_id,
+                    satisfaction) VALUES
                 """
             for (index, session) in chunk.enumerated() {
                 query =
@@ -353,7 +354,7 @@ public final class ChatWriter: Service, Sendable {
                         \(bind: session.lastMessageAuthorID?.description), \(bind: session.lastMessageAt?.millis),
                         \(bind: (session.lastMessageAt ?? session.createdAt).millis), \(bind: session.createdAt.millis),
                         \(bind: session.updatedAt.millis), \(bind: session.closedAt?.millis), \(bind: session.archivedAt?.millis),
-                        \(bind: session.ticketID?.description))
+                        \(bind: session.ticketID?.description), \(bind: try session.satisfaction.map(JSONColumn.encode)))
                         """
             }
             query =
@@ -365,7 +366,7 @@ public final class ChatWriter: Service, Sendable {
                         last_message_agent_id = excluded.last_message_agent_id,
                         last_message_at = excluded.last_message_at, activity_at = excluded.activity_at,
                         updated_at = excluded.updated_at, closed_at = excluded.closed_at, archived_at = excluded.archived_at,
-                        ticket_id = excluded.ticket_id
+                        ticket_id = excluded.ticket_id, satisfaction = excluded.satisfaction
                     """
             try await db.raw(query).run()
         }

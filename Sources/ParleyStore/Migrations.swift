@@ -593,7 +593,7 @@ public enum Migrator {
                 """,
             ]
         },
-        Migration(number: 17, name: "emails: unsubscribes, a conversation's emailed answers") { _ in
+        Migration(number: 17, name: "emails: unsubscribes, a conversation's emailed answers, its rating") { _ in
             [
                 """
                 CREATE TABLE email_suppressions (
@@ -604,6 +604,7 @@ public enum Migrator {
                 )
                 """,
                 "ALTER TABLE chat_sessions ADD COLUMN emailed_seq BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE chat_sessions ADD COLUMN satisfaction TEXT",
             ]
         },
     ]
