@@ -299,7 +299,7 @@ schemas = {
     "NewAgent": {"type": "object", "required": ["email", "role", "password"], "properties": {"email": {"type": "string", "format": "email"}, "name": {"type": "string"}, "role": role, "password": {"type": "string", "minLength": 10}}},
     "AgentChange": {"type": "object", "properties": {"name": {"type": "string"}, "role": role, "isActive": {"type": "boolean"}, "password": {"type": "string", "minLength": 10}}},
     "Organization": {"type": "object", "required": ["id", "name"], "properties": {"id": uuid, "name": {"type": "string"}}},
-    "Me": {"type": "object", "required": ["organization", "role", "permissions"], "properties": {
+    "Me": {"type": "object", "required": ["organization", "role", "permissions"], "properties": {"emailConfigured": {"type": "boolean", "description": "Whether a mail server is configured"}, 
         "agent": ref("Agent"), "apiKey": ref("APIKey"), "organization": ref("Organization"), "role": role, "permissions": {"type": "array", "items": {"type": "string"}},
         "csrfToken": {"type": "string", "description": "Echo in X-CSRF-Token on unsafe requests made with the session cookie"}}},
     "WidgetSettings": widget,
@@ -335,6 +335,7 @@ schemas = {
         "sound": {"type": "boolean", "description": "The dashboard plays a sound for a new conversation, a handoff and a customer's reply on your conversations or tickets (default off); left out: unchanged"},
         "desktop": {"type": "boolean", "description": "The same as desktop notifications, once the browser grants permission (default off); left out: unchanged"}}},
     "WidgetConfig": {"type": "object", "required": ["enabled", "site", "ai"], "properties": {
+        "email": {"type": "boolean", "description": "Whether a reply can reach the visitor by email (a mail server is configured)"},
         "enabled": {"type": "boolean"}, "reason": {"type": ["string", "null"]}, "site": {"type": "string"}, "title": {"type": "string"}, "color": {"type": "string"},
         "welcomeMessage": {"type": "string"}, "launcherText": {"type": "string"}, "position": {"type": "string"},
         "ai": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}, "withinBusinessHours": {"type": ["boolean", "null"]},

@@ -8,10 +8,12 @@ public struct AuthController: Sendable {
     let stores: Stores
     /// Whether cookies carry `Secure` (the public URL is https).
     let secureCookies: Bool
+    let emailEnabled: Bool
 
-    public init(stores: Stores, secureCookies: Bool) {
+    public init(stores: Stores, secureCookies: Bool, emailEnabled: Bool = false) {
         self.stores = stores
         self.secureCookies = secureCookies
+        self.emailEnabled = emailEnabled
     }
 
     struct LoginRequest: Decodable {
@@ -58,7 +60,8 @@ public struct AuthController: Sendable {
         context.logger.info("Signed in", metadata: ["parley.agent.id": "\(agent.id)"])
         var response = try MeResponse(
             agent: AgentResponse(agent), apiKey: nil, organization: OrganizationResponse(organization),
-            role: agent.role.rawValue, permissions: Self.permissions(of: agent.role), csrfToken: session.csrfToken
+            role: agent.role.rawValue, permissions: Self.permissions(of: agent.role), csrfToken: session.csrfToken,
+            emailConfigured: self.emailEnabled
         ).response(from: request, context: context)
         response.setCookie(
             Cookie(
@@ -96,7 +99,8 @@ public struct AuthController: Sendable {
         return MeResponse(
             agent: principal.agent.map(AgentResponse.init), apiKey: key,
             organization: OrganizationResponse(organization),
-            role: principal.role.rawValue, permissions: Self.permissions(of: principal.role), csrfToken: csrf
+            role: principal.role.rawValue, permissions: Self.permissions(of: principal.role), csrfToken: csrf,
+            emailConfigured: self.emailEnabled
         )
     }
 

@@ -107,13 +107,16 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
 
     let api = router.group("api/v1")
     try OpenAPIController().addRoutes(to: api)
-    let auth = AuthController(stores: stores, secureCookies: dependencies.baseURL.hasPrefix("https://"))
+    let auth = AuthController(
+        stores: stores, secureCookies: dependencies.baseURL.hasPrefix("https://"),
+        emailEnabled: dependencies.emailEnabled)
     auth.addPublicRoutes(to: api)
 
     let visitors = VisitorController(
         sites: stores.sites, chats: stores.chats, writer: dependencies.writer, handoff: dependencies.handoff,
         assistant: stores.assistant, tokens: dependencies.tokens,
-        baseURL: dependencies.baseURL, messageLimiter: dependencies.messageLimiter)
+        baseURL: dependencies.baseURL, messageLimiter: dependencies.messageLimiter,
+        emailEnabled: dependencies.emailEnabled)
     let visitorRoutes = api.group().add(middleware: RateLimitMiddleware(dependencies.publicLimiter))
     visitors.addPublicRoutes(to: visitorRoutes)
     let visitorAPI = visitorRoutes.add(middleware: VisitorAuthenticationMiddleware(tokens: dependencies.tokens)).group(

@@ -116,6 +116,8 @@ public struct MeResponse: ResponseEncodable, Sendable {
     public var role: String
     public var permissions: [String]
     public var csrfToken: String?
+    /// Whether a mail server is configured: without one, nothing reaches a customer by email.
+    public var emailConfigured: Bool?
 }
 
 /// A short status document for probes.

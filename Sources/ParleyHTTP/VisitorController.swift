@@ -18,11 +18,14 @@ public struct VisitorController: Sendable {
     let origins: OriginPolicy
     /// Messages per IP (20 a minute by default), shared with the WebSocket `send`.
     let messageLimiter: RateLimiter
+    /// Whether replies can reach a visitor by email (a mail server is configured).
+    let emailEnabled: Bool
 
     public init(
         sites: SiteStore, chats: ChatStore, writer: ChatWriter, handoff: Handoff, assistant: AssistantStore,
-        tokens: VisitorTokens, baseURL: String, messageLimiter: RateLimiter
+        tokens: VisitorTokens, baseURL: String, messageLimiter: RateLimiter, emailEnabled: Bool = false
     ) {
+        self.emailEnabled = emailEnabled
         self.sites = sites
         self.chats = chats
         self.writer = writer
@@ -64,6 +67,9 @@ public struct VisitorController: Sendable {
         /// Whether anyone answers now: the team (within business hours) or the AI (a provider is
         /// configured). When false the widget shows its offline form.
         var available: Bool?
+        /// Whether a reply can reach the visitor by email (a mail server is configured): without
+        /// it, the widget promises no email.
+        var email: Bool?
 
         struct Feature: Encodable { var enabled: Bool }
     }
@@ -147,7 +153,7 @@ public struct VisitorController: Sendable {
             launcherText: widget.launcherText,
             position: widget.position.rawValue,
             ai: .init(enabled: !assistant.providers.isEmpty),
-            withinBusinessHours: open, available: open || !assistant.providers.isEmpty)
+            withinBusinessHours: open, available: open || !assistant.providers.isEmpty, email: self.emailEnabled)
     }
 
     /// Starts or resumes the visitor's conversation and hands out their token.
