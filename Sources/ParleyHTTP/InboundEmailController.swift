@@ -12,6 +12,7 @@ import ParleyStore
 /// replies are ignored.
 struct InboundEmailController: Sendable {
     let tickets: TicketStore
+    let agents: AgentStore
     let writer: TicketWriter
     let chatWriter: ChatWriter
     let directory: MailDirectory
@@ -63,6 +64,18 @@ struct InboundEmailController: Sendable {
                 response: InboundResponse(
                     outcome: "message", ticketId: outcome.session.ticketID?.description,
                     conversationId: session.id.description))
+        }
+        // An agent answering from their own mail client: their reply on the ticket, not the customer's.
+        if let reference = InboundEmail.ticketReference(in: subject),
+            let agent = try await self.agents.active(email: from, in: organization),
+            let ticket = try await self.tickets.ticket(reference: reference, requester: nil, in: organization)
+        {
+            _ = try await self.writer.apply(
+                .agentReply(agent.id), to: ticket.id, in: organization,
+                message: .init(role: .agent, body: String(text.prefix(10_000)), author: agent.id),
+                by: .agent(agent.id))
+            return EditedResponse(
+                status: .ok, response: InboundResponse(outcome: "agent_reply", ticketId: ticket.id.description))
         }
         if let reference = InboundEmail.ticketReference(in: subject),
             let ticket = try await self.tickets.ticket(reference: reference, requester: from, in: organization)

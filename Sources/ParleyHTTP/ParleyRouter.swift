@@ -148,7 +148,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         emailEnabled: dependencies.emailEnabled
     ).addRoutes(to: admin)
     InboundEmailController(
-        tickets: stores.tickets, writer: dependencies.ticketWriter, chatWriter: dependencies.writer,
+        tickets: stores.tickets, agents: stores.agents, writer: dependencies.ticketWriter,
+        chatWriter: dependencies.writer,
         directory: stores.mailDirectory
     ).addRoutes(to: admin)
     TicketDraftController(

@@ -82,6 +82,18 @@ public struct AgentStore: Sendable {
         try await self.engine.read { db in try await Self.find(id, in: organizationID, db: db) }
     }
 
+    /// The organization's active agent with this email, if any.
+    public func active(email: String, in organizationID: Organization.ID) async throws -> Agent? {
+        try await self.engine.read { db in
+            try await db.raw(
+                """
+                SELECT * FROM agents WHERE organization_id = \(bind: organizationID.description)
+                    AND LOWER(email) = \(bind: email.lowercased()) AND is_active = \(bind: true)
+                """
+            ).first().map(Self.decode)
+        }
+    }
+
     static func find(_ id: Agent.ID, in organizationID: Organization.ID, db: any SQLDatabase) async throws -> Agent {
         let row = try await db.raw(
             "SELECT * FROM agents WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)"

@@ -189,18 +189,17 @@ public struct TicketStore: Sendable {
 
     /// The organization's ticket whose id starts with `reference` (the `[#1a2b3c4d]` of email
     /// subjects) and whose requester is `email`; nil when none or several match.
-    public func ticket(reference: String, requester email: String, in organizationID: Organization.ID) async throws
+    public func ticket(reference: String, requester email: String?, in organizationID: Organization.ID) async throws
         -> Ticket?
     {
         guard reference.count == 8, reference.allSatisfy(\.isHexDigit) else { return nil }
         let rows = try await self.engine.read { db in
-            try await db.raw(
-                """
+            var query: SQLQueryString = """
                 SELECT * FROM tickets WHERE organization_id = \(bind: organizationID.description)
-                    AND id LIKE \(bind: reference.lowercased() + "%") AND LOWER(requester_email) = \(bind: email.lowercased())
-                LIMIT 2
+                    AND id LIKE \(bind: reference.lowercased() + "%")
                 """
-            ).all()
+            if let email { query = query + " AND LOWER(requester_email) = \(bind: email.lowercased())" }
+            return try await db.raw(query + " LIMIT 2").all()
         }
         return rows.count == 1 ? try Self.decode(rows[0]) : nil
     }

@@ -277,6 +277,36 @@ import Testing
     }
 
     @Test(arguments: TestDatabase.all)
+    func anAgentAnsweringFromTheirMailClientRepliesAsThemselves(database: TestDatabase) async throws {
+        try await withTestApp(database) { client, stores in
+            let org = try await stores.makeOrganization()
+            let agent = try await client.signIn(org.owner.email)
+            let key = try await stores.apiKeys.create(
+                name: "mail", role: .agent, in: org.organization.id, by: nil, creatorRole: .owner)
+            let opened = try await client.send(
+                .post, "/api/v1/admin/inbound/email",
+                json: ["from": "cy@example.com", "subject": "Invoice", "text": "Wrong VAT."],
+                headers: [.authorization: "Bearer \(key.secret)"])
+            let id = try #require(try opened.json()["ticketId"] as? String)
+            let reference = InboundEmail.reference(for: id)
+            let answered = try await client.send(
+                .post, "/api/v1/admin/inbound/email",
+                json: [
+                    "from": org.owner.email.uppercased(), "subject": "Re: Invoice [#\(reference)]",
+                    "text": "Corrected, see the new invoice.\n\n> Wrong VAT.",
+                ], headers: [.authorization: "Bearer \(key.secret)"])
+            #expect(try answered.json()["outcome"] as? String == "agent_reply")
+            let ticket = try await client.send(.get, "/api/v1/admin/tickets/\(id)", headers: agent.headers).json()
+            let last = (ticket["messages"] as? [[String: Any]])?.last
+            #expect(last?["role"] as? String == "agent")
+            #expect(last?["authorAgentId"] as? String == org.owner.id.description)
+            #expect(last?["body"] as? String == "Corrected, see the new invoice.")
+            #expect(ticket["status"] as? String == "waiting_on_customer")
+            #expect(ticket["firstResponseAt"] is String)
+        }
+    }
+
+    @Test(arguments: TestDatabase.all)
     func anSLAAlertOnATicketNobodyHasGoesToEveryAdmin(database: TestDatabase) async throws {
         try await withTestApp(database) { client, stores in
             let org = try await stores.makeOrganization()
