@@ -28,6 +28,7 @@ struct Mailer: Sendable {
         case .chatUnread: email = try await self.unread(job, organizationID)
         case .teamTicket: email = try await self.teamTicket(job, organizationID)
         case .teamNotice: email = try await self.teamNotice(job, organizationID)
+        case .accountInvitation, .accountReset: email = try await self.account(job, organizationID)
         }
         guard let email else { return }
         if job.isToCustomer, try await self.stores.suppressions.isSuppressed(email.to.email, in: organizationID) {
@@ -280,5 +281,40 @@ struct Mailer: Sendable {
                 --
                 Parley for \(organization.name). Choose which notifications you get by email in your profile.
                 """, messageID: "<notice-\(notice.id)@\(self.domain)>")
+    }
+
+    // MARK: Accounts
+
+    func account(_ job: MailJob, _ organizationID: Organization.ID) async throws -> Email? {
+        guard let agentID = job.agent.flatMap(Agent.ID.init), let sealed = job.sealedToken else { return nil }
+        let agent = try await self.stores.agents.find(agentID, in: organizationID)
+        guard agent.isActive else { return nil }
+        let organization = try await self.stores.organizations.find(organizationID)
+        let token = try self.stores.accountTokens.open(sealed)
+        let from = Email.Address(self.mail.from, name: self.mail.fromName ?? organization.name)
+        if job.kind == .accountInvitation {
+            return Email(
+                from: from, to: Email.Address(agent.email, name: agent.name.isEmpty ? nil : agent.name),
+                subject: "You're invited to join \(organization.name) on Parley",
+                text: """
+                    You're invited to answer \(organization.name)'s customers with Parley.
+
+                    Choose your password here (the link works once, for 48 hours):
+                    \(self.baseURL)/app#/invitation/\(token)
+
+                    Then sign in at \(self.baseURL)/app with \(agent.email).
+                    """, messageID: "<invitation-\(agent.id)-\(Secrets.randomString(8))@\(self.domain)>")
+        }
+        return Email(
+            from: from, to: Email.Address(agent.email, name: agent.name.isEmpty ? nil : agent.name),
+            subject: "Reset your Parley password",
+            text: """
+                Someone (we hope you) asked to reset the password of \(agent.email) for \(organization.name).
+
+                Choose a new password here (the link works once, for one hour; your other sessions end):
+                \(self.baseURL)/app#/reset/\(token)
+
+                If you did not ask, ignore this email: your password stays as it is.
+                """, messageID: "<reset-\(agent.id)-\(Secrets.randomString(8))@\(self.domain)>")
     }
 }

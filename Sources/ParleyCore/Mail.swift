@@ -17,6 +17,10 @@ public struct MailJob: Sendable, Hashable, Codable {
         case teamTicket = "team.ticket"
         /// To an agent: a notification they want by email (assignment, SLA).
         case teamNotice = "team.notification"
+        /// To an invitee: a link to join and choose a password (48 hours, once).
+        case accountInvitation = "account.invitation"
+        /// To an agent who forgot their password: a link to choose a new one (one hour, once).
+        case accountReset = "account.reset"
     }
 
     /// Nil in rows written before kinds existed: those are ticket replies.
@@ -26,6 +30,10 @@ public struct MailJob: Sendable, Hashable, Codable {
     public var seq: Int64?
     public var session: String?
     public var notice: AgentNotification?
+    /// The agent an account email goes to.
+    public var agent: String?
+    /// An account link's token, sealed with the master key (the database never holds it plain).
+    public var sealedToken: String?
 
     public init(
         kind: Kind, organization: String, ticket: String? = nil, seq: Int64? = nil, session: String? = nil,
@@ -43,7 +51,7 @@ public struct MailJob: Sendable, Hashable, Codable {
     public var isToCustomer: Bool {
         switch self.kind ?? .ticketReply {
         case .ticketReceived, .ticketReply, .ticketResolved, .chatUnread: true
-        case .teamTicket, .teamNotice: false
+        case .teamTicket, .teamNotice, .accountInvitation, .accountReset: false
         }
     }
 }

@@ -7,8 +7,20 @@ public import ParleyStore
 /// `manageTeam`, and owners are changed by owners only.
 public struct AgentController: Sendable {
     let agents: AgentStore
+    let tokens: AccountTokens?
+    let emailEnabled: Bool
 
-    public init(agents: AgentStore) { self.agents = agents }
+    public init(agents: AgentStore, tokens: AccountTokens? = nil, emailEnabled: Bool = false) {
+        self.agents = agents
+        self.tokens = tokens
+        self.emailEnabled = emailEnabled
+    }
+
+    struct InvitationRequest: Decodable {
+        var email: String
+        var name: String?
+        var role: AgentRole
+    }
 
     struct NewAgentRequest: Decodable {
         var email: String
@@ -28,6 +40,7 @@ public struct AgentController: Sendable {
         group.get(use: self.list)
         group.get(":agent", use: self.show)
         group.post(use: self.create)
+        group.post("invite", use: self.invite)
         group.patch(":agent", use: self.update)
         group.delete(":agent", use: self.deactivate)
     }
@@ -51,6 +64,22 @@ public struct AgentController: Sendable {
             in: context.organizationID, by: context.principal.role
         )
         context.logger.info("Agent created", metadata: ["parley.agent.id": "\(agent.id)"])
+        return EditedResponse(status: .created, response: AgentResponse(agent))
+    }
+
+    /// Invites a teammate by email: they follow a single-use link (48 hours) and choose their own
+    /// password. Needs a mail server (409 without one: create them with a password instead).
+    func invite(_ request: Request, context: AgentContext) async throws -> EditedResponse<AgentResponse> {
+        let input = try await request.decodeJSON(as: InvitationRequest.self, context: context)
+        guard let tokens = self.tokens, self.emailEnabled else {
+            throw DomainError.conflict(
+                "Email is not configured (PARLEY_SMTP_URL), so an invitation can't be sent: add the agent with a password instead."
+            )
+        }
+        let agent = try await tokens.invite(
+            email: input.email, name: input.name ?? "", role: input.role, in: context.organizationID,
+            by: context.principal.role, agents: self.agents)
+        context.logger.info("Agent invited", metadata: ["parley.agent.id": "\(agent.id)"])
         return EditedResponse(status: .created, response: AgentResponse(agent))
     }
 

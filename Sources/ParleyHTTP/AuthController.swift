@@ -28,6 +28,60 @@ public struct AuthController: Sendable {
 
     func addPublicRoutes(to group: RouterGroup<ParleyRequestContext>) {
         group.post("auth/login", use: self.login)
+        group.post("auth/password/forgot", use: self.forgot)
+        group.post("auth/password/reset", use: self.reset)
+        group.post("auth/invitation/accept", use: self.accept)
+    }
+
+    struct ForgotRequest: Decodable { var email: String }
+    struct TokenRequest: Decodable {
+        var token: String
+        var password: String
+        var name: String?
+    }
+    struct Accepted: ResponseEncodable { var email: String }
+
+    /// "Forgot password?": the same answer (202) whether the account exists or not; throttled
+    /// per email and per IP like sign-in.
+    func forgot(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: ForgotRequest.self, context: context)
+        let email = input.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        var keys = ["reset:\(email)"]
+        if let ip = context.clientIP { keys.append("reset-ip:\(ip)") }
+        if let wait = try await self.stores.loginThrottles.retryAfter(keys) {
+            throw DomainError.rateLimited(retryAfter: wait)
+        }
+        // Every request counts toward the throttle: a reset link is one per few minutes.
+        try await self.stores.loginThrottles.recordFailure(keys)
+        if (try? Validate.email(email, field: "email")) != nil, self.emailEnabled {
+            try await self.stores.accountTokens.requestReset(email: email)
+        }
+        return Response(status: .accepted)
+    }
+
+    /// A reset link's new password: every session of the account ends.
+    func reset(_ request: Request, context: ParleyRequestContext) async throws -> Accepted {
+        let input = try await request.decodeJSON(as: TokenRequest.self, context: context)
+        do {
+            let agent = try await self.stores.accountTokens.redeem(input.token, kind: .reset, password: input.password)
+            context.logger.info("Password reset by email", metadata: ["parley.agent.id": "\(agent.id)"])
+            return Accepted(email: agent.email)
+        } catch is AccountTokens.Refused {
+            throw APIError(.gone, code: "link_expired", message: AccountTokens.Refused().description)
+        }
+    }
+
+    /// An invitation's password (and name): the invitee can sign in from then on.
+    func accept(_ request: Request, context: ParleyRequestContext) async throws -> Accepted {
+        let input = try await request.decodeJSON(as: TokenRequest.self, context: context)
+        do {
+            let agent = try await self.stores.accountTokens.redeem(
+                input.token, kind: .invitation, password: input.password, name: input.name)
+            context.logger.info("Invitation accepted", metadata: ["parley.agent.id": "\(agent.id)"])
+            return Accepted(email: agent.email)
+        } catch is AccountTokens.Refused {
+            throw APIError(.gone, code: "link_expired", message: AccountTokens.Refused().description)
+        }
     }
 
     func addRoutes(to group: RouterGroup<AgentContext>) {

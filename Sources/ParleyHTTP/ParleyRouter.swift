@@ -161,7 +161,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     CannedResponseController(
         responses: stores.cannedResponses, audit: stores.auditLog, tickets: stores.tickets, chats: stores.chats
     ).addRoutes(to: admin)
-    AgentController(agents: stores.agents).addRoutes(to: admin.group("agents"))
+    AgentController(agents: stores.agents, tokens: stores.accountTokens, emailEnabled: dependencies.emailEnabled)
+        .addRoutes(to: admin.group("agents"))
     SiteController(sites: stores.sites, baseURL: dependencies.baseURL)
         .addRoutes(to: admin.group("sites").add(middleware: RequirePermission(.manageSites)))
     WebhookController(webhooks: stores.webhooks, outbox: stores.outbox, outbound: dependencies.outbound)

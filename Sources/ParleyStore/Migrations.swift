@@ -593,7 +593,8 @@ public enum Migrator {
                 """,
             ]
         },
-        Migration(number: 17, name: "emails: unsubscribes, a conversation's emailed answers, its rating") { _ in
+        Migration(number: 17, name: "emails: unsubscribes, a conversation's emailed answers, its rating, account links")
+        { _ in
             [
                 """
                 CREATE TABLE email_suppressions (
@@ -605,6 +606,18 @@ public enum Migrator {
                 """,
                 "ALTER TABLE chat_sessions ADD COLUMN emailed_seq BIGINT NOT NULL DEFAULT 0",
                 "ALTER TABLE chat_sessions ADD COLUMN satisfaction TEXT",
+                """
+                CREATE TABLE account_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations(id),
+                    agent_id TEXT NOT NULL REFERENCES agents(id),
+                    kind TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    used_at BIGINT,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX account_tokens_agent ON account_tokens (agent_id)",
             ]
         },
     ]

@@ -28,6 +28,7 @@ public struct Stores: Sendable {
     public let mailLinks: MailLinks
     public let suppressions: MailSuppressions
     public let mailDirectory: MailDirectory
+    public let accountTokens: AccountTokens
 
     public init(
         engine: any DatabaseEngine, hasher: PasswordHasher = PasswordHasher(), secrets: SecretBox = .ephemeral(),
@@ -56,6 +57,7 @@ public struct Stores: Sendable {
         self.mailLinks = MailLinks(secrets: secrets)
         self.suppressions = MailSuppressions(engine: engine, now: now)
         self.mailDirectory = MailDirectory(engine: engine)
+        self.accountTokens = AccountTokens(engine: engine, hasher: hasher, box: secrets, now: now)
     }
 
     /// Answers when the database does (for `/readyz`).

@@ -306,6 +306,88 @@ import Testing
         }
     }
 
+    /// The token of the account link in `text` (`http://parley.test/app#/<kind>/TOKEN`).
+    static func accountToken(in text: String, _ kind: String) -> String? {
+        text.split(whereSeparator: { $0.isWhitespace }).compactMap { word -> String? in
+            guard let range = word.range(of: "http://parley.test/app#/\(kind)/") else { return nil }
+            return String(word[range.upperBound...])
+        }.first
+    }
+
+    @Test(arguments: TestDatabase.all)
+    func anInviteeChoosesTheirPasswordAndAForgottenOneIsResetOnce(database: TestDatabase) async throws {
+        guard let url = EmailTests.url else {
+            #expect(!EmailTests.required, "PARLEY_TEST_SMTP_URL is not set: run scripts/smtp-server start")
+            return
+        }
+        let newbie = Self.unique("newbie", database)
+        try await withTestApp(
+            database, setup: .live,
+            configure: { $0.mail = try? SMTPConfiguration(url: url, from: "support@acme.test") }
+        ) { client, stores in
+            let org = try await stores.makeOrganization()
+            let owner = try await client.signIn(org.owner.email)
+            let invited = try await client.send(
+                .post, "/api/v1/admin/agents/invite", json: ["email": newbie, "name": "Newbie", "role": "agent"],
+                headers: owner.headers)
+            #expect(invited.status == .created, "\(invited.text)")
+            // Nobody knows a password yet: the invitee can't sign in before choosing one.
+            await #expect(throws: (any Error).self) { try await client.signIn(newbie) }
+            let mails = try await Self.settled(stores, to: newbie)
+            #expect(mails.count == 1)
+            #expect(mails.first?.headers["subject"] == "You're invited to join Acme on Parley")
+            let token = try #require(Self.accountToken(in: mails.first?.text ?? "", "invitation"))
+            let accepted = try await client.send(
+                .post, "/api/v1/auth/invitation/accept",
+                json: ["token": token, "password": "a-password-of-mine", "name": "New Bie"])
+            #expect(accepted.status == .ok, "\(accepted.text)")
+            #expect(try accepted.json()["email"] as? String == newbie)
+            _ = try await client.signIn(newbie, password: "a-password-of-mine")
+            let again = try await client.send(
+                .post, "/api/v1/auth/invitation/accept", json: ["token": token, "password": "another-password-1"])
+            #expect(again.status == .gone)
+
+            // Forgot password: the same answer for an unknown address, one email for a known one.
+            let unknown = try await client.send(
+                .post, "/api/v1/auth/password/forgot", json: ["email": "nobody-\(newbie)"])
+            #expect(unknown.status == .accepted)
+            let session = try await client.signIn(newbie, password: "a-password-of-mine")
+            let forgot = try await client.send(.post, "/api/v1/auth/password/forgot", json: ["email": newbie])
+            #expect(forgot.status == .accepted)
+            let resets = try await Self.settled(stores, to: newbie).filter {
+                $0.headers["subject"] == "Reset your Parley password"
+            }
+            #expect(resets.count == 1)
+            let reset = try #require(Self.accountToken(in: resets.first?.text ?? "", "reset"))
+            let changed = try await client.send(
+                .post, "/api/v1/auth/password/reset", json: ["token": reset, "password": "my-new-password-2"])
+            #expect(changed.status == .ok, "\(changed.text)")
+            // The old session ended; the old password no longer works; the link works once.
+            #expect(try await client.send(.get, "/api/v1/me", headers: session.headers).status == .unauthorized)
+            await #expect(throws: (any Error).self) { try await client.signIn(newbie, password: "a-password-of-mine") }
+            _ = try await client.signIn(newbie, password: "my-new-password-2")
+            let reused = try await client.send(
+                .post, "/api/v1/auth/password/reset", json: ["token": reset, "password": "my-new-password-3"])
+            #expect(reused.status == .gone)
+            let forged = try await client.send(
+                .post, "/api/v1/auth/password/reset",
+                json: ["token": "x" + reset.dropFirst(), "password": "whatever-123"])
+            #expect(forged.status == .gone)
+        }
+    }
+
+    @Test func anInvitationNeedsAMailServer() async throws {
+        try await withTestApp(.sqlite) { client, stores in
+            let org = try await stores.makeOrganization()
+            let owner = try await client.signIn(org.owner.email)
+            let invited = try await client.send(
+                .post, "/api/v1/admin/agents/invite", json: ["email": "x@example.com", "role": "agent"],
+                headers: owner.headers)
+            #expect(invited.status == .conflict)
+            #expect(invited.text.contains("Email is not configured"))
+        }
+    }
+
     @Test(arguments: TestDatabase.all)
     func anSLAAlertOnATicketNobodyHasGoesToEveryAdmin(database: TestDatabase) async throws {
         try await withTestApp(database) { client, stores in
