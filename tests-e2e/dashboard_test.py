@@ -327,17 +327,23 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         expect(page.locator(".me-name")).to_have_text("Anna Agent")
         me = owner.call("GET", "/api/v1/me")
         assert me["agent"]["name"] == "Anna Agent", me["agent"]
-        prefs = page.get_by_label("An SLA target of my ticket is close")
+        def stored():
+            saved = owner.call("GET", "/api/v1/me/preferences")
+            return saved["notifications"]["sla_warning"], saved["email"]["customer_reply"]
+        prefs = page.get_by_label("Bell: An SLA target of my ticket is close")
         expect(prefs).to_be_enabled()
+        by_mail = page.get_by_label("Email: A customer replies on my ticket")
+        expect(by_mail).not_to_be_checked()  # the server's default: off
+        expect(page.get_by_label("Email: An SLA target of my ticket is missed")).to_be_checked()  # on
         prefs.uncheck()
+        by_mail.check()
         page.get_by_role("button", name="Save preferences").click()
-        wait_for(lambda: owner.call("GET", "/api/v1/me/preferences")["notifications"]["sla_warning"] is False,
-                 what="the preference stored")
+        wait_for(lambda: stored() == (False, True), what="the preferences stored")
         prefs.check()
+        by_mail.uncheck()
         page.get_by_role("button", name="Save preferences").click()
-        wait_for(lambda: owner.call("GET", "/api/v1/me/preferences")["notifications"]["sla_warning"] is True,
-                 what="the preference stored again")
-    step("profile: the name (PATCH /me) and notification preferences are saved", profile)
+        wait_for(lambda: stored() == (True, False), what="the preferences stored again")
+    step("profile: the name (PATCH /me) and notification preferences (bell and email per kind) are saved", profile)
 
     # MARK: The visitor starts a conversation; the agent sees it live
     go("#/inbox/active")
