@@ -19,7 +19,13 @@ leaves its ticket open), notifications, settings (the widget follows a new title
 webhook endpoint whose test event reaches a local receiver signed (the server runs with
 PARLEY_OUTBOUND_ALLOW=127.0.0.1), the empty delivery failures, an agent without admin sections,
 analytics, and last a restart with a mail server (aiosmtpd on loopback), after which a ticket with
-an address says "by email" and its reply reaches the mail server; markup from visitors, the AI and
+an address says "by email" and its reply reaches the mail server, and a customer rates a ticket the
+agent resolved from the links of its "Resolved:" email (4 stars and a comment; the 5-star link of
+the same email then says "Already rated"; the ticket view shows the rating); alerts: with sound and
+desktop notifications on (the context granted the notifications permission, window.Notification
+spied on), a new conversation, the customer's reply and a handoff alert the agent once each and the
+agent's own reply does not, and a browser that blocks notifications keeps the switch off and says
+why; markup from visitors, the AI and
 articles never runs; the page raises no CSP violation and no script error; axe finds no serious or
 critical violation on the main screens; every screen is photographed at 1440x900 and 1024x768.
 
@@ -57,6 +63,27 @@ SHOWN = ("s => document.body.innerText.includes(s) || "
          "[...document.querySelectorAll('input, textarea')].some(i => i.value.includes(s))")
 
 
+# Records every desktop notification a page makes (window.__shown: {title, body, tag, at}; the objects in
+# window.__notifications), while still making them.
+NOTIFICATION_SPY = """
+window.__shown = []; window.__notifications = [];
+(() => {
+  const Real = window.Notification;
+  if (!Real) return;
+  class Spy extends Real {
+    constructor(title, options = {}) {
+      super(title, options);
+      window.__shown.push({ title, body: options.body || '', tag: options.tag || '', at: performance.now() });
+      window.__notifications.push(this);
+    }
+  }
+  Object.defineProperty(Spy, 'permission', { get: () => Real.permission });
+  Spy.requestPermission = (...args) => Real.requestPermission(...args);
+  window.Notification = Spy;
+})();
+"""
+
+
 def settle(page):
     """Lets running animations finish (those cancelled meanwhile, like a toast leaving, count as done)."""
     page.evaluate("Promise.allSettled(document.getAnimations().filter(a => a.effect && "
@@ -75,6 +102,15 @@ def visitor_token(base, key, origin, user=None, secret=None):
                                      method="POST", headers={"Content-Type": "application/json", "Origin": origin})
     with urllib.request.urlopen(request, timeout=15) as response:
         return json.loads(response.read())["token"]
+
+
+def visitor_session(base, key, origin):
+    """A new anonymous visitor (a fresh visitor id) and their new conversation: (token, session id)."""
+    request = urllib.request.Request(f"{base}/api/v1/chat/sessions", data=json.dumps({"site": key}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json", "Origin": origin})
+    with urllib.request.urlopen(request, timeout=15) as response:
+        started = json.loads(response.read())
+    return started["token"], started["session"]["id"]
 
 
 def visitor_call(base, token, origin, method, path, body):
@@ -103,11 +139,13 @@ def visitor_left(parley, visitor_id, minutes=10):
 # MARK: - A mail server
 
 class MailSink:
-    """aiosmtpd on loopback keeping every message it receives: (recipients, subject and text parts)."""
+    """aiosmtpd on loopback keeping every message it receives: (recipients, subject and text parts, the
+    transfer encoding undone), and each parsed message in `messages`."""
 
     def __init__(self, port):
         from aiosmtpd.controller import Controller
         self.received = []
+        self.messages = []  # the same, parsed (headers included)
         sink = self
 
         class Handler:
@@ -117,6 +155,7 @@ class MailSink:
                          if part.get_content_maintype() == "text"]
                 sink.received.append((list(envelope.rcpt_tos), str(message["Subject"] or "") + "\n" +
                                       "\n".join(p.decode("utf-8", "replace") for p in parts)))
+                sink.messages.append(message)
                 return "250 OK"
         self.port = port
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
@@ -327,17 +366,23 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         expect(page.locator(".me-name")).to_have_text("Anna Agent")
         me = owner.call("GET", "/api/v1/me")
         assert me["agent"]["name"] == "Anna Agent", me["agent"]
-        prefs = page.get_by_label("An SLA target of my ticket is close")
+        def stored():
+            saved = owner.call("GET", "/api/v1/me/preferences")
+            return saved["notifications"]["sla_warning"], saved["email"]["customer_reply"]
+        prefs = page.get_by_label("Bell: An SLA target of my ticket is close")
         expect(prefs).to_be_enabled()
+        by_mail = page.get_by_label("Email: A customer replies on my ticket")
+        expect(by_mail).not_to_be_checked()  # the server's default: off
+        expect(page.get_by_label("Email: An SLA target of my ticket is missed")).to_be_checked()  # on
         prefs.uncheck()
+        by_mail.check()
         page.get_by_role("button", name="Save preferences").click()
-        wait_for(lambda: owner.call("GET", "/api/v1/me/preferences")["notifications"]["sla_warning"] is False,
-                 what="the preference stored")
+        wait_for(lambda: stored() == (False, True), what="the preferences stored")
         prefs.check()
+        by_mail.uncheck()
         page.get_by_role("button", name="Save preferences").click()
-        wait_for(lambda: owner.call("GET", "/api/v1/me/preferences")["notifications"]["sla_warning"] is True,
-                 what="the preference stored again")
-    step("profile: the name (PATCH /me) and notification preferences are saved", profile)
+        wait_for(lambda: stored() == (True, False), what="the preferences stored again")
+    step("profile: the name (PATCH /me) and notification preferences (bell and email per kind) are saved", profile)
 
     # MARK: The visitor starts a conversation; the agent sees it live
     go("#/inbox/active")
@@ -1033,6 +1078,178 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         return True, f"{len(mails)} email(s) to grace@example.com; the ticket without an address still says nowhere"
     step("with a mail server: a ticket with an address says 'by email' (its reply reaches the mail server); "
          "one without an address still says nowhere", by_email)
+
+    def rating_by_email():
+        # The assistant was set above to resolve new tickets on its own: this one the agent resolves.
+        ai = owner.call("GET", "/api/v1/admin/ai/settings")
+        owner.call("PUT", "/api/v1/admin/ai/settings", dict(
+            {k: ai[k] for k in ("systemPrompt", "welcomeMessage", "contextMessages", "maxMessagesBeforeEscalation",
+                                "confidenceThreshold", "autoReplyRules")}, autoResolveThreshold=None))
+        token = visitor_token(parley.url, key, origin)
+        tid = visitor_call(parley.url, token, origin, "POST", "/api/v1/tickets", {
+            "subject": "Invoice PDF is blank", "body": "Invoice 1042 opens as an empty page.",
+            "email": "rita@example.com"})["id"]
+
+        def mails_to_rita(subject):
+            return [m for m in mail.messages
+                    if "rita@example.com" in str(m["To"]) and str(m["Subject"]).startswith(subject)]
+        wait_for(lambda: mails_to_rita("We received your request: Invoice PDF is blank"), timeout=20,
+                 what="the 'We received your request' email")
+        go(f"#/tickets/{tid}")
+        expect(page.locator(".ticket-head h2")).to_have_text("Invoice PDF is blank")
+        page.locator("#tk-status").select_option("resolved")
+        expect(page.locator(".ticket-meta .status")).to_have_text("Resolved")
+        resolved = wait_for(lambda: mails_to_rita("Resolved: Invoice PDF is blank"), timeout=30,
+                            what="the 'Resolved:' email")[-1]
+        assert resolved["List-Unsubscribe"], sorted(resolved.keys())
+        text = "\n".join(part.get_payload(decode=True).decode("utf-8") for part in resolved.walk()
+                         if part.get_content_type() == "text/plain")
+        links = dict(re.findall(r"^([1-5]) – [^:\n]+: (\S+/rate/\S+?)\r?$", text, re.M))
+        assert sorted(links) == ["1", "2", "3", "4", "5"], repr(text[:900])
+        assert all(link.startswith(f"{parley.url}/rate/") for link in links.values()), links
+        assert re.search(rf"Stop these emails: {re.escape(parley.url)}/unsubscribe/\S+", text), text[-300:]
+        # The customer clicks "4" in their mail client: their own browser, not signed in.
+        context5, rpage = new_context((1024, 768))
+        rpage.goto(links["4"])
+        expect(rpage.locator("h1")).to_have_text("Thank you")
+        expect(rpage.locator("main")).to_contain_text('You rated "Invoice PDF is blank" 4 out of 5')
+        rpage.screenshot(path=os.path.join(shots, "rating-thank-you.png"))
+        axe("the rating page", target=rpage)
+        rpage.get_by_label("Your comment (optional)").fill("Fixed within the hour, thank you!")
+        rpage.get_by_role("button", name="Send").click()
+        expect(rpage.locator("main")).to_contain_text("Your comment is saved")
+        rpage.goto(links["5"])  # another link of the same email: the first rating stands
+        expect(rpage.locator("h1")).to_have_text("Already rated")
+        expect(rpage.locator("main")).to_contain_text('You rated "Invoice PDF is blank" 4 out of 5')
+        rpage.screenshot(path=os.path.join(shots, "rating-already-rated.png"))
+        csp = rpage.evaluate("window.__csp")
+        context5.close()
+        assert not csp, csp
+        satisfaction = owner.call("GET", f"/api/v1/admin/tickets/{tid}").get("satisfaction") or {}
+        assert satisfaction.get("stars") == 4, satisfaction
+        assert satisfaction.get("comment") == "Fixed within the hour, thank you!", satisfaction
+        # The agent's ticket view shows it (live, or once opened again).
+        stars = page.locator(".csat .stars")
+        go("#/tickets")
+        go(f"#/tickets/{tid}")
+        expect(stars).to_have_attribute("aria-label", "4 out of 5 stars")
+        expect(page.locator(".csat")).to_contain_text("Fixed within the hour, thank you!")
+        shoot("ticket-rated")
+        return True, f"links {sorted(links)} in the email; 4 stars and the comment kept, the 5 refused"
+    step("a customer rates a resolved ticket from the 'Resolved:' email: 4 stars and a comment on the page, "
+         "the 5-star link of the same email then says 'Already rated'; the ticket view shows the rating",
+         rating_by_email)
+
+    def sign_in_at(p):
+        """Signs the owner in on another page (its own context: its own cookies and permissions)."""
+        p.goto(app)
+        p.fill("#login-email", email)
+        p.fill("#login-password", password)
+        p.click(".signin-card button[type=submit]")
+        expect(p.locator("body")).to_have_attribute("data-connection", "online", timeout=15000)
+
+    def desktop_blocked():
+        context7, bpage = new_context((1024, 768))
+        # What "Block" in the browser's site settings does (Playwright can only grant).
+        target = context7.new_cdp_session(bpage).send("Target.getTargetInfo")["targetInfo"]
+        browser_cdp = browser.new_browser_cdp_session()
+        browser_cdp.send("Browser.setPermission", {
+            "permission": {"name": "notifications"}, "setting": "denied", "origin": parley.url,
+            "browserContextId": target["browserContextId"]})
+        sign_in_at(bpage)
+        assert bpage.evaluate("Notification.permission") == "denied"
+        bpage.evaluate("location.hash = '#/settings/profile'")
+        desktop = bpage.get_by_label("Show desktop notifications")
+        desktop.click()
+        expect(bpage.locator(".switch-note")).to_contain_text(
+            "Your browser blocks notifications from Parley, so this stays off.")
+        expect(desktop).not_to_be_checked()
+        bpage.locator(".pref-alerts").screenshot(path=os.path.join(shots, "dashboard-profile-desktop-blocked.png"))
+        csp = bpage.evaluate("window.__csp")
+        context7.close()
+        browser_cdp.detach()  # (only now: the setting lasts as long as the session that made it)
+        assert not csp, csp
+    step("desktop notifications blocked by the browser: the switch stays off and says how to allow them",
+         desktop_blocked)
+
+    def alerts():
+        def alert_prefs():
+            saved = owner.call("GET", "/api/v1/me/preferences")
+            return saved["sound"], saved["desktop"]
+        context6, apage = new_context()
+        context6.grant_permissions(["notifications"], origin=parley.url)
+        context6.add_init_script(NOTIFICATION_SPY)
+        sign_in_at(apage)
+        apage.evaluate("location.hash = '#/settings/profile'")
+        sound, desktop = apage.get_by_label("Play a sound"), apage.get_by_label("Show desktop notifications")
+        expect(sound).not_to_be_checked()  # the server's defaults: both off
+        expect(desktop).not_to_be_checked()
+        sound.check()
+        expect(apage.locator("body")).to_have_attribute("data-alert-sounds", "1")  # a preview of the chime
+        desktop.check()  # permission granted to this context: it stays on, nothing to explain
+        expect(desktop).to_be_checked()
+        expect(apage.locator(".switch-note")).to_be_hidden()
+        apage.get_by_role("button", name="Save preferences").click()
+        wait_for(lambda: alert_prefs() == (True, True), what="sound and desktop stored")
+        shoot("profile-alerts", target=apage)
+        axe("the profile with the notification preferences", target=apage)
+        apage.evaluate("location.hash = '#/inbox'")
+
+        def shown(title=None):
+            return [n for n in apage.evaluate("window.__shown") if title is None or n["title"] == title]
+
+        def sounds():
+            return int(apage.evaluate("document.body.dataset.alertSounds || '0'"))
+        # A visitor starts a conversation: a sound and a desktop notification.
+        before = sounds()
+        token, sid = visitor_session(parley.url, key, origin)
+        new = wait_for(lambda: shown("New conversation"), what="the desktop notification")
+        assert new[0]["tag"] == f"parley-new:{sid}", new
+        assert "started a conversation" in new[0]["body"], new
+        wait_for(lambda: sounds() > before, what="the alert sound")
+        # Clicking it opens the conversation.
+        apage.evaluate("window.__notifications[0].onclick(new Event('click'))")
+        wait_for(lambda: apage.evaluate("location.hash") == f"#/chats/{sid}", what="the conversation to open")
+        expect(apage.locator(".chat-head h2")).to_be_visible()
+        # The agent's own reply alerts nothing; the customer's answer to it does (the conversation is
+        # now the agent's, and no longer on screen).
+        apage.locator(".composer-input").fill("Hello! How can I help?")
+        apage.locator(".composer-input").press("Enter")
+        expect(apage.locator(".timeline .msg-agent").last).to_contain_text("How can I help?", timeout=10000)
+        apage.evaluate("location.hash = '#/inbox'")
+        visitor_call(parley.url, token, origin, "POST", f"/api/v1/chat/sessions/{sid}/messages",
+                     {"clientId": "alerts-1", "body": "My parcel has not arrived"})
+        replied = wait_for(lambda: shown("The customer replied"), what="the customer's reply alert")
+        assert replied[0]["body"] == "My parcel has not arrived" and replied[0]["tag"] == f"parley-reply:{sid}", replied
+        titles = [n["title"] for n in shown()]
+        assert titles == ["New conversation", "The customer replied"], titles
+        # A handoff: another visitor asks for a person. It is announced twice (session.updated, then the
+        # notification of kind handoff the bell counts): one alert.
+        bell = apage.locator(".bell-count")
+        unread = int(bell.text_content() or 0) if bell.is_visible() else 0
+        token2, sid2 = visitor_session(parley.url, key, origin)
+        wait_for(lambda: [n for n in shown("New conversation") if n["tag"] == f"parley-new:{sid2}"],
+                 what="the second conversation's alert")
+        visitor_call(parley.url, token2, origin, "POST", f"/api/v1/chat/sessions/{sid2}/escalate", {})
+        expect(bell).to_have_text(str(unread + 1), timeout=10000)
+        handoffs = wait_for(lambda: shown("A conversation needs a person"), what="the handoff alert")
+        assert [n["tag"] for n in handoffs] == [f"parley-handoff:{sid2}"], handoffs
+        # Back to quiet, for the rest of the run.
+        apage.evaluate("location.hash = '#/settings/profile'")
+        sound.uncheck()
+        desktop.uncheck()
+        apage.get_by_role("button", name="Save preferences").click()
+        wait_for(lambda: alert_prefs() == (False, False), what="sound and desktop off again")
+        all_shown, played = shown(), sounds()
+        gaps = ", ".join(f"{(b['at'] - a['at']) / 1000:.1f}" for a, b in zip(all_shown, all_shown[1:]))
+        csp = apage.evaluate("window.__csp")
+        context6.close()
+        assert not csp, csp
+        return True, (f"desktop notifications: {[n['title'] for n in all_shown]} ({gaps} s apart); sounds started: "
+                      f"{played}, the first the switch's preview (alerts closer than 1.2 s share one)")
+    step("alerts: with sound and desktop notifications on, a new conversation chimes and shows a notification "
+         "(clicking it opens the conversation); the agent's own reply alerts nothing, the customer's answer "
+         "does; a handoff alerts once", alerts)
 
     def csp_clean():
         violations = page.evaluate("window.__csp") + vpage.evaluate("window.__csp")

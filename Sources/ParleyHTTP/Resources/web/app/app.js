@@ -3,7 +3,8 @@
 // Signs the agent in (or finds the session after a reload with GET /api/v1/me), draws the shell
 // (left navigation, top bar with the notification bell, the view), starts the one shared
 // WebSocket, subscribes to the organization's `inbox:` channel (re-broadcast to screens as the
-// 'inbox' event of state.js) and routes the URL's hash to a screen module:
+// 'inbox' event of state.js, which alerts.js turns into sounds and desktop notifications) and
+// routes the URL's hash to a screen module:
 //
 //   #/inbox[/active|unassigned|mine|resolved|archived|live]   views-inbox.js (list + conversation)
 //   #/chats/<sessionId>                                       views-inbox.js with that conversation
@@ -20,6 +21,7 @@ import { h, icon, replace, avatar, toast, spinner, debounce } from './dom.js';
 import { realtime } from './realtime.js';
 import { state, on, emit, loadAgents, orgId } from './state.js';
 import { mountBell } from './notifications.js';
+import { mountAlerts } from './alerts.js';
 
 const root = document.getElementById('app');
 
@@ -191,6 +193,7 @@ function drawShell() {
     sidenav,
     h('div', { class: 'main' }, h('header', { class: 'topbar' }, title, actions), view));
   shellOffs.push(mountBell(actions));
+  shellOffs.push(mountAlerts());
   return { view, title, nav, counts };
 }
 

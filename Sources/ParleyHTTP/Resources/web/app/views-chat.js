@@ -18,6 +18,7 @@ import { h, icon, replace, fmt, avatar, badge, toast, openDialog, confirmDialog,
 import { realtime } from './realtime.js';
 import { state, on, emit, myId, agentName, agentOptions, visitorName } from './state.js';
 import { cannedPicker } from './canned.js';
+import { expectOwnChat } from './alerts.js';
 
 export const STATUS = {
   ai_active: { label: 'AI answering', kind: 'ai' },
@@ -621,6 +622,7 @@ export async function startChatWith(visitorObj) {
     async onSubmit() {
       if (!text.value.trim()) throw new Error('Write a first message.');
       try {
+        expectOwnChat(visitorObj.id); // our own new conversation is no news to us
         started = await api.post(`/api/v1/admin/visitors/${encodeURIComponent(visitorObj.id)}/chat`, { body: text.value.trim() });
       } catch (e) {
         if (missingRoute(e)) throw new Error('This Parley server cannot start chats with visitors yet.');

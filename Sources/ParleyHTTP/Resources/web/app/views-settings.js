@@ -10,6 +10,7 @@ import { state, emit, can, myId, loadAgents } from './state.js';
 import { aiSection, kbSection, cannedSection, slaSection } from './settings-ai.js';
 import { webhooksSection } from './settings-webhooks.js';
 import { outboxSection } from './settings-outbox.js';
+import { desktopPermission, playChime } from './alerts.js';
 
 const SECTIONS = [
   { id: 'profile', label: 'Profile', icon: 'user', group: 'You', show: () => true, draw: profileSection },
@@ -129,18 +130,7 @@ function profileSection(page) {
     current.value = ''; next.value = ''; again.value = '';
   });
 
-  const prefBoxes = {};
-  const prefs = state.prefs?.notifications || {};
-  const prefList = h('div', { class: 'stack tight' }, NOTIFICATION_KINDS.map(([kind, label]) => {
-    const c = checkbox(label, prefs[kind] !== false, { disabled: !state.features.preferences });
-    prefBoxes[kind] = c.input;
-    return c.wrap;
-  }));
-  const prefSave = saveButton('Save preferences', async () => {
-    const notifications = Object.fromEntries(Object.entries(prefBoxes).map(([k, box]) => [k, box.checked]));
-    state.prefs = await api.put('/api/v1/me/preferences', { notifications });
-  });
-  prefSave.button.disabled = !state.features.preferences;
+  const prefs = notificationPreferences();
 
   page.append(
     sectionHead('Your profile', 'How the team and your customers see you, and how you sign in.'),
@@ -158,10 +148,101 @@ function profileSection(page) {
         h('div', { class: 'form-grid' }, h('div', { class: 'full' }, field('Current password', current)),
           field('New password', next, 'At least 10 characters.'), field('New password again', again)),
         h('div', { class: 'form-actions' }, pwSave.button))),
-    h('section', { class: 'panel' },
-      h('div', { class: 'panel-head' }, h('div', {}, h('h3', { text: 'Notifications' }), h('p', { class: 'hint', text: 'What the bell tells you about.' }))),
-      state.features.preferences ? null : h('div', { class: 'panel-body' }, h('p', { class: 'callout', text: 'This Parley server does not keep notification preferences yet: you hear about everything.' })),
-      form(prefSave.run, prefList, h('div', { class: 'form-actions' }, prefSave.button))));
+    prefs);
+}
+
+/** An on/off switch: a checkbox with role="switch", styled as one. */
+function switchInput(checked, attrs = {}) {
+  return h('input', { type: 'checkbox', role: 'switch', class: 'switch', checked: !!checked, ...attrs });
+}
+
+/** A switch with its label and a line of explanation (its description). */
+function switchRow(id, label, hint, checked, attrs = {}) {
+  const input = switchInput(checked, { id, 'aria-describedby': `${id}-hint`, ...attrs });
+  const row = h('div', { class: 'switch-row' }, input,
+    h('div', { class: 'switch-text' }, h('label', { for: id, text: label }), h('p', { class: 'hint', id: `${id}-hint`, text: hint })));
+  return { row, input };
+}
+
+const DESKTOP_BLOCKED = 'Your browser blocks notifications from Parley, so this stays off. Allow them in the site settings (the icon left of the address), then turn this on again.';
+
+/**
+ * The Notifications panel of the profile: per kind, the bell and email; then the alerts of
+ * alerts.js (a sound, desktop notifications). Saved together with PUT /api/v1/me/preferences.
+ */
+function notificationPreferences() {
+  const prefs = state.prefs || {};
+  const supported = !!state.features.preferences;
+  const hasEmail = supported && !!prefs.email;                           // older servers: the bell only
+  const hasAlerts = supported && 'sound' in prefs && 'desktop' in prefs;
+  const bell = {};
+  const email = {};
+  const rows = NOTIFICATION_KINDS.map(([kind, label]) => {
+    bell[kind] = switchInput(prefs.notifications?.[kind] !== false, { 'aria-label': `Bell: ${label}`, disabled: !supported });
+    if (hasEmail) email[kind] = switchInput(prefs.email[kind] === true, { 'aria-label': `Email: ${label}` });
+    return h('tr', {}, h('th', { scope: 'row', text: label }), h('td', {}, bell[kind]), hasEmail ? h('td', {}, email[kind]) : null);
+  });
+  const table = h('table', { class: 'pref-table' },
+    h('caption', { class: 'sr-only', text: 'Where you hear about each kind of news' }),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Tell me when…' }), h('th', { scope: 'col', text: 'Bell' }),
+      hasEmail ? h('th', { scope: 'col', text: 'Email' }) : null)),
+    h('tbody', {}, rows));
+
+  const sound = switchRow('pref-sound', 'Play a sound', 'A short chime for a new conversation, a handoff, or a customer’s reply to you.', prefs.sound, { disabled: !hasAlerts });
+  const desktop = switchRow('pref-desktop', 'Show desktop notifications', 'Also when Parley is in another tab or window. Clicking one opens the conversation or ticket.', prefs.desktop, { disabled: !hasAlerts });
+  const desktopNote = h('p', { class: 'switch-note', role: 'status' });
+  function note(text, kind = 'warn') {
+    desktopNote.textContent = text;
+    desktopNote.className = `switch-note ${text ? kind : ''}`;
+  }
+  // The setting is the account's; the permission is this browser's.
+  if (prefs.desktop) {
+    const permission = desktopPermission();
+    if (permission === 'denied') note(DESKTOP_BLOCKED);
+    else if (permission === 'unsupported') note('This browser cannot show desktop notifications.');
+    else if (permission === 'default') note('This browser has not allowed notifications from Parley yet: turn the switch off and on again to be asked.');
+  }
+
+  sound.input.addEventListener('change', () => {
+    if (sound.input.checked) playChime(); // what it sounds like (and the browser allows audio after this click)
+  });
+  desktop.input.addEventListener('change', async () => {
+    if (!desktop.input.checked) { note(''); return; }
+    const permission = desktopPermission();
+    if (permission === 'granted') { note(''); return; }
+    if (permission === 'unsupported') { desktop.input.checked = false; note('This browser cannot show desktop notifications, so this stays off.'); return; }
+    if (permission === 'denied') { desktop.input.checked = false; note(DESKTOP_BLOCKED); return; }
+    desktop.input.disabled = true;
+    note('Your browser asks whether Parley may show notifications…', 'info');
+    let answer;
+    try { answer = await Notification.requestPermission(); } catch { answer = desktopPermission(); }
+    desktop.input.disabled = false;
+    if (answer === 'granted') {
+      note('Allowed. Save your preferences to keep it on.', 'ok');
+    } else {
+      desktop.input.checked = false;
+      note(answer === 'denied' ? DESKTOP_BLOCKED : 'Notifications were not allowed, so this stays off.');
+    }
+  });
+
+  const save = saveButton('Save preferences', async () => {
+    const body = { notifications: Object.fromEntries(Object.entries(bell).map(([k, box]) => [k, box.checked])) };
+    if (hasEmail) body.email = Object.fromEntries(Object.entries(email).map(([k, box]) => [k, box.checked]));
+    if (hasAlerts) { body.sound = sound.input.checked; body.desktop = desktop.input.checked; }
+    state.prefs = await api.put('/api/v1/me/preferences', body);
+  });
+  save.button.disabled = !supported;
+
+  return h('section', { class: 'panel' },
+    h('div', { class: 'panel-head' }, h('div', {}, h('h3', { text: 'Notifications' }),
+      h('p', { class: 'hint', text: hasEmail ? 'What the bell and your email tell you about, and how Parley gets your attention.' : 'What the bell tells you about.' }))),
+    supported ? null : h('div', { class: 'panel-body' }, h('p', { class: 'callout', text: 'This Parley server does not keep notification preferences yet: you hear about everything.' })),
+    form(save.run,
+      table,
+      hasAlerts ? h('fieldset', { class: 'pref-alerts' }, h('legend', { text: 'Alerts' }),
+        h('p', { class: 'hint', text: 'For new conversations, handoffs, and customers replying on your conversations and tickets.' }),
+        sound.row, desktop.row, desktopNote) : null,
+      h('div', { class: 'form-actions' }, save.button)));
 }
 
 // MARK: - Sites and the widget
