@@ -10,9 +10,9 @@ fixed answer slowly (the assistant's provider), and a "customer website" on anot
 Then it drives the widget as a visitor would, with an agent answering over the REST API and a
 WebSocket: streaming AI replies, handoff, typing, read receipts, unread badge, going offline and a
 server restart (each message shown once, in order), markup shown as text, polling when WebSockets
-are blocked, attachments, identify(), the offline form, French, axe (no serious or critical
-violations) and screenshots. With --llm-url (a real model, e.g. `scripts/llm-server url`) one more
-check watches that model's reply stream into the widget.
+are blocked, attachments, identify(), the offline form (no email promised without a mail server),
+French, axe (no serious or critical violations) and screenshots. With --llm-url (a real model, e.g.
+`scripts/llm-server url`) one more check watches that model's reply stream into the widget.
 
 Prints one line per check and exits 1 if any failed. Every process it starts is stopped at exit.
 """
@@ -542,9 +542,11 @@ def run_checks(browser, parley, agent, key, site_secret, host, shots, args):
         expect(ui.locator(".bar .human")).to_be_hidden()
         expect(ui.locator(".list .msg.system").last).to_contain_text("passed your conversation")
         expect(ui.locator(".card")).to_be_visible()
+        # No mail server here: the card asks for an email without promising replies by email.
+        expect(ui.locator(".card p").first).to_have_text("Leave your email so our team can contact you if needed.")
         ui.locator("#email").fill("visitor@example.com")
         ui.locator(".card button[type=submit]").click()
-        expect(ui.locator(".card .done")).to_contain_text("visitor@example.com")
+        expect(ui.locator(".card .done")).to_have_text("Thanks! Our team can contact you at visitor@example.com.")
         chat = agent.call("GET", f"/api/v1/admin/chats/{session_id}")
         status = chat.get("session", chat).get("status")
         assert status == "escalated", status
@@ -880,19 +882,27 @@ def run_checks(browser, parley, agent, key, site_secret, host, shots, args):
         ui9.locator(".launcher").click()
         expect(ui9.locator(".view-offline")).to_be_visible()
         expect(ui9.locator(".view-offline h2")).to_have_text("Nous sommes absents")
+        # No mail server here (config says email: false): the form promises no email reply.
+        config = json.loads(urllib.request.urlopen(f"{parley.url}/api/v1/widget/config?site={key}", timeout=10).read())
+        assert config.get("email") is False, f"config email: {config.get('email')!r}"
+        expect(ui9.locator(".view-offline h2 + p")).to_have_text(
+            "Laissez-nous un message et votre e-mail ; notre équipe le lira à son retour.")
         ui9.locator("#offline-email").fill("nuit@example.com")
         ui9.get_by_label("Votre message").fill("Bonjour, mon export PDF échoue la nuit.")
         settle(frame9)
         page9.screenshot(path=os.path.join(shots, "widget-offline-form-fr-390x844.png"))
         ui9.get_by_role("button", name="Envoyer le message").click()
-        expect(ui9.locator(".view-offline .done")).to_contain_text("Merci", timeout=10000)
+        expect(ui9.locator(".view-offline .done")).to_have_text(
+            "Merci ! Nous avons reçu votre message. Notre équipe le lira à son retour.", timeout=10000)
+        promises = [ui9.locator(sel).text_content() for sel in (".view-offline h2 + p", ".view-offline .done")]
+        assert not any("répondrons par e-mail" in text for text in promises), promises
         bad, _ = run_axe(frame9)
         context9.close()
         tickets = agent.call("GET", "/api/v1/admin/tickets?limit=50")["data"]
         assert any(t["requesterEmail"] == "nuit@example.com" for t in tickets), "no ticket from the form"
         assert not bad, f"axe on the offline form: {bad}"
-    step("outside business hours: offline form (in French from navigator.language) opens a ticket",
-         offline_form_fr)
+    step("outside business hours: offline form (in French from navigator.language) opens a ticket; "
+         "without a mail server it promises no email reply", offline_form_fr)
 
 
 def same_once_in_order(frame, agent, session_id, expected_bodies):

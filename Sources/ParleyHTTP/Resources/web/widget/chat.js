@@ -46,7 +46,13 @@
       uploadFailed: 'The file could not be sent.', offlineUpload: 'You are offline: send the file when you are back.',
       error: 'Something went wrong. Please try again.', attachment: 'Attachment: {name}',
       status_open: 'Open', status_pending: 'Pending', status_in_progress: 'In progress',
-      status_waiting_on_customer: 'Waiting for you', status_resolved: 'Resolved', status_closed: 'Closed'
+      status_waiting_on_customer: 'Waiting for you', status_resolved: 'Resolved', status_closed: 'Closed',
+      offlineTextHere: 'Leave us a message; we’ll reply here when we’re back.',
+      offlineSentHere: 'Thanks! We got your message. Come back here for our reply.',
+      offlineTextLater: 'Leave us a message and your email; our team will read it when we’re back.',
+      offlineSentLater: 'Thanks! We got your message. Our team will read it when we’re back.',
+      emailAskNoMail: 'Leave your email so our team can contact you if needed.',
+      emailSavedNoMail: 'Thanks! Our team can contact you at {email}.'
     },
     fr: {
       chat: 'Discussion', openChat: 'Ouvrir la discussion', closeChat: 'Fermer la discussion', unread: '{n} non lus',
@@ -75,7 +81,13 @@
       uploadFailed: 'Le fichier n’a pas pu être envoyé.', offlineUpload: 'Vous êtes hors ligne : envoyez le fichier à votre retour.',
       error: 'Une erreur est survenue. Veuillez réessayer.', attachment: 'Pièce jointe : {name}',
       status_open: 'Ouverte', status_pending: 'En attente', status_in_progress: 'En cours',
-      status_waiting_on_customer: 'En attente de votre réponse', status_resolved: 'Résolue', status_closed: 'Fermée'
+      status_waiting_on_customer: 'En attente de votre réponse', status_resolved: 'Résolue', status_closed: 'Fermée',
+      offlineTextHere: 'Laissez-nous un message ; nous vous répondrons ici à notre retour.',
+      offlineSentHere: 'Merci ! Nous avons reçu votre message. Revenez ici pour lire notre réponse.',
+      offlineTextLater: 'Laissez-nous un message et votre e-mail ; notre équipe le lira à son retour.',
+      offlineSentLater: 'Merci ! Nous avons reçu votre message. Notre équipe le lira à son retour.',
+      emailAskNoMail: 'Laissez votre e-mail pour que notre équipe puisse vous contacter si besoin.',
+      emailSavedNoMail: 'Merci ! Notre équipe pourra vous contacter à {email}.'
     },
     de: {
       chat: 'Chat', openChat: 'Chat öffnen', closeChat: 'Chat schließen', unread: '{n} ungelesen',
@@ -104,7 +116,13 @@
       uploadFailed: 'Die Datei konnte nicht gesendet werden.', offlineUpload: 'Sie sind offline: senden Sie die Datei später.',
       error: 'Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.', attachment: 'Anhang: {name}',
       status_open: 'Offen', status_pending: 'Wartend', status_in_progress: 'In Bearbeitung',
-      status_waiting_on_customer: 'Wartet auf Sie', status_resolved: 'Gelöst', status_closed: 'Geschlossen'
+      status_waiting_on_customer: 'Wartet auf Sie', status_resolved: 'Gelöst', status_closed: 'Geschlossen',
+      offlineTextHere: 'Hinterlassen Sie uns eine Nachricht; wir antworten hier, sobald wir zurück sind.',
+      offlineSentHere: 'Danke! Wir haben Ihre Nachricht erhalten. Schauen Sie hier wieder vorbei, um unsere Antwort zu lesen.',
+      offlineTextLater: 'Hinterlassen Sie uns eine Nachricht und Ihre E-Mail; unser Team liest sie, sobald wir zurück sind.',
+      offlineSentLater: 'Danke! Wir haben Ihre Nachricht erhalten. Unser Team liest sie, sobald wir zurück sind.',
+      emailAskNoMail: 'Hinterlassen Sie Ihre E-Mail, damit unser Team Sie bei Bedarf kontaktieren kann.',
+      emailSavedNoMail: 'Danke! Unser Team kann Sie unter {email} erreichen.'
     }
   };
 
@@ -390,6 +408,7 @@
       applySession(res.session);
       ingest(res.messages || [], false);
       ui.offlineEmail.required = !S.identified;
+      renderStatus();
       reconnect();
       return res;
     }, function (error) {
@@ -873,7 +892,7 @@
       S.emailJustSaved = true;
       persist();
       renderStatus();
-      announce(t('emailSaved', { email: saved.email }));
+      announce(emailSaved());
       // The thanks stays a moment, then the card makes room for the conversation.
       setTimeout(function () { S.emailJustSaved = false; renderStatus(); }, 5000);
     }, function (error) { showError(error.status ? error.message : t('error')); });
@@ -1113,9 +1132,21 @@
     // Once an email is known the card only shows its thanks, for a moment after saving.
     ui.emailCard.hidden = !ask || !!saved.email && !S.emailJustSaved;
     ui.emailForm.hidden = !!saved.email;
-    ui.emailDone.textContent = saved.email ? t('emailSaved', { email: saved.email }) : '';
+    ui.emailAsk.textContent = t(mailOn() ? 'emailAsk' : 'emailAskNoMail');
+    ui.emailDone.textContent = saved.email ? emailSaved() : '';
     ui.emailDone.hidden = !saved.email;
+    ui.offlineText.textContent = offlineWords('offlineText');
   }
+
+  // MARK: - Email, said as it is
+
+  /** Whether a reply can reach the visitor by email (the server has a mail server; one that does
+   *  not say is taken at its older word). */
+  function mailOn() { return !config || config.email !== false; }
+  function emailSaved() { return t(mailOn() ? 'emailSaved' : 'emailSavedNoMail', { email: saved.email }); }
+  /** The offline form's words: replies by email only when email goes out; else a signed-in visitor
+   *  finds the reply here (My tickets), and an anonymous one is promised nothing we cannot keep. */
+  function offlineWords(key) { return t(mailOn() ? key : key + (S.identified ? 'Here' : 'Later')); }
 
   // S.stuck: the conversation is scrolled to its end (and so follows new messages). Only the
   // visitor's scrolling changes it; growth (messages, images loading, a card above the composer)
@@ -1145,7 +1176,7 @@
       return api('POST', '/tickets', { subject: subject, body: body, email: email || undefined });
     }).then(function () {
       ui.offlineForm.hidden = true;
-      ui.offlineDone.textContent = t('offlineSent');
+      ui.offlineDone.textContent = offlineWords('offlineSent');
       ui.offlineDone.hidden = false;
     }, function (error) {
       showOfflineError(error.status ? error.message : t('error'));
@@ -1260,7 +1291,8 @@
       h('button', { type: 'submit', class: 'button', text: t('save') })
     ]);
     ui.emailDone = h('p', { class: 'done', hidden: true });
-    ui.emailCard = h('div', { class: 'card', hidden: true }, [h('p', { text: t('emailAsk') }), ui.emailForm, ui.emailDone]);
+    ui.emailAsk = h('p');
+    ui.emailCard = h('div', { class: 'card', hidden: true }, [ui.emailAsk, ui.emailForm, ui.emailDone]);
 
     ui.chips = h('div', { class: 'chips', hidden: true });
     ui.preview = h('div', { class: 'preview', hidden: true });
@@ -1296,7 +1328,7 @@
     ui.offlineDone = h('p', { class: 'done', role: 'status', hidden: true });
     ui.chatInstead = h('button', { type: 'button', class: 'link', text: t('chatWithAI'), hidden: true, onclick: function () { setView('chat'); ui.input.focus(); } });
     ui.views.offline = h('div', { class: 'view view-offline', hidden: true }, [
-      h('h2', { class: 'view-title', text: t('offlineTitle') }), h('p', { text: t('offlineText') }),
+      h('h2', { class: 'view-title', text: t('offlineTitle') }), ui.offlineText = h('p'),
       ui.offlineForm, ui.offlineDone, ui.chatInstead
     ]);
     ui.views.tickets = h('div', { class: 'view view-tickets', hidden: true });
