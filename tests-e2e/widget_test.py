@@ -11,8 +11,9 @@ Then it drives the widget as a visitor would, with an agent answering over the R
 WebSocket: streaming AI replies, handoff, typing, read receipts, unread badge, going offline and a
 server restart (each message shown once, in order), markup shown as text, polling when WebSockets
 are blocked, attachments, identify(), the offline form (no email promised without a mail server),
-French, axe (no serious or critical violations) and screenshots. With --llm-url (a real model, e.g.
-`scripts/llm-server url`) one more check watches that model's reply stream into the widget.
+French, the satisfaction prompt once a conversation has ended, axe (no serious or critical
+violations) and screenshots. With --llm-url (a real model, e.g. `scripts/llm-server url`) one more
+check watches that model's reply stream into the widget.
 
 Prints one line per check and exits 1 if any failed. Every process it starts is stopped at exit.
 """
@@ -803,6 +804,90 @@ def run_checks(browser, parley, agent, key, site_secret, host, shots, args):
                 patch["baseUrl"], patch["model"] = provider["baseUrl"], provider["model"]
                 agent.call("PATCH", f"/api/v1/admin/ai/providers/{provider['id']}", patch)
         step("a real model's reply streams into the widget (--llm-url)", real_model)
+
+    # MARK: Satisfaction, once a conversation has ended
+    def open_conversation(viewport):
+        """A new visitor with the panel open and connected: (context, page, frame, ui, sessionId)."""
+        context_, page_ = new_page(viewport=viewport)
+        page_.goto(f"{host}/index.html")
+        frame_, ui_ = widget(page_)
+        page_.evaluate("Parley.open()")
+        expect(ui_.locator("body")).to_have_attribute("data-connection", "online", timeout=15000)
+        return context_, page_, frame_, ui_, saved_state(page_, key)["sessionId"]
+
+    def rated_once():
+        context11, page11, frame11, ui11, sid = open_conversation((1280, 800))
+        agent.reply(sid, "Your refund is on its way. Anything else?")
+        expect(ui11.locator(".list .msg.agent")).to_have_count(1, timeout=10000)
+        expect(ui11.locator(".rating")).to_have_count(0)
+        agent.call("POST", f"/api/v1/admin/chats/{sid}/close", {})
+        prompt = ui11.locator(".rating")
+        expect(prompt).to_be_visible(timeout=10000)
+        expect(prompt.locator("legend")).to_have_text("How was this conversation?")
+        expect(prompt.get_by_role("radio")).to_have_count(5)
+        # By keyboard: the stars are one radio group (Space picks, arrows move).
+        prompt.get_by_role("radio", name="1 star", exact=True).focus()
+        page11.keyboard.press("Space")
+        for _ in range(3):
+            page11.keyboard.press("ArrowRight")
+        expect(prompt.get_by_role("radio", name="4 stars")).to_be_checked()
+        expect(prompt.locator(".stars label.on")).to_have_count(4)
+        prompt.get_by_label("Anything to add? (optional)").fill("Quick and kind, thank you.")
+        settle(frame11)
+        page11.screenshot(path=os.path.join(shots, "widget-rating-1280x800.png"))
+        bad, _ = run_axe(frame11)
+        assert not bad, f"axe on the rating prompt: {bad}"
+        prompt.get_by_role("button", name="Send rating").click()
+        expect(ui11.locator(".rating-box .done")).to_have_text("Thanks for your rating.", timeout=10000)
+        expect(prompt).to_have_count(0)
+        given = agent.call("GET", f"/api/v1/admin/chats/{sid}")["session"].get("satisfaction") or {}
+        assert given.get("stars") == 4 and given.get("comment") == "Quick and kind, thank you.", given
+        page11.reload()
+        frame11, ui11 = widget(page11)
+        page11.evaluate("Parley.open()")
+        # Connected means the session (and its satisfaction) has been applied: only then look for the prompt.
+        expect(ui11.locator("body")).to_have_attribute("data-connection", "online", timeout=15000)
+        expect(ui11.locator(".rating-box")).to_be_empty()
+        after = saved_state(page11, key)["sessionId"]
+        context11.close()
+        return True, f"4 stars + comment stored; after a reload {'the same' if after == sid else 'a new'} conversation, no prompt"
+    step("conversation closed by an agent: the visitor rates it once (4 stars by keyboard + comment); "
+         "not asked again after a reload", rated_once)
+
+    def rating_follows_the_conversation():
+        context12, page12, frame12, ui12, sid = open_conversation((390, 844))
+        agent.reply(sid, "Your refund is on its way.")
+        expect(ui12.locator(".list .msg.agent")).to_have_count(1, timeout=10000)
+        agent.call("POST", f"/api/v1/admin/chats/{sid}/close", {})
+        prompt = ui12.locator(".rating")
+        expect(prompt).to_be_visible(timeout=10000)
+        prompt.locator("label[for=star-5]").click()
+        expect(prompt.get_by_role("radio", name="5 stars")).to_be_checked()
+        ui12.locator("#input").blur()
+        settle(frame12)
+        page12.screenshot(path=os.path.join(shots, "widget-rating-390x844.png"))
+        # The visitor writes again: the conversation goes on and the prompt goes away.
+        ui12.locator("#input").fill("One more thing, actually")
+        ui12.locator("#input").press("Enter")
+        expect(ui12.locator(".rating-box")).to_be_empty(timeout=10000)
+        status = agent.call("GET", f"/api/v1/admin/chats/{sid}")["session"]["status"]
+        assert status != "closed", status
+        # Whoever answers (the assistant, when the conversation went back to it) has finished before it ends again.
+        wait_for(lambda: len(shown_messages(frame12)) >= 4 and not frame12.evaluate(
+            "document.querySelector('.streams').children.length"), timeout=20, what="the answer to the new message")
+        agent.call("POST", f"/api/v1/admin/chats/{sid}/close", {})
+        expect(prompt).to_be_visible(timeout=10000)
+        # Rated elsewhere (another tab, the email's links): the prompt turns into the thanks by itself.
+        token = saved_state(page12, key)["token"]
+        request = urllib.request.Request(f"{parley.url}/api/v1/chat/sessions/{sid}/rating", method="POST",
+                                         data=json.dumps({"stars": 2}).encode(),
+                                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        urllib.request.urlopen(request, timeout=10).read()
+        expect(ui12.locator(".rating-box .done")).to_have_text("Thanks for your rating.", timeout=10000)
+        context12.close()
+        return True, f"asked, gone when the visitor wrote (status {status}), asked again, thanked when rated elsewhere"
+    step("phone: the prompt goes when the visitor writes again, comes back at the next end, "
+         "thanks when rated elsewhere", rating_follows_the_conversation)
 
     # MARK: Screenshots of the demo page
     def screenshots():

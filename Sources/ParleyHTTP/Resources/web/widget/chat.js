@@ -52,7 +52,9 @@
       offlineTextLater: 'Leave us a message and your email; our team will read it when we’re back.',
       offlineSentLater: 'Thanks! We got your message. Our team will read it when we’re back.',
       emailAskNoMail: 'Leave your email so our team can contact you if needed.',
-      emailSavedNoMail: 'Thanks! Our team can contact you at {email}.'
+      emailSavedNoMail: 'Thanks! Our team can contact you at {email}.',
+      rateChat: 'How was this conversation?', star1: '1 star', stars: '{n} stars',
+      ratingComment: 'Anything to add? (optional)', sendRating: 'Send rating', ratingThanks: 'Thanks for your rating.'
     },
     fr: {
       chat: 'Discussion', openChat: 'Ouvrir la discussion', closeChat: 'Fermer la discussion', unread: '{n} non lus',
@@ -87,7 +89,9 @@
       offlineTextLater: 'Laissez-nous un message et votre e-mail ; notre équipe le lira à son retour.',
       offlineSentLater: 'Merci ! Nous avons reçu votre message. Notre équipe le lira à son retour.',
       emailAskNoMail: 'Laissez votre e-mail pour que notre équipe puisse vous contacter si besoin.',
-      emailSavedNoMail: 'Merci ! Notre équipe pourra vous contacter à {email}.'
+      emailSavedNoMail: 'Merci ! Notre équipe pourra vous contacter à {email}.',
+      rateChat: 'Comment s’est passée cette conversation ?', star1: '1 étoile', stars: '{n} étoiles',
+      ratingComment: 'Un commentaire ? (facultatif)', sendRating: 'Envoyer la note', ratingThanks: 'Merci pour votre note.'
     },
     de: {
       chat: 'Chat', openChat: 'Chat öffnen', closeChat: 'Chat schließen', unread: '{n} ungelesen',
@@ -122,7 +126,9 @@
       offlineTextLater: 'Hinterlassen Sie uns eine Nachricht und Ihre E-Mail; unser Team liest sie, sobald wir zurück sind.',
       offlineSentLater: 'Danke! Wir haben Ihre Nachricht erhalten. Unser Team liest sie, sobald wir zurück sind.',
       emailAskNoMail: 'Hinterlassen Sie Ihre E-Mail, damit unser Team Sie bei Bedarf kontaktieren kann.',
-      emailSavedNoMail: 'Danke! Unser Team kann Sie unter {email} erreichen.'
+      emailSavedNoMail: 'Danke! Unser Team kann Sie unter {email} erreichen.',
+      rateChat: 'Wie war diese Unterhaltung?', star1: '1 Stern', stars: '{n} Sterne',
+      ratingComment: 'Möchten Sie etwas ergänzen? (optional)', sendRating: 'Bewertung senden', ratingThanks: 'Danke für Ihre Bewertung.'
     }
   };
 
@@ -181,7 +187,7 @@
   var config = null;
   var S = {
     open: false, compact: false, view: 'chat', started: false, startFailed: false, identified: false,
-    user: null, page: null, status: null,
+    user: null, page: null, status: null, satisfaction: null, rating: '',
     list: [], byId: {}, lastSeq: 0, readSeq: 0, agentReadSeq: 0, unread: -1,
     streams: {}, finished: {}, file: null, stuck: true
   };
@@ -219,7 +225,8 @@
     list: 'M8 6h13M8 12h13M8 18h13M3 6h.01M3 12h.01M3 18h.01',
     back: 'M19 12H5M12 19l-7-7 7-7',
     file: 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zM14 2v6h6',
-    arrow: 'M12 5v14M19 12l-7 7-7-7'
+    arrow: 'M12 5v14M19 12l-7 7-7-7',
+    star: 'm12 2.5 2.9 5.9 6.6 1-4.8 4.6 1.1 6.5-5.8-3.1-5.8 3.1 1.1-6.5-4.8-4.6 6.6-1z'
   };
   function icon(name) {
     var NS = 'http://www.w3.org/2000/svg';
@@ -433,19 +440,24 @@
   function resetConversation() {
     closeSocket();
     S.list = []; S.byId = {}; S.lastSeq = 0; S.readSeq = 0; S.agentReadSeq = 0; S.streams = {}; S.finished = {};
+    S.satisfaction = null;
     ui.list.textContent = '';
     ui.streams.textContent = '';
+    renderRating();
   }
 
   function applySession(session) {
     if (!session) return;
     if (session.visitorReadSeq > S.readSeq) S.readSeq = session.visitorReadSeq;
     if (session.agentReadSeq > S.agentReadSeq) S.agentReadSeq = session.agentReadSeq;
+    // Only ever set: views that leave it out (the polling history) say nothing about it.
+    if (session.satisfaction) S.satisfaction = session.satisfaction;
     if (session.status && session.status !== S.status) {
       S.status = session.status;
       if (S.status !== 'ai_active') hideTyping();
       renderStatus();
     }
+    renderRating();
     renderReceipt();
     updateUnread();
   }
@@ -632,6 +644,58 @@
         ]));
       } else announce(t('thanks'));
     }, function () { showError(t('error')); });
+  }
+
+  // MARK: - Satisfaction: 1 to 5 stars once the conversation has ended
+
+  /** The prompt at the end of the log: asked while the ended conversation has no rating, thanked
+   *  once it has one (given here or elsewhere), gone when the conversation goes on. Once rated, a
+   *  conversation is never asked again: `satisfaction` comes back with the session. */
+  function renderRating() {
+    var want = S.status !== 'closed' ? '' : !S.satisfaction ? S.rating || 'ask' : S.rating && 'thanks';
+    if (want === S.rating) return;
+    var hadFocus = ui.rating.contains(document.activeElement);
+    S.rating = want;
+    ui.rating.textContent = '';
+    if (want === 'ask') ui.rating.appendChild(ratingForm());
+    if (want === 'thanks') {
+      var done = h('p', { class: 'done', role: 'status', tabindex: '-1', text: t('ratingThanks') });
+      ui.rating.appendChild(done);
+      if (hadFocus) done.focus(); else if (S.open) announce(t('ratingThanks'));
+    }
+    if (S.stuck) scrollDown();
+  }
+
+  function ratingForm() {
+    var stars = h('div', { class: 'stars' });
+    for (var n = 1; n <= 5; n++) {
+      var label = n === 1 ? t('star1') : t('stars', { n: n });
+      stars.appendChild(h('input', { type: 'radio', name: 'stars', id: 'star-' + n, value: n, required: true }));
+      stars.appendChild(h('label', { for: 'star-' + n, title: label }, [icon('star'), h('span', { class: 'sr-only', text: label })]));
+    }
+    // Stars up to the chosen one light up (the radios, visually hidden, carry the state).
+    stars.addEventListener('change', function (e) {
+      Array.prototype.forEach.call(stars.querySelectorAll('label'), function (l, i) { l.classList.toggle('on', i < +e.target.value); });
+    });
+    var comment = h('textarea', { id: 'rating-comment', rows: '2', maxlength: '2000' });
+    var button = h('button', { type: 'submit', class: 'button', text: t('sendRating') });
+    return h('form', { class: 'rating', onsubmit: function (e) {
+      e.preventDefault();
+      var picked = stars.querySelector('input:checked');
+      if (!picked) return;
+      button.disabled = true;
+      var body = { stars: +picked.value, comment: comment.value.trim() || undefined };
+      api('POST', sessionPath('/rating'), body).then(applySession, function (error) {
+        button.disabled = false;
+        // 409: rated already (another tab, an email link) or no longer ended; either way, not asked here.
+        if (error.status === 409) { S.satisfaction = S.satisfaction || { stars: 0 }; renderRating(); }
+        else showError(error.status ? error.message : t('error'));
+      });
+    } }, [
+      h('fieldset', {}, [h('legend', { text: t('rateChat') }), stars]),
+      h('div', { class: 'stack' }, [h('label', { for: 'rating-comment', text: t('ratingComment') }), comment]),
+      button
+    ]);
   }
 
   /** The last visitor message says whether the team has read it. */
@@ -1269,10 +1333,11 @@
     // new messages are announced through ui.sr instead.
     ui.welcome = h('div', { class: 'msg ai welcome' });
     ui.list = h('div', { class: 'list' });
+    ui.rating = h('div', { class: 'rating-box' });
     ui.streams = h('div', { class: 'streams' });
     ui.pending = h('div', { class: 'pending-list' });
     ui.log = h('div', { id: 'log', class: 'log', role: 'region', 'aria-label': t('conversation'), tabindex: '0' },
-      [ui.welcome, ui.list, ui.streams, ui.pending]);
+      [ui.welcome, ui.list, ui.rating, ui.streams, ui.pending]);
     ui.log.addEventListener('scroll', function () {
       if (!S.open) return;
       S.stuck = nearBottom();
@@ -1280,7 +1345,7 @@
     });
     if (window.ResizeObserver) {
       var follow = new ResizeObserver(function () { if (S.stuck && S.open) ui.log.scrollTop = ui.log.scrollHeight; });
-      [ui.log, ui.list, ui.streams, ui.pending].forEach(function (el) { follow.observe(el); });
+      [ui.log, ui.list, ui.rating, ui.streams, ui.pending].forEach(function (el) { follow.observe(el); });
     }
     ui.jump = h('button', { type: 'button', class: 'jump', hidden: true, onclick: scrollDown }, [icon('arrow'), h('span', { text: t('newMessages') })]);
     ui.typing = h('div', { class: 'typing', role: 'status', hidden: true });
