@@ -11,9 +11,9 @@ Then it drives the widget as a visitor would, with an agent answering over the R
 WebSocket: streaming AI replies, handoff, typing, read receipts, unread badge, going offline and a
 server restart (each message shown once, in order), markup shown as text, polling when WebSockets
 are blocked, attachments, identify(), the offline form (no email promised without a mail server),
-French, the satisfaction prompt once a conversation has ended, axe (no serious or critical
-violations) and screenshots. With --llm-url (a real model, e.g. `scripts/llm-server url`) one more
-check watches that model's reply stream into the widget.
+French, the satisfaction prompt once a conversation has ended, a reply's preview beside the closed
+launcher, axe (no serious or critical violations) and screenshots. With --llm-url (a real model,
+e.g. `scripts/llm-server url`) one more check watches that model's reply stream into the widget.
 
 Prints one line per check and exits 1 if any failed. Every process it starts is stopped at exit.
 """
@@ -335,6 +335,13 @@ window.Parley = window.Parley || {{q: []}};
 <script src="{parley_url}/widget.js" data-site="{key}" {attributes} async></script></body></html>"""
     with open(os.path.join(directory, name), "w") as f:
         f.write(html)
+
+
+def inside(inner, outer):
+    """Whether one bounding box lies within another (page coordinates)."""
+    return bool(inner and outer and inner["x"] >= outer["x"] and inner["y"] >= outer["y"]
+                and inner["x"] + inner["width"] <= outer["x"] + outer["width"]
+                and inner["y"] + inner["height"] <= outer["y"] + outer["height"])
 
 
 def run_axe(frame):
@@ -888,6 +895,48 @@ def run_checks(browser, parley, agent, key, site_secret, host, shots, args):
         return True, f"asked, gone when the visitor wrote (status {status}), asked again, thanked when rated elsewhere"
     step("phone: the prompt goes when the visitor writes again, comes back at the next end, "
          "thanks when rated elsewhere", rating_follows_the_conversation)
+
+    # MARK: A reply while the panel is closed: badge and preview beside the launcher
+    def reply_while_closed():
+        long_reply = (f"I found your order {XSS_IMG} and it left our warehouse this morning; it should reach you by "
+                      "Thursday. The tracking link is on your account page, and you can ask me anything here.")
+        expected = long_reply[:119].strip() + "…"
+        for name, size in (("1280x800", (1280, 800)), ("390x844", (390, 844))):
+            context13, page13, frame13, ui13, sid = open_conversation(size)
+            page13.evaluate("Parley.close()")
+            expect(ui13.locator("#panel")).to_be_hidden()
+            agent.reply(sid, long_reply)
+            peek = ui13.locator(".peek")
+            expect(peek).to_be_visible(timeout=10000)
+            expect(ui13.locator(".badge")).to_have_text("1")
+            expect(peek.locator(".peek-text")).to_have_text(expected)
+            assert peek.locator(".peek-who").text_content().strip(), "the preview does not say who wrote"
+            assert frame13.evaluate("document.querySelectorAll('.peek img, .peek script').length") == 0
+            assert not page13.evaluate("document.body.innerText.includes('warehouse')"), "reply text on the host page"
+            # The frame grew to hold the preview: nothing of it is cut off.
+            wait_for(lambda: inside(peek.bounding_box(), page13.locator("iframe[data-parley]").bounding_box()),
+                     what="the frame to hold the preview")
+            settle(frame13)
+            page13.screenshot(path=os.path.join(shots, f"widget-preview-{name}.png"))
+            if size[0] >= 520:
+                bad, _ = run_axe(frame13)
+                assert not bad, f"axe with the preview: {bad}"
+                ui13.get_by_role("button", name="Hide preview").click()
+                expect(peek).to_be_hidden()
+                expect(ui13.locator(".badge")).to_have_text("1")
+                wait_for(lambda: page13.locator("iframe[data-parley]").bounding_box()["height"] < 100,
+                         what="the frame to shrink back to the launcher")
+                agent.reply(sid, "Are you still there?")
+                expect(peek.locator(".peek-text")).to_have_text("Are you still there?", timeout=10000)
+                expect(ui13.locator(".badge")).to_have_text("2")
+            peek.locator(".peek-open").click()
+            expect(ui13.locator("#panel")).to_be_visible()
+            expect(peek).to_be_hidden()
+            expect(ui13.locator(".badge")).to_be_hidden()
+            context13.close()
+        return True, f"shown {len(expected)} of {len(long_reply)} characters; hidden by its button; opens the chat"
+    step("a reply while closed: preview of its text beside the launcher (truncated, as text) and the badge; "
+         "hide it, or click it to open", reply_while_closed)
 
     # MARK: Screenshots of the demo page
     def screenshots():

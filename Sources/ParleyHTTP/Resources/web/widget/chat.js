@@ -54,7 +54,8 @@
       emailAskNoMail: 'Leave your email so our team can contact you if needed.',
       emailSavedNoMail: 'Thanks! Our team can contact you at {email}.',
       rateChat: 'How was this conversation?', star1: '1 star', stars: '{n} stars',
-      ratingComment: 'Anything to add? (optional)', sendRating: 'Send rating', ratingThanks: 'Thanks for your rating.'
+      ratingComment: 'Anything to add? (optional)', sendRating: 'Send rating', ratingThanks: 'Thanks for your rating.',
+      hidePreview: 'Hide preview'
     },
     fr: {
       chat: 'Discussion', openChat: 'Ouvrir la discussion', closeChat: 'Fermer la discussion', unread: '{n} non lus',
@@ -91,7 +92,8 @@
       emailAskNoMail: 'Laissez votre e-mail pour que notre équipe puisse vous contacter si besoin.',
       emailSavedNoMail: 'Merci ! Notre équipe pourra vous contacter à {email}.',
       rateChat: 'Comment s’est passée cette conversation ?', star1: '1 étoile', stars: '{n} étoiles',
-      ratingComment: 'Un commentaire ? (facultatif)', sendRating: 'Envoyer la note', ratingThanks: 'Merci pour votre note.'
+      ratingComment: 'Un commentaire ? (facultatif)', sendRating: 'Envoyer la note', ratingThanks: 'Merci pour votre note.',
+      hidePreview: 'Masquer l’aperçu'
     },
     de: {
       chat: 'Chat', openChat: 'Chat öffnen', closeChat: 'Chat schließen', unread: '{n} ungelesen',
@@ -128,7 +130,8 @@
       emailAskNoMail: 'Hinterlassen Sie Ihre E-Mail, damit unser Team Sie bei Bedarf kontaktieren kann.',
       emailSavedNoMail: 'Danke! Unser Team kann Sie unter {email} erreichen.',
       rateChat: 'Wie war diese Unterhaltung?', star1: '1 Stern', stars: '{n} Sterne',
-      ratingComment: 'Möchten Sie etwas ergänzen? (optional)', sendRating: 'Bewertung senden', ratingThanks: 'Danke für Ihre Bewertung.'
+      ratingComment: 'Möchten Sie etwas ergänzen? (optional)', sendRating: 'Bewertung senden', ratingThanks: 'Danke für Ihre Bewertung.',
+      hidePreview: 'Vorschau ausblenden'
     }
   };
 
@@ -157,7 +160,7 @@
   // MARK: - Saved state
   //
   // visitorId, token, sessionId, userId, lastSeq, email (left for replies), rated {messageId: rating},
-  // outbox [{clientId, body, at, error?}]. In a host page it is kept in that page's localStorage by
+  // peekOff (the id of the message whose preview the visitor hid), outbox [{clientId, body, at, error?}]. In a host page it is kept in that page's localStorage by
   // the loader (first-party storage: browsers that block third-party storage would otherwise lose
   // it on every page), handed over in `init` and written back with `store`. Opened on its own, the
   // frame keeps it in its own localStorage (or in memory when that is blocked too).
@@ -188,7 +191,7 @@
   var S = {
     open: false, compact: false, view: 'chat', started: false, startFailed: false, identified: false,
     user: null, page: null, status: null, satisfaction: null, rating: '',
-    list: [], byId: {}, lastSeq: 0, readSeq: 0, agentReadSeq: 0, unread: -1,
+    list: [], byId: {}, lastSeq: 0, readSeq: 0, agentReadSeq: 0, unread: -1, peek: '',
     streams: {}, finished: {}, file: null, stuck: true
   };
   var conn = {
@@ -339,10 +342,15 @@
     if (ui.panel) ui.panel.setAttribute('aria-modal', String(on));
   }
 
-  /** Tells the loader how big the closed widget (the launcher and its margin) is. */
+  /** Tells the loader how big the closed widget (the launcher, the preview above it, a margin) is. */
   function reportSize() {
-    var r = ui.launcher.getBoundingClientRect();
-    toHost({ type: 'size', width: Math.ceil(r.width) + 32, height: Math.ceil(r.height) + 32 });
+    var r = ui.launcher.getBoundingClientRect(), width = r.width, height = r.height;
+    if (!ui.peek.hidden) {
+      var p = ui.peek.getBoundingClientRect();
+      width = Math.max(width, p.width);
+      height += p.height + 12;
+    }
+    toHost({ type: 'size', width: Math.ceil(width) + 32, height: Math.ceil(height) + 32 });
   }
 
   // MARK: - REST
@@ -895,6 +903,32 @@
     ui.badge.hidden = !n || S.open;
     ui.launcher.setAttribute('aria-label', (S.open ? t('closeChat') : t('openChat')) + (n && !S.open ? ', ' + t('unread', { n: n }) : ''));
     if (n !== S.unread) { S.unread = n; emit('unread', { count: n }); }
+    renderPeek();
+  }
+
+  /** Beside the closed launcher, the newest reply from the team or the assistant while it is
+   *  unread: its sender and the start of its text (as text), until the visitor opens the chat or
+   *  hides it (that message's preview then stays hidden, also on the next page). */
+  function renderPeek() {
+    var m = null;
+    for (var i = S.list.length - 1; i >= 0 && !m; i--) if (S.list[i].role === 'ai' || S.list[i].role === 'agent') m = S.list[i];
+    var text = m ? shownBody(m).replace(/\s+/g, ' ').trim() : '';
+    var show = !S.open && text && m.seq > S.readSeq && m.id !== saved.peekOff ? m.id : '';
+    if (show === S.peek) return;
+    S.peek = show;
+    ui.peek.hidden = !show;
+    if (show) {
+      ui.peekWho.textContent = sender(m);
+      ui.peekText.textContent = text.length > 120 ? text.slice(0, 119).trim() + '…' : text;
+    }
+    if (!S.open) reportSize();
+  }
+
+  function hidePeek() {
+    saved.peekOff = S.peek;
+    persist();
+    ui.launcher.focus();
+    renderPeek();
   }
 
   function pickFile(file) {
@@ -1313,6 +1347,14 @@
       type: 'button', class: 'launcher', 'aria-expanded': 'false', 'aria-controls': 'panel', 'aria-label': t('openChat'),
       onclick: function () { toggle(!S.open); }
     }, [icon('chat'), icon('close'), ui.launchText, ui.badge]);
+    ui.peekWho = h('span', { class: 'peek-who' });
+    ui.peekText = h('span', { class: 'peek-text' });
+    ui.peek = h('div', { class: 'peek', hidden: true }, [
+      h('button', { type: 'button', class: 'peek-open', onclick: function () { toggle(true); } },
+        [ui.peekWho, h('span', { class: 'sr-only', text: ': ' }), ui.peekText]),
+      h('button', { type: 'button', class: 'icon-button small', 'aria-label': t('hidePreview'), title: t('hidePreview'), onclick: hidePeek },
+        [icon('close')])
+    ]);
 
     ui.title = h('h1', { id: 'title', class: 'title' });
     ui.dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
@@ -1401,7 +1443,7 @@
     ui.panel = h('section', { id: 'panel', class: 'panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'title', hidden: true }, [
       header, ui.bar, ui.views.chat, ui.views.offline, ui.views.tickets
     ]);
-    b.appendChild(h('div', { class: 'app' }, [ui.panel, ui.launcher, ui.sr]));
+    b.appendChild(h('div', { class: 'app' }, [ui.panel, ui.peek, ui.launcher, ui.sr]));
 
     document.addEventListener('keydown', function (e) {
       if (e.key === 'Escape' && S.open) { e.preventDefault(); toggle(false); ui.launcher.focus(); }
