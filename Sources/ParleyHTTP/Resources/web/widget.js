@@ -108,7 +108,8 @@
     } else if (m.type === 'store' && typeof m.data === 'string' && m.data.length < 200000) {
       try { w.localStorage.setItem(storeKey, m.data); } catch (e) { /* storage full or off: memory only */ }
     } else if (m.type === 'size') {
-      size = [Math.min(+m.width || 88, 400), Math.min(+m.height || 88, 200)];
+      // The launcher, and above it a reply's preview while one is shown: bounded either way.
+      size = [Math.min(+m.width || 88, 400), Math.min(+m.height || 88, 320)];
       layout();
     } else if (m.type === 'state') {
       isOpen = !!m.open;

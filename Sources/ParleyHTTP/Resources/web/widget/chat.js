@@ -46,7 +46,16 @@
       uploadFailed: 'The file could not be sent.', offlineUpload: 'You are offline: send the file when you are back.',
       error: 'Something went wrong. Please try again.', attachment: 'Attachment: {name}',
       status_open: 'Open', status_pending: 'Pending', status_in_progress: 'In progress',
-      status_waiting_on_customer: 'Waiting for you', status_resolved: 'Resolved', status_closed: 'Closed'
+      status_waiting_on_customer: 'Waiting for you', status_resolved: 'Resolved', status_closed: 'Closed',
+      offlineTextHere: 'Leave us a message; we’ll reply here when we’re back.',
+      offlineSentHere: 'Thanks! We got your message. Come back here for our reply.',
+      offlineTextLater: 'Leave us a message and your email; our team will read it when we’re back.',
+      offlineSentLater: 'Thanks! We got your message. Our team will read it when we’re back.',
+      emailAskNoMail: 'Leave your email so our team can contact you if needed.',
+      emailSavedNoMail: 'Thanks! Our team can contact you at {email}.',
+      rateChat: 'How was this conversation?', star1: '1 star', stars: '{n} stars',
+      ratingComment: 'Anything to add? (optional)', sendRating: 'Send rating', ratingThanks: 'Thanks for your rating.',
+      hidePreview: 'Hide preview'
     },
     fr: {
       chat: 'Discussion', openChat: 'Ouvrir la discussion', closeChat: 'Fermer la discussion', unread: '{n} non lus',
@@ -75,7 +84,16 @@
       uploadFailed: 'Le fichier n’a pas pu être envoyé.', offlineUpload: 'Vous êtes hors ligne : envoyez le fichier à votre retour.',
       error: 'Une erreur est survenue. Veuillez réessayer.', attachment: 'Pièce jointe : {name}',
       status_open: 'Ouverte', status_pending: 'En attente', status_in_progress: 'En cours',
-      status_waiting_on_customer: 'En attente de votre réponse', status_resolved: 'Résolue', status_closed: 'Fermée'
+      status_waiting_on_customer: 'En attente de votre réponse', status_resolved: 'Résolue', status_closed: 'Fermée',
+      offlineTextHere: 'Laissez-nous un message ; nous vous répondrons ici à notre retour.',
+      offlineSentHere: 'Merci ! Nous avons reçu votre message. Revenez ici pour lire notre réponse.',
+      offlineTextLater: 'Laissez-nous un message et votre e-mail ; notre équipe le lira à son retour.',
+      offlineSentLater: 'Merci ! Nous avons reçu votre message. Notre équipe le lira à son retour.',
+      emailAskNoMail: 'Laissez votre e-mail pour que notre équipe puisse vous contacter si besoin.',
+      emailSavedNoMail: 'Merci ! Notre équipe pourra vous contacter à {email}.',
+      rateChat: 'Comment s’est passée cette conversation ?', star1: '1 étoile', stars: '{n} étoiles',
+      ratingComment: 'Un commentaire ? (facultatif)', sendRating: 'Envoyer la note', ratingThanks: 'Merci pour votre note.',
+      hidePreview: 'Masquer l’aperçu'
     },
     de: {
       chat: 'Chat', openChat: 'Chat öffnen', closeChat: 'Chat schließen', unread: '{n} ungelesen',
@@ -104,7 +122,16 @@
       uploadFailed: 'Die Datei konnte nicht gesendet werden.', offlineUpload: 'Sie sind offline: senden Sie die Datei später.',
       error: 'Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.', attachment: 'Anhang: {name}',
       status_open: 'Offen', status_pending: 'Wartend', status_in_progress: 'In Bearbeitung',
-      status_waiting_on_customer: 'Wartet auf Sie', status_resolved: 'Gelöst', status_closed: 'Geschlossen'
+      status_waiting_on_customer: 'Wartet auf Sie', status_resolved: 'Gelöst', status_closed: 'Geschlossen',
+      offlineTextHere: 'Hinterlassen Sie uns eine Nachricht; wir antworten hier, sobald wir zurück sind.',
+      offlineSentHere: 'Danke! Wir haben Ihre Nachricht erhalten. Schauen Sie hier wieder vorbei, um unsere Antwort zu lesen.',
+      offlineTextLater: 'Hinterlassen Sie uns eine Nachricht und Ihre E-Mail; unser Team liest sie, sobald wir zurück sind.',
+      offlineSentLater: 'Danke! Wir haben Ihre Nachricht erhalten. Unser Team liest sie, sobald wir zurück sind.',
+      emailAskNoMail: 'Hinterlassen Sie Ihre E-Mail, damit unser Team Sie bei Bedarf kontaktieren kann.',
+      emailSavedNoMail: 'Danke! Unser Team kann Sie unter {email} erreichen.',
+      rateChat: 'Wie war diese Unterhaltung?', star1: '1 Stern', stars: '{n} Sterne',
+      ratingComment: 'Möchten Sie etwas ergänzen? (optional)', sendRating: 'Bewertung senden', ratingThanks: 'Danke für Ihre Bewertung.',
+      hidePreview: 'Vorschau ausblenden'
     }
   };
 
@@ -133,7 +160,7 @@
   // MARK: - Saved state
   //
   // visitorId, token, sessionId, userId, lastSeq, email (left for replies), rated {messageId: rating},
-  // outbox [{clientId, body, at, error?}]. In a host page it is kept in that page's localStorage by
+  // peekOff (the id of the message whose preview the visitor hid), outbox [{clientId, body, at, error?}]. In a host page it is kept in that page's localStorage by
   // the loader (first-party storage: browsers that block third-party storage would otherwise lose
   // it on every page), handed over in `init` and written back with `store`. Opened on its own, the
   // frame keeps it in its own localStorage (or in memory when that is blocked too).
@@ -163,8 +190,8 @@
   var config = null;
   var S = {
     open: false, compact: false, view: 'chat', started: false, startFailed: false, identified: false,
-    user: null, page: null, status: null,
-    list: [], byId: {}, lastSeq: 0, readSeq: 0, agentReadSeq: 0, unread: -1,
+    user: null, page: null, status: null, satisfaction: null, rating: '',
+    list: [], byId: {}, lastSeq: 0, readSeq: 0, agentReadSeq: 0, unread: -1, peek: '',
     streams: {}, finished: {}, file: null, stuck: true
   };
   var conn = {
@@ -201,7 +228,8 @@
     list: 'M8 6h13M8 12h13M8 18h13M3 6h.01M3 12h.01M3 18h.01',
     back: 'M19 12H5M12 19l-7-7 7-7',
     file: 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zM14 2v6h6',
-    arrow: 'M12 5v14M19 12l-7 7-7-7'
+    arrow: 'M12 5v14M19 12l-7 7-7-7',
+    star: 'm12 2.5 2.9 5.9 6.6 1-4.8 4.6 1.1 6.5-5.8-3.1-5.8 3.1 1.1-6.5-4.8-4.6 6.6-1z'
   };
   function icon(name) {
     var NS = 'http://www.w3.org/2000/svg';
@@ -314,10 +342,15 @@
     if (ui.panel) ui.panel.setAttribute('aria-modal', String(on));
   }
 
-  /** Tells the loader how big the closed widget (the launcher and its margin) is. */
+  /** Tells the loader how big the closed widget (the launcher, the preview above it, a margin) is. */
   function reportSize() {
-    var r = ui.launcher.getBoundingClientRect();
-    toHost({ type: 'size', width: Math.ceil(r.width) + 32, height: Math.ceil(r.height) + 32 });
+    var r = ui.launcher.getBoundingClientRect(), width = r.width, height = r.height;
+    if (!ui.peek.hidden) {
+      var p = ui.peek.getBoundingClientRect();
+      width = Math.max(width, p.width);
+      height += p.height + 12;
+    }
+    toHost({ type: 'size', width: Math.ceil(width) + 32, height: Math.ceil(height) + 32 });
   }
 
   // MARK: - REST
@@ -390,6 +423,7 @@
       applySession(res.session);
       ingest(res.messages || [], false);
       ui.offlineEmail.required = !S.identified;
+      renderStatus();
       reconnect();
       return res;
     }, function (error) {
@@ -414,19 +448,24 @@
   function resetConversation() {
     closeSocket();
     S.list = []; S.byId = {}; S.lastSeq = 0; S.readSeq = 0; S.agentReadSeq = 0; S.streams = {}; S.finished = {};
+    S.satisfaction = null;
     ui.list.textContent = '';
     ui.streams.textContent = '';
+    renderRating();
   }
 
   function applySession(session) {
     if (!session) return;
     if (session.visitorReadSeq > S.readSeq) S.readSeq = session.visitorReadSeq;
     if (session.agentReadSeq > S.agentReadSeq) S.agentReadSeq = session.agentReadSeq;
+    // Only ever set: views that leave it out (the polling history) say nothing about it.
+    if (session.satisfaction) S.satisfaction = session.satisfaction;
     if (session.status && session.status !== S.status) {
       S.status = session.status;
       if (S.status !== 'ai_active') hideTyping();
       renderStatus();
     }
+    renderRating();
     renderReceipt();
     updateUnread();
   }
@@ -613,6 +652,58 @@
         ]));
       } else announce(t('thanks'));
     }, function () { showError(t('error')); });
+  }
+
+  // MARK: - Satisfaction: 1 to 5 stars once the conversation has ended
+
+  /** The prompt at the end of the log: asked while the ended conversation has no rating, thanked
+   *  once it has one (given here or elsewhere), gone when the conversation goes on. Once rated, a
+   *  conversation is never asked again: `satisfaction` comes back with the session. */
+  function renderRating() {
+    var want = S.status !== 'closed' ? '' : !S.satisfaction ? S.rating || 'ask' : S.rating && 'thanks';
+    if (want === S.rating) return;
+    var hadFocus = ui.rating.contains(document.activeElement);
+    S.rating = want;
+    ui.rating.textContent = '';
+    if (want === 'ask') ui.rating.appendChild(ratingForm());
+    if (want === 'thanks') {
+      var done = h('p', { class: 'done', role: 'status', tabindex: '-1', text: t('ratingThanks') });
+      ui.rating.appendChild(done);
+      if (hadFocus) done.focus(); else if (S.open) announce(t('ratingThanks'));
+    }
+    if (S.stuck) scrollDown();
+  }
+
+  function ratingForm() {
+    var stars = h('div', { class: 'stars' });
+    for (var n = 1; n <= 5; n++) {
+      var label = n === 1 ? t('star1') : t('stars', { n: n });
+      stars.appendChild(h('input', { type: 'radio', name: 'stars', id: 'star-' + n, value: n, required: true }));
+      stars.appendChild(h('label', { for: 'star-' + n, title: label }, [icon('star'), h('span', { class: 'sr-only', text: label })]));
+    }
+    // Stars up to the chosen one light up (the radios, visually hidden, carry the state).
+    stars.addEventListener('change', function (e) {
+      Array.prototype.forEach.call(stars.querySelectorAll('label'), function (l, i) { l.classList.toggle('on', i < +e.target.value); });
+    });
+    var comment = h('textarea', { id: 'rating-comment', rows: '2', maxlength: '2000' });
+    var button = h('button', { type: 'submit', class: 'button', text: t('sendRating') });
+    return h('form', { class: 'rating', onsubmit: function (e) {
+      e.preventDefault();
+      var picked = stars.querySelector('input:checked');
+      if (!picked) return;
+      button.disabled = true;
+      var body = { stars: +picked.value, comment: comment.value.trim() || undefined };
+      api('POST', sessionPath('/rating'), body).then(applySession, function (error) {
+        button.disabled = false;
+        // 409: rated already (another tab, an email link) or no longer ended; either way, not asked here.
+        if (error.status === 409) { S.satisfaction = S.satisfaction || { stars: 0 }; renderRating(); }
+        else showError(error.status ? error.message : t('error'));
+      });
+    } }, [
+      h('fieldset', {}, [h('legend', { text: t('rateChat') }), stars]),
+      h('div', { class: 'stack' }, [h('label', { for: 'rating-comment', text: t('ratingComment') }), comment]),
+      button
+    ]);
   }
 
   /** The last visitor message says whether the team has read it. */
@@ -812,6 +903,32 @@
     ui.badge.hidden = !n || S.open;
     ui.launcher.setAttribute('aria-label', (S.open ? t('closeChat') : t('openChat')) + (n && !S.open ? ', ' + t('unread', { n: n }) : ''));
     if (n !== S.unread) { S.unread = n; emit('unread', { count: n }); }
+    renderPeek();
+  }
+
+  /** Beside the closed launcher, the newest reply from the team or the assistant while it is
+   *  unread: its sender and the start of its text (as text), until the visitor opens the chat or
+   *  hides it (that message's preview then stays hidden, also on the next page). */
+  function renderPeek() {
+    var m = null;
+    for (var i = S.list.length - 1; i >= 0 && !m; i--) if (S.list[i].role === 'ai' || S.list[i].role === 'agent') m = S.list[i];
+    var text = m ? shownBody(m).replace(/\s+/g, ' ').trim() : '';
+    var show = !S.open && text && m.seq > S.readSeq && m.id !== saved.peekOff ? m.id : '';
+    if (show === S.peek) return;
+    S.peek = show;
+    ui.peek.hidden = !show;
+    if (show) {
+      ui.peekWho.textContent = sender(m);
+      ui.peekText.textContent = text.length > 120 ? text.slice(0, 119).trim() + '…' : text;
+    }
+    if (!S.open) reportSize();
+  }
+
+  function hidePeek() {
+    saved.peekOff = S.peek;
+    persist();
+    ui.launcher.focus();
+    renderPeek();
   }
 
   function pickFile(file) {
@@ -873,7 +990,7 @@
       S.emailJustSaved = true;
       persist();
       renderStatus();
-      announce(t('emailSaved', { email: saved.email }));
+      announce(emailSaved());
       // The thanks stays a moment, then the card makes room for the conversation.
       setTimeout(function () { S.emailJustSaved = false; renderStatus(); }, 5000);
     }, function (error) { showError(error.status ? error.message : t('error')); });
@@ -1113,9 +1230,21 @@
     // Once an email is known the card only shows its thanks, for a moment after saving.
     ui.emailCard.hidden = !ask || !!saved.email && !S.emailJustSaved;
     ui.emailForm.hidden = !!saved.email;
-    ui.emailDone.textContent = saved.email ? t('emailSaved', { email: saved.email }) : '';
+    ui.emailAsk.textContent = t(mailOn() ? 'emailAsk' : 'emailAskNoMail');
+    ui.emailDone.textContent = saved.email ? emailSaved() : '';
     ui.emailDone.hidden = !saved.email;
+    ui.offlineText.textContent = offlineWords('offlineText');
   }
+
+  // MARK: - Email, said as it is
+
+  /** Whether a reply can reach the visitor by email (the server has a mail server; one that does
+   *  not say is taken at its older word). */
+  function mailOn() { return !config || config.email !== false; }
+  function emailSaved() { return t(mailOn() ? 'emailSaved' : 'emailSavedNoMail', { email: saved.email }); }
+  /** The offline form's words: replies by email only when email goes out; else a signed-in visitor
+   *  finds the reply here (My tickets), and an anonymous one is promised nothing we cannot keep. */
+  function offlineWords(key) { return t(mailOn() ? key : key + (S.identified ? 'Here' : 'Later')); }
 
   // S.stuck: the conversation is scrolled to its end (and so follows new messages). Only the
   // visitor's scrolling changes it; growth (messages, images loading, a card above the composer)
@@ -1145,7 +1274,7 @@
       return api('POST', '/tickets', { subject: subject, body: body, email: email || undefined });
     }).then(function () {
       ui.offlineForm.hidden = true;
-      ui.offlineDone.textContent = t('offlineSent');
+      ui.offlineDone.textContent = offlineWords('offlineSent');
       ui.offlineDone.hidden = false;
     }, function (error) {
       showOfflineError(error.status ? error.message : t('error'));
@@ -1218,6 +1347,14 @@
       type: 'button', class: 'launcher', 'aria-expanded': 'false', 'aria-controls': 'panel', 'aria-label': t('openChat'),
       onclick: function () { toggle(!S.open); }
     }, [icon('chat'), icon('close'), ui.launchText, ui.badge]);
+    ui.peekWho = h('span', { class: 'peek-who' });
+    ui.peekText = h('span', { class: 'peek-text' });
+    ui.peek = h('div', { class: 'peek', hidden: true }, [
+      h('button', { type: 'button', class: 'peek-open', onclick: function () { toggle(true); } },
+        [ui.peekWho, h('span', { class: 'sr-only', text: ': ' }), ui.peekText]),
+      h('button', { type: 'button', class: 'icon-button small', 'aria-label': t('hidePreview'), title: t('hidePreview'), onclick: hidePeek },
+        [icon('close')])
+    ]);
 
     ui.title = h('h1', { id: 'title', class: 'title' });
     ui.dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
@@ -1238,10 +1375,11 @@
     // new messages are announced through ui.sr instead.
     ui.welcome = h('div', { class: 'msg ai welcome' });
     ui.list = h('div', { class: 'list' });
+    ui.rating = h('div', { class: 'rating-box' });
     ui.streams = h('div', { class: 'streams' });
     ui.pending = h('div', { class: 'pending-list' });
     ui.log = h('div', { id: 'log', class: 'log', role: 'region', 'aria-label': t('conversation'), tabindex: '0' },
-      [ui.welcome, ui.list, ui.streams, ui.pending]);
+      [ui.welcome, ui.list, ui.rating, ui.streams, ui.pending]);
     ui.log.addEventListener('scroll', function () {
       if (!S.open) return;
       S.stuck = nearBottom();
@@ -1249,7 +1387,7 @@
     });
     if (window.ResizeObserver) {
       var follow = new ResizeObserver(function () { if (S.stuck && S.open) ui.log.scrollTop = ui.log.scrollHeight; });
-      [ui.log, ui.list, ui.streams, ui.pending].forEach(function (el) { follow.observe(el); });
+      [ui.log, ui.list, ui.rating, ui.streams, ui.pending].forEach(function (el) { follow.observe(el); });
     }
     ui.jump = h('button', { type: 'button', class: 'jump', hidden: true, onclick: scrollDown }, [icon('arrow'), h('span', { text: t('newMessages') })]);
     ui.typing = h('div', { class: 'typing', role: 'status', hidden: true });
@@ -1260,7 +1398,8 @@
       h('button', { type: 'submit', class: 'button', text: t('save') })
     ]);
     ui.emailDone = h('p', { class: 'done', hidden: true });
-    ui.emailCard = h('div', { class: 'card', hidden: true }, [h('p', { text: t('emailAsk') }), ui.emailForm, ui.emailDone]);
+    ui.emailAsk = h('p');
+    ui.emailCard = h('div', { class: 'card', hidden: true }, [ui.emailAsk, ui.emailForm, ui.emailDone]);
 
     ui.chips = h('div', { class: 'chips', hidden: true });
     ui.preview = h('div', { class: 'preview', hidden: true });
@@ -1296,7 +1435,7 @@
     ui.offlineDone = h('p', { class: 'done', role: 'status', hidden: true });
     ui.chatInstead = h('button', { type: 'button', class: 'link', text: t('chatWithAI'), hidden: true, onclick: function () { setView('chat'); ui.input.focus(); } });
     ui.views.offline = h('div', { class: 'view view-offline', hidden: true }, [
-      h('h2', { class: 'view-title', text: t('offlineTitle') }), h('p', { text: t('offlineText') }),
+      h('h2', { class: 'view-title', text: t('offlineTitle') }), ui.offlineText = h('p'),
       ui.offlineForm, ui.offlineDone, ui.chatInstead
     ]);
     ui.views.tickets = h('div', { class: 'view view-tickets', hidden: true });
@@ -1304,7 +1443,7 @@
     ui.panel = h('section', { id: 'panel', class: 'panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'title', hidden: true }, [
       header, ui.bar, ui.views.chat, ui.views.offline, ui.views.tickets
     ]);
-    b.appendChild(h('div', { class: 'app' }, [ui.panel, ui.launcher, ui.sr]));
+    b.appendChild(h('div', { class: 'app' }, [ui.panel, ui.peek, ui.launcher, ui.sr]));
 
     document.addEventListener('keydown', function (e) {
       if (e.key === 'Escape' && S.open) { e.preventDefault(); toggle(false); ui.launcher.focus(); }
