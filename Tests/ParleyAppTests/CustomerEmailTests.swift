@@ -466,3 +466,84 @@ import Testing
         #expect((try? SMTPConfiguration(url: "smtps://u:p@mail.example.com", from: "a@b.c"))?.startTLS == .never)
     }
 }
+
+/// Emails caused while the mail server is down arrive once each when it comes back.
+@Suite struct MailOutageTests {
+    @Test(arguments: TestDatabase.all)
+    func emailsCausedDuringAnOutageArriveOnceAfterIt(database: TestDatabase) async throws {
+        guard let python = ProcessInfo.processInfo.environment["PARLEY_TEST_PYTHON"] else {
+            #expect(!EmailTests.required, "PARLEY_TEST_PYTHON is not set: run through scripts/test")
+            return
+        }
+        let port = Int.random(in: 41_000...48_000)
+        let maildir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "parley-outage-\(UUID().uuidString)")
+        for folder in ["tmp", "new", "cur"] {
+            try FileManager.default.createDirectory(
+                at: maildir.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        let customer = "outage-\(database)@example.com"
+        try await withTestApp(
+            database, setup: .live,
+            configure: {
+                $0.mail = try? SMTPConfiguration(url: "smtp://127.0.0.1:\(port)", from: "support@acme.test")
+                $0.outboxRetry.base = 0.2
+            }
+        ) { client, stores in
+            let org = try await stores.makeOrganization()
+            let agent = try await client.signIn(org.owner.email)
+            let key = try await stores.apiKeys.create(
+                name: "mail", role: .agent, in: org.organization.id, by: nil, creatorRole: .owner)
+            let opened = try await client.send(
+                .post, "/api/v1/admin/inbound/email",
+                json: ["from": customer, "subject": "Down", "text": "Is it down?"],
+                headers: [.authorization: "Bearer \(key.secret)"])
+            let id = try #require(try opened.json()["ticketId"] as? String)
+            _ = try await client.send(
+                .post, "/api/v1/admin/tickets/\(id)/reply", json: ["body": "Back soon."], headers: agent.headers)
+            // Down: every email was tried and failed, none was lost.
+            #expect(
+                try await eventually {
+                    // The receipt and the team's email were tried; the answer waits behind the
+                    // receipt (one ticket's emails leave in order).
+                    let rows = try await stores.outbox.list(in: org.organization.id, page: PageRequest(limit: 50)).items
+                    return rows.count == 3 && rows.filter { $0.attempts > 1 }.count == 2
+                })
+            #expect(try await stores.outbox.counts()["delivered"] == nil)
+            // Up again.
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: python)
+            server.arguments = [
+                "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir.path,
+            ]
+            // Its own output: an inherited pipe would keep `swift test` waiting for it.
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            defer {
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+            }
+            let received = { () -> [String] in
+                let names =
+                    (try? FileManager.default.contentsOfDirectory(atPath: maildir.appendingPathComponent("new").path))
+                    ?? []
+                return names.compactMap {
+                    try? String(
+                        contentsOf: maildir.appendingPathComponent("new").appendingPathComponent($0), encoding: .utf8)
+                }
+            }
+            _ = try await eventually(seconds: 30) {
+                let counts = try await stores.outbox.counts()
+                return (counts["pending"] ?? 0) + (counts["running"] ?? 0) == 0
+            }
+            let mails = received()
+            let toCustomer = mails.filter { $0.contains("\nTo: <\(customer)>") }
+            #expect(toCustomer.count == 2, "\(mails.count) emails")
+            #expect(toCustomer.filter { $0.contains("Subject: Re: Down") }.count == 1)
+            #expect(toCustomer.filter { $0.contains("Subject: We received your request: Down") }.count == 1)
+            // The team's email too, once.
+            #expect(mails.filter { $0.contains("Subject: New ticket: Down") }.count == 1)
+        }
+    }
+}
