@@ -48,7 +48,7 @@ paths = {
                    "patch": op("Change your display name", "auth", {**ok(ref("Me")), **UNSAFE}, requestBody=body({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 120}}}))},
     "/api/v1/me/preferences": {
         "get": op("Which notifications you get, by kind (assignment, customer_reply, sla_warning, sla_breach, handoff)", "auth", {**ok(ref("Preferences")), **err("401", "403")}),
-        "put": op("Turn kinds of notifications on or off (kinds left out stay on)", "auth", {**ok(ref("Preferences")), **UNSAFE}, requestBody=body(ref("Preferences")))},
+        "put": op("Turn kinds of notifications on or off, in the app and by email, and the dashboard's sound and desktop alerts (what is left out stays as it was)", "auth", {**ok(ref("Preferences")), **UNSAFE}, requestBody=body(ref("Preferences")))},
     "/api/v1/me/password": {"post": op("Change your password; your other sessions end", "auth", {"204": {"description": "Changed"}, **UNSAFE}, requestBody=body(ref("PasswordChange")))},
 
     "/api/v1/widget/config": {"get": op("What the widget needs to draw itself, or why it should not (unknown_site, site_inactive, widget_disabled, origin_not_allowed)",

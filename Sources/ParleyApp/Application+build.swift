@@ -65,7 +65,9 @@ public func buildApplication(
     }
     let writer = ChatWriter(committer: committer, logger: logger)
     let ticketWriter = TicketWriter(committer: committer, tickets: stores.tickets)
-    let handoff = Handoff(chats: stores.chats, tickets: stores.tickets, writer: writer, ticketWriter: ticketWriter)
+    let handoff = Handoff(
+        chats: stores.chats, tickets: stores.tickets, writer: writer, ticketWriter: ticketWriter,
+        emailEnabled: configuration.mail != nil)
     // Every request to a URL an API user can set goes through one guard: provider and webhook
     // URLs are checked when saved and again on every request, which is pinned to the checked address.
     let outbound = configuration.outboundGuard

@@ -22,7 +22,8 @@ public enum ChatCommand: Sendable, Hashable {
     /// Brings an archived conversation back.
     case restore
     /// Hands the conversation to the team (the visitor asked, or the assistant could not help).
-    case escalate(EscalationReason, visitorHasEmail: Bool)
+    /// `emailOn`: whether a reply can reach the visitor by email at all (a mail server is configured).
+    case escalate(EscalationReason, visitorHasEmail: Bool, emailOn: Bool = true)
     /// The assistant's one reply to the visitor message `replyTo` (its seq); only while the AI is
     /// in charge. Stored with client id `ai:<replyTo>`, so a second reply to it is a resend.
     case aiMessage(body: String, replyTo: Int64, metadata: [String: String])
@@ -229,7 +230,7 @@ public enum ChatLifecycle {
             session.archivedAt = nil
             changed = true
 
-        case .escalate(_, let visitorHasEmail):
+        case .escalate(_, let visitorHasEmail, let emailOn):
             guard session.status == .aiActive else {
                 throw InvalidTransition(
                     message: session.status == .closed
@@ -237,9 +238,12 @@ public enum ChatLifecycle {
             }
             append(
                 .system,
-                visitorHasEmail
-                    ? "We've passed your conversation to our team. Someone will reply here, and by email if you've left."
-                    : "We've passed your conversation to our team. Leave your email so we can reply even if you leave.")
+                !emailOn
+                    ? "We've passed your conversation to our team. Someone will reply here: keep this page open, or come back to it."
+                    : visitorHasEmail
+                        ? "We've passed your conversation to our team. Someone will reply here, and by email if you've left."
+                        : "We've passed your conversation to our team. Leave your email so we can reply even if you leave."
+            )
             session.status = .escalated
             changed = true
 

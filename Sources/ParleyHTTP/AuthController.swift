@@ -159,6 +159,12 @@ public struct AuthController: Sendable {
     }
 
     struct ProfileChange: Decodable { var name: String }
+    struct PreferencesChange: Decodable {
+        var notifications: [String: Bool]?
+        var email: [String: Bool]?
+        var sound: Bool?
+        var desktop: Bool?
+    }
     struct PreferencesBody: ResponseEncodable, Decodable {
         var notifications: [String: Bool]
         /// By kind: also by email.
@@ -192,11 +198,11 @@ public struct AuthController: Sendable {
 
     func setPreferences(_ request: Request, context: AgentContext) async throws -> PreferencesBody {
         guard let agent = context.principal.agent else { throw DomainError.forbidden("An API key has no preferences.") }
-        let input = try await request.decodeJSON(as: PreferencesBody.self, context: context)
+        let input = try await request.decodeJSON(as: PreferencesChange.self, context: context)
         // What the request leaves out stays as it was.
         let current = try await self.stores.agents.preferences(of: agent.id, in: agent.organizationID)
         let wanted = AgentPreferences(
-            notifications: input.notifications, email: input.email ?? current.email,
+            notifications: input.notifications ?? current.notifications, email: input.email ?? current.email,
             sound: input.sound ?? current.sound, desktop: input.desktop ?? current.desktop)
         let saved = try await self.stores.agents.setPreferences(
             try wanted.validated(), of: agent.id, in: agent.organizationID)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -139,6 +140,17 @@ public struct MailLinkController: Sendable {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
+    /// The pages' one style sheet, inline, allowed by its hash (no other style, no script).
+    static let style = """
+        body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;background:#f3f4f6}
+        main{max-width:34rem;margin:10vh auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+        h1{margin:0 0 .75rem;font-size:1.5rem}p{margin:0 0 1rem}label{font-weight:600}
+        textarea{box-sizing:border-box;width:100%;margin:.5rem 0 1rem;padding:.5rem;font:inherit;border:1px solid #9ca3af;border-radius:8px}
+        button{padding:.6rem 1.2rem;font:inherit;font-weight:600;color:#fff;background:#1d4ed8;border:0;border-radius:8px;cursor:pointer}
+        button:focus-visible,textarea:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}
+        """
+    static let styleHash = "sha256-" + Data(SHA256.hash(data: Data(Self.style.utf8))).base64EncodedString()
+
     /// A small page of its own: no script, no outside resource, nothing to frame it.
     static func page(
         _ status: HTTPResponse.Status, _ title: String, _ text: String, form token: String? = nil,
@@ -147,7 +159,7 @@ public struct MailLinkController: Sendable {
         var html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(Self.escape(title))</title></head><body><main>
+            <title>\(Self.escape(title))</title><style>\(Self.style)</style></head><body><main>
             <h1>\(Self.escape(title))</h1><p>\(Self.escape(text))</p>
             """
         if let token {
@@ -166,7 +178,7 @@ public struct MailLinkController: Sendable {
             headers: [
                 .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                 HTTPField.Name("Content-Security-Policy")!:
-                    "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                    "default-src 'none'; style-src '\(Self.styleHash)'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
                 HTTPField.Name("X-Content-Type-Options")!: "nosniff",
                 HTTPField.Name("Referrer-Policy")!: "no-referrer",
             ],

@@ -12,8 +12,14 @@ public struct Handoff: Sendable {
     let writer: ChatWriter
     let ticketWriter: TicketWriter
     let committer: Committer
+    /// Whether a reply can reach a visitor by email (a mail server is configured).
+    let emailEnabled: Bool
 
-    public init(chats: ChatStore, tickets: TicketStore, writer: ChatWriter, ticketWriter: TicketWriter) {
+    public init(
+        chats: ChatStore, tickets: TicketStore, writer: ChatWriter, ticketWriter: TicketWriter,
+        emailEnabled: Bool = true
+    ) {
+        self.emailEnabled = emailEnabled
         self.chats = chats
         self.tickets = tickets
         self.writer = writer
@@ -32,7 +38,7 @@ public struct Handoff: Sendable {
         var outcome = try await self.writer.submit(
             .init(
                 sessionID: sessionID, organizationID: organizationID, actor: actor,
-                command: .escalate(reason, visitorHasEmail: visitor.email != nil)))
+                command: .escalate(reason, visitorHasEmail: visitor.email != nil, emailOn: self.emailEnabled)))
         // Outside business hours the visitor is told when to expect a reply.
         let calendar = try await self.tickets.calendar(in: organizationID)
         let now = Date()

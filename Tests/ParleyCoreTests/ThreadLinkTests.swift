@@ -153,3 +153,23 @@ import Testing
                 == .none)
     }
 }
+
+/// What a handoff promises the visitor depends on whether email can reach them at all.
+@Suite struct HandoffPromiseTests {
+    @Test func aHandoffPromisesEmailOnlyWhenEmailCanBeSent() throws {
+        let session = ThreadLinkTests.session(.aiActive, ticket: nil)
+        func said(_ hasEmail: Bool, _ emailOn: Bool) throws -> String {
+            try ChatLifecycle.apply(
+                .escalate(.visitorAsked, visitorHasEmail: hasEmail, emailOn: emailOn), to: session,
+                now: ThreadLinkTests.now
+            ).messages.last?.body ?? ""
+        }
+        #expect(try said(true, true).contains("by email if you've left"))
+        #expect(try said(false, true).contains("Leave your email"))
+        for hasEmail in [true, false] {
+            let text = try said(hasEmail, false)
+            #expect(!text.lowercased().contains("email"))
+            #expect(text.contains("Someone will reply here"))
+        }
+    }
+}
