@@ -72,16 +72,19 @@ import Testing
 
             // The requester: received, the answer, resolved; threaded on the first; never the note.
             let mails = try await Self.settled(stores, to: customer)
+            // (A Maildir's file names do not keep the order mail arrived in.)
             #expect(
-                mails.compactMap { $0.headers["subject"] } == [
-                    "We received your request: Export broken [#\(reference)]", "Re: Export broken [#\(reference)]",
-                    "Resolved: Export broken [#\(reference)]",
+                mails.compactMap { $0.headers["subject"] }.sorted() == [
+                    "Re: Export broken [#\(reference)]", "Resolved: Export broken [#\(reference)]",
+                    "We received your request: Export broken [#\(reference)]",
                 ])
             #expect(!mails.contains { $0.text.contains("SECRET") })
             let root = "<ticket-\(id)@acme.test>"
-            #expect(mails.first?.headers["message-id"] == root)
-            #expect(
-                mails.dropFirst().allSatisfy { $0.headers["in-reply-to"] == root && $0.headers["references"] == root })
+            let receipt = mails.first { $0.headers["subject"]?.hasPrefix("We received") == true }
+            #expect(receipt?.headers["message-id"] == root)
+            let answers = mails.filter { $0.headers["subject"]?.hasPrefix("We received") == false }
+            #expect(answers.count == 2)
+            #expect(answers.allSatisfy { $0.headers["in-reply-to"] == root && $0.headers["references"] == root })
             #expect(mails.allSatisfy { $0.headers["from"]?.contains("Acme") == true })
             #expect(
                 mails.allSatisfy {
@@ -97,7 +100,7 @@ import Testing
             #expect(told.first?.text.contains("It stops at 50%.") == true)
 
             // Five rating links, each for its score; the first followed counts, once.
-            let rating = try #require(mails.last)
+            let rating = try #require(mails.first { $0.headers["subject"]?.hasPrefix("Resolved:") == true })
             let links = Self.links(in: rating.text, "rate")
             #expect(links.count == 5)
             let four = try await client.send(.get, links[3])

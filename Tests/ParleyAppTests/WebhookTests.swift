@@ -179,7 +179,8 @@ import Testing
                 database,
                 configure: {
                     $0.allowLoopback()
-                    $0.outboxRetry = Outbox.RetryPolicy(base: 0.05, budget: 1.5)
+                    // Generous enough for a few attempts on a busy machine.
+                    $0.outboxRetry = Outbox.RetryPolicy(base: 0.05, budget: 4)
                 }
             ) { client, stores in
                 let org = try await stores.makeOrganization()
