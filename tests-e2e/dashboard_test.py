@@ -21,7 +21,12 @@ PARLEY_OUTBOUND_ALLOW=127.0.0.1), the empty delivery failures, an agent without 
 analytics, and last a restart with a mail server (aiosmtpd on loopback), after which a ticket with
 an address says "by email" and its reply reaches the mail server, and a customer rates a ticket the
 agent resolved from the links of its "Resolved:" email (4 stars and a comment; the 5-star link of
-the same email then says "Already rated"; the ticket view shows the rating); alerts: with sound and
+the same email then says "Already rated"; the ticket view shows the rating); accounts by email: the
+owner invites newbie@example.com from Settings -> Team, the invitation email's link (in a fresh
+browser) takes a name and a password and signs in, and is refused once used; "Forgot password?"
+mails a reset link whose new password signs in while the old one and the invitee's first session
+end, the used link is refused and asking too often is said plainly (without a mail server, earlier,
+the Team's invite form is disabled under a note and the profile says no email leaves); alerts: with sound and
 desktop notifications on (the context granted the notifications permission, window.Notification
 spied on), a new conversation, the customer's reply and a handoff alert the agent once each and the
 agent's own reply does not, and a browser that blocks notifications keeps the switch off and says
@@ -886,6 +891,29 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
     step("every settings section draws (profile, AI, knowledge base, canned, SLA & hours, team, API keys)",
          settings_screens)
 
+    def email_off():
+        go("#/settings/team")
+        invite = page.locator(".invite")
+        expect(invite.locator(".callout")).to_contain_text(
+            "Email is not configured on this server (PARLEY_SMTP_URL), so invitations can’t be sent")
+        expect(invite.get_by_label("Email")).to_be_disabled()
+        expect(invite.get_by_role("button", name="Send invitation")).to_be_disabled()
+        expect(page.get_by_role("button", name="Add with a password")).to_be_enabled()
+        invite.screenshot(path=os.path.join(shots, "dashboard-team-invite-email-off.png"))
+        go("#/settings/profile")
+        expect(page.locator(".email-off")).to_contain_text(
+            "Email is not configured on this server (PARLEY_SMTP_URL), so no email leaves it")
+        page.locator(".panel", has=page.locator(".email-off")).screenshot(
+            path=os.path.join(shots, "dashboard-profile-notifications-email-off.png"))
+        try:  # the server agrees
+            owner.call("POST", "/api/v1/admin/agents/invite", {"email": "early@example.com", "role": "agent"})
+            refused = "201"
+        except RuntimeError as error:
+            refused = str(error)
+        assert " 409 " in refused and "PARLEY_SMTP_URL" in refused, refused
+    step("without a mail server, Settings says so: the Team's invite form is disabled under a note (adding "
+         "with a password stays), the profile's notifications say no email leaves", email_off)
+
     def article_markup():
         owner.call("POST", "/api/v1/admin/kb/articles", {
             "title": f"Markup test {XSS_IMG}", "body": f"Never run this: {XSS_SCRIPT} {XSS_IMG} zebracorn",
@@ -1139,6 +1167,141 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
     step("a customer rates a resolved ticket from the 'Resolved:' email: 4 stars and a comment on the page, "
          "the 5-star link of the same email then says 'Already rated'; the ticket view shows the rating",
          rating_by_email)
+
+    def mails_to(address, subject):
+        """The text (subject, then the text parts) of each email to `address` whose subject starts so."""
+        return [text for rcpts, text in mail.received if address in rcpts and text.startswith(subject)]
+
+    newbie, first_password, new_password = "newbie@example.com", "newbie-first-pw", "newbie-second-pw"
+
+    def invitation():
+        go("#/settings/team")
+        invite = page.locator(".invite")
+        expect(invite.get_by_role("button", name="Send invitation")).to_be_enabled()
+        expect(invite).not_to_contain_text("Email is not configured")
+        invite.get_by_label("Email").fill(newbie)
+        invite.get_by_label("Role").select_option("agent")
+        invite.get_by_role("button", name="Send invitation").click()
+        expect(invite.locator(".invite-result")).to_contain_text(f"Invitation sent to {newbie}.")
+        expect(page.locator("table.data")).to_contain_text(newbie)
+        shoot("settings-team-invited")
+        axe("settings: team, an invitation sent")
+        text = wait_for(lambda: mails_to(newbie, "You're invited to join"), timeout=20,
+                        what="the invitation email")[-1]
+        link = re.search(r"\S+/app#/invitation/[\w-]+", text).group(0)
+        assert link.startswith(f"{parley.url}/app#/invitation/"), link
+        # The invitee opens it in their own browser.
+        context8, ipage = new_context((1024, 768))
+        state["invitee"] = (context8, ipage)
+        ipage.goto(link)
+        expect(ipage.locator("h1")).to_have_text("Join your team on Parley")
+        shoot("invitation", target=ipage)
+        axe("the invitation screen", target=ipage)
+        ipage.get_by_label("Your name").fill("Nia Newbie")
+        ipage.get_by_label("Password", exact=True).fill("too-short")
+        ipage.get_by_label("Password again").fill("too-short")
+        ipage.get_by_role("button", name="Join and sign in").click()
+        expect(ipage.locator(".form-error")).to_have_text("The password needs at least 10 characters.")
+        ipage.get_by_label("Password", exact=True).fill(first_password)
+        ipage.get_by_label("Password again").fill(first_password)
+        ipage.get_by_role("button", name="Join and sign in").click()
+        expect(ipage.locator(".sidenav")).to_be_visible()
+        expect(ipage.locator("body")).to_have_attribute("data-connection", "online", timeout=15000)
+        assert ipage.url.endswith("#/inbox"), ipage.url  # the used token left the address bar
+        expect(ipage.locator(".me-name")).to_have_text("Nia Newbie")
+        expect(ipage.locator(".me-role")).to_have_text("agent")
+        # The same link again: used.
+        ipage.goto(link)
+        expect(ipage.locator("h1")).to_have_text("Join your team on Parley")
+        ipage.get_by_label("Your name").fill("Someone else")
+        ipage.get_by_label("Password", exact=True).fill("another-password")
+        ipage.get_by_label("Password again").fill("another-password")
+        ipage.get_by_role("button", name="Join and sign in").click()
+        expect(ipage.locator(".form-error")).to_have_text(
+            "This link has expired or was used already. Ask an admin of your team for a new invitation. Go to sign in")
+        expect(ipage.get_by_label("Password", exact=True)).to_be_hidden()
+        shoot("invitation-used", target=ipage)
+        ipage.get_by_role("link", name="Go to sign in").click()  # still signed in as the invitee
+        expect(ipage.locator(".me-name")).to_have_text("Nia Newbie")
+        expect(ipage.locator("body")).to_have_attribute("data-connection", "online", timeout=15000)
+        return True, "invited; joined as Nia Newbie and signed in from the email's link; the link refused the second time"
+    step("an owner invites by email from Settings -> Team: the invitation email's link (in a fresh browser) takes "
+         "a name and a password and signs in; the same link again says it was used", invitation)
+
+    def forgot_and_reset():
+        context9, fpage = new_context((1024, 768))
+        fpage.goto(app)
+        expect(fpage.locator(".signin-card")).to_be_visible(timeout=15000)
+        fpage.fill("#login-email", newbie)
+        fpage.get_by_role("link", name="Forgot password?").click()
+        expect(fpage.locator("h1")).to_have_text("Reset your password")
+        expect(fpage.get_by_label("Email")).to_have_value(newbie)
+        asked = len(mails_to(newbie, "Reset your Parley password"))
+        send = fpage.get_by_role("button", name="Send me a link")
+        send.click()
+        expect(fpage.locator(".form-ok")).to_contain_text(
+            "If an account exists for that address, we've sent a link to reset its password. It works for one hour.")
+        shoot("forgot", target=fpage)
+        axe("the forgot-password form", target=fpage)
+        text = wait_for(lambda: mails_to(newbie, "Reset your Parley password")[asked:], timeout=20,
+                        what="the reset email")[-1]
+        link = re.search(r"\S+/app#/reset/[\w-]+", text).group(0)
+        assert link.startswith(f"{parley.url}/app#/reset/"), link
+        fpage.goto(link)
+        expect(fpage.locator("h1")).to_have_text("Choose a new password")
+        fpage.get_by_label("New password", exact=True).fill(new_password)
+        fpage.get_by_label("New password again").fill(new_password + "x")
+        fpage.get_by_role("button", name="Change password").click()
+        expect(fpage.locator(".form-error")).to_contain_text("The two passwords differ")
+        shoot("reset", target=fpage)
+        axe("the reset screen", target=fpage)
+        fpage.get_by_label("New password again").fill(new_password)
+        fpage.get_by_role("button", name="Change password").click()
+        expect(fpage.locator(".signin-card .form-ok")).to_have_text("Your password is changed. Sign in with the new one.")
+        expect(fpage.locator("#login-email")).to_have_value(newbie)
+        assert "/reset/" not in fpage.url, fpage.url
+        # The old password is refused, the new one signs in.
+        fpage.fill("#login-password", first_password)
+        fpage.click(".signin-card button[type=submit]")
+        expect(fpage.locator(".signin-card .form-error")).to_contain_text("do not match")
+        fpage.fill("#login-password", new_password)
+        fpage.click(".signin-card button[type=submit]")
+        expect(fpage.locator(".me-name")).to_have_text("Nia Newbie")
+        expect(fpage.locator("body")).to_have_attribute("data-connection", "online", timeout=15000)
+        # The invitee's first browser, signed in before the reset, is signed out at its next request.
+        context8, ipage = state["invitee"]
+        ipage.evaluate("location.hash = '#/tickets'")
+        expect(ipage.locator(".signin-card .form-error")).to_have_text("Your session has ended. Please sign in again.")
+        expect(ipage.locator("#login-email")).to_have_value(newbie)
+        # The same reset link again: used, with the way to a new one.
+        fpage.goto(link)
+        expect(fpage.locator("h1")).to_have_text("Choose a new password")
+        fpage.get_by_label("New password", exact=True).fill("yet-another-pw")
+        fpage.get_by_label("New password again").fill("yet-another-pw")
+        fpage.get_by_role("button", name="Change password").click()
+        expect(fpage.locator(".form-error")).to_have_text("This link has expired or was used already. Ask for a new one.")
+        shoot("reset-used", target=fpage)
+        fpage.get_by_role("link", name="Ask for a new one.").click()
+        expect(fpage.locator("h1")).to_have_text("Reset your password")
+        # Asking too often (the server allows a few per address and per IP): said plainly, with the wait.
+        fpage.get_by_label("Email").fill("nobody@example.com")
+        error = fpage.locator(".signin-card .form-error")
+        for tries in range(1, 9):
+            send.click()
+            expect(send).to_have_text("Send me a link")  # the answer is in
+            if error.is_visible():
+                break
+        expect(error).to_have_text(re.compile(r"^Too many reset links were asked for from here or for this address\. "
+                                              r"Try again in \d+ (seconds|minutes)\.$"))
+        shoot("forgot-throttled", target=fpage)
+        csp = fpage.evaluate("window.__csp") + ipage.evaluate("window.__csp")
+        context9.close()
+        context8.close()
+        assert not csp, csp
+        return True, f"reset by email; the old password and session refused; throttled after {tries} more asks"
+    step("'Forgot password?' mails a reset link: the new password signs in, the old one is refused and the "
+         "invitee's first session ends; the used link says so; asking too often says when to try again",
+         forgot_and_reset)
 
     def sign_in_at(p):
         """Signs the owner in on another page (its own context: its own cookies and permissions)."""

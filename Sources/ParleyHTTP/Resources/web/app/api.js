@@ -10,11 +10,12 @@ export function setCSRF(token) { csrfToken = token || null; }
 export function onUnauthorized(fn) { listeners.add(fn); }
 
 export class APIError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, retryAfter) {
     super(message || `Request failed (${status})`);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.retryAfter = retryAfter ?? null; // seconds, from Retry-After on a 429
   }
 }
 
@@ -60,11 +61,10 @@ export async function request(method, path, body, { raw = false, quiet401 = fals
     const error = data && data.error ? data.error : {};
     if (response.status === 401 && !quiet401) listeners.forEach((fn) => fn());
     let message = error.message || `${response.status} ${response.statusText}`;
-    if (response.status === 429) {
-      const wait = response.headers.get('Retry-After');
-      if (wait) message += ` Try again in ${wait} s.`;
-    }
-    throw new APIError(response.status, error.code || String(response.status), message, error.field);
+    const wait = response.status === 429 ? Number(response.headers.get('Retry-After')) || null : null;
+    // The server's own sentence usually says how long already ("try again in 30 seconds").
+    if (wait && !/try again/i.test(message)) message += ` Try again in ${wait} s.`;
+    throw new APIError(response.status, error.code || String(response.status), message, error.field, wait);
   }
   return data;
 }

@@ -12,6 +12,9 @@
 //   #/settings/<section>                                      views-settings.js
 //   #/analytics                                               views-analytics.js
 //
+// Signed out (and reachable signed in, from an email's link): the sign-in, #/forgot, #/reset/<token>
+// and #/invitation/<token>, all in account.js.
+//
 // A screen module exports mount(container, params) -> {update?(params), destroy?()}; when the next
 // route uses the same module and it has update(), it is updated in place (the inbox list stays put
 // while conversations are opened).
@@ -22,6 +25,7 @@ import { realtime } from './realtime.js';
 import { state, on, emit, loadAgents, orgId } from './state.js';
 import { mountBell } from './notifications.js';
 import { mountAlerts } from './alerts.js';
+import { accountRoute, showAccountCard, showSignInCard } from './account.js';
 
 const root = document.getElementById('app');
 
@@ -92,55 +96,45 @@ function setTitle(text) {
 }
 on('title', setTitle);
 
-// MARK: - Sign-in
+// MARK: - Signed out
 
-function showSignIn(message) {
+let signedOut = null;  // which signed-out screen is up: 'signin', 'account' or null (the shell)
+
+/** Takes the shell down (its socket, screen and listeners), when someone is shown a signed-out screen. */
+function leaveShell() {
   realtime.stop();
   current?.instance?.destroy?.();
   current = null;
   shell = null;
   shellOffs.forEach((off) => off());
   shellOffs = [];
-  document.title = 'Sign in · Parley';
-  const email = h('input', { type: 'email', id: 'login-email', name: 'email', autocomplete: 'username', required: true });
-  const password = h('input', { type: 'password', id: 'login-password', name: 'password', autocomplete: 'current-password', required: true });
-  const error = h('p', { class: 'form-error', role: 'alert', hidden: !message, text: message || '' });
-  const button = h('button', { type: 'submit', class: 'btn primary block', text: 'Sign in' });
-  const form = h('form', { class: 'signin-card', novalidate: true, 'aria-labelledby': 'signin-title' },
-    h('div', { class: 'signin-brand' }, h('img', { src: '/app/logo.svg', alt: '', width: 40, height: 40 }), h('span', { text: 'Parley' })),
-    h('h1', { id: 'signin-title', text: 'Sign in to your dashboard' }),
-    h('div', { class: 'field' }, h('label', { for: 'login-email', text: 'Email' }), email),
-    h('div', { class: 'field' }, h('label', { for: 'login-password', text: 'Password' }), password),
-    error, button);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    error.hidden = true;
-    if (!email.value || !password.value) {
-      error.textContent = 'Enter your email and password.';
-      error.hidden = false;
-      return;
-    }
-    button.disabled = true;
-    button.textContent = 'Signing in…';
-    try {
-      const me = await api.post('/api/v1/auth/login', { email: email.value.trim(), password: password.value }, { quiet401: true });
-      await start(me);
-    } catch (e) {
-      error.textContent = e instanceof APIError && e.status === 401 ? 'That email and password do not match an account.' : e.message;
-      error.hidden = false;
-      button.disabled = false;
-      button.textContent = 'Sign in';
-      password.select();
-    }
+}
+
+/** The sign-in form: `message` says why (a session that ended), `notice` good news, `email` is prefilled. */
+function showSignIn(message, { notice, email } = {}) {
+  leaveShell();
+  signedOut = 'signin';
+  showSignInCard(root, { message, notice, email, onSignedIn: start });
+}
+
+/** "Forgot password?", a reset link or an invitation (account.js), signed in or not. */
+function showAccount(accountScreen) {
+  leaveShell();
+  signedOut = 'account';
+  showAccountCard(root, accountScreen, {
+    signedIn(me) {
+      history.replaceState(null, '', '#/inbox'); // the used link leaves the address bar
+      return start(me);
+    },
+    signIn({ notice, email }) {
+      history.replaceState(null, '', '#/inbox');
+      showSignIn('', { notice, email });
+    },
   });
-  root.removeAttribute('aria-busy');
-  root.className = 'signin';
-  replace(root, h('main', { class: 'signin-page' }, form));
-  email.focus();
 }
 
 onUnauthorized(() => {
-  if (shell) showSignIn('Your session has ended. Please sign in again.');
+  if (shell) showSignIn('Your session has ended. Please sign in again.', { email: state.me?.agent?.email });
 });
 
 async function signOut() {
@@ -231,6 +225,7 @@ async function probeFeatures() {
 }
 
 async function start(me) {
+  signedOut = null;
   state.me = me;
   setCSRF(me.csrfToken);
   await Promise.all([loadAgents(), probeFeatures()]);
@@ -242,7 +237,7 @@ async function start(me) {
     if (event.type === 'subscribed' && event.resumed) refreshCounts();
   });
   refreshCounts();
-  if (!location.hash || location.hash === '#' || location.hash === '#/') history.replaceState(null, '', '#/inbox');
+  if (!resolve(location.hash)) history.replaceState(null, '', '#/inbox'); // also #/signin, an account screen's way back
   navigate();
 }
 
@@ -252,10 +247,15 @@ function navigate() {
 }
 
 window.addEventListener('hashchange', () => {
-  if (shell) navigate();
+  const accountScreen = accountRoute(location.hash);
+  if (accountScreen) showAccount(accountScreen);
+  else if (shell) navigate();
+  else if (signedOut === 'account') boot(); // back from an account screen: signed in already, or the sign-in
 });
 
 async function boot() {
+  const accountScreen = accountRoute(location.hash);
+  if (accountScreen) { showAccount(accountScreen); return; }  // public: no session needed
   try {
     const me = await api.get('/api/v1/me', { quiet401: true });
     if (!me.agent) throw new APIError(401, 'unauthorized', 'Sign in');

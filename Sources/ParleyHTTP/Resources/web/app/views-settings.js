@@ -237,6 +237,8 @@ function notificationPreferences() {
     h('div', { class: 'panel-head' }, h('div', {}, h('h3', { text: 'Notifications' }),
       h('p', { class: 'hint', text: hasEmail ? 'What the bell and your email tell you about, and how Parley gets your attention.' : 'What the bell tells you about.' }))),
     supported ? null : h('div', { class: 'panel-body' }, h('p', { class: 'callout', text: 'This Parley server does not keep notification preferences yet: you hear about everything.' })),
+    hasEmail && state.me.emailConfigured === false ? h('div', { class: 'panel-body email-off' }, h('p', { class: 'callout' }, icon('alert', 16),
+      h('span', { text: 'Email is not configured on this server (PARLEY_SMTP_URL), so no email leaves it: the Email column is kept for when an admin sets it up, and until then only the bell tells you.' }))) : null,
     form(save.run,
       table,
       hasAlerts ? h('fieldset', { class: 'pref-alerts' }, h('legend', { text: 'Alerts' }),
@@ -427,7 +429,8 @@ function siteForm(site, onSaved) {
 
 function teamSection(page) {
   const tbody = h('tbody', {}, h('tr', {}, h('td', { colspan: 5 }, spinner())));
-  page.append(sectionHead('Team', 'Everyone who answers conversations and tickets.', h('button', { type: 'button', class: 'btn primary', onclick: () => edit(null) }, icon('plus', 14), 'Add agent')),
+  page.append(sectionHead('Team', 'Everyone who answers conversations and tickets.', h('button', { type: 'button', class: 'btn', onclick: () => edit(null) }, icon('plus', 14), 'Add with a password')),
+    invitePanel(() => load()),
     h('div', { class: 'panel' }, h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
       h('caption', { class: 'sr-only', text: 'Team members' }),
       h('thead', {}, h('tr', {}, ['Name', 'Role', 'Status', 'Added', ''].map((x) => h('th', { scope: 'col', text: x })))), tbody))));
@@ -447,14 +450,12 @@ function teamSection(page) {
   async function edit(agent) {
     const email = h('input', { type: 'email', value: agent?.email || '', required: true, disabled: !!agent });
     const name = h('input', { type: 'text', value: agent?.name || '' });
-    const roles = [['agent', 'Agent: answers conversations and tickets'], ['admin', 'Admin: also manages settings and the team']];
-    if (can('manageOwners')) roles.push(['owner', 'Owner: everything, including owners']);
-    const role = select(roles, agent?.role || 'agent', { disabled: agent?.id === myId() });
+    const role = select(roleOptions(), agent?.role || 'agent', { disabled: agent?.id === myId() });
     const password = h('input', { type: 'text', autocomplete: 'new-password', placeholder: agent ? 'Leave empty to keep it' : 'At least 10 characters', class: 'mono' });
     const generate = h('button', { type: 'button', class: 'btn small', text: 'Generate', onclick: () => { password.value = randomPassword(); } });
     const active = checkbox('Active (may sign in)', agent ? agent.isActive : true, { disabled: agent?.id === myId() });
     const saved = await openDialog({
-      title: agent ? `Edit ${agent.name || agent.email}` : 'Add an agent',
+      title: agent ? `Edit ${agent.name || agent.email}` : 'Add an agent with a password',
       body: [field('Email', email), field('Name', name), field('Role', role),
         h('div', { class: 'field' }, h('label', { for: password.id = 'agent-password', text: agent ? 'New password' : 'Password' }), h('div', { class: 'secret-box' }, password, generate),
           h('p', { class: 'hint', text: 'Share it with them safely; they can change it in their profile.' })),
@@ -483,6 +484,60 @@ function teamSection(page) {
   }
 
   load().catch((e) => replace(tbody, h('tr', {}, h('td', { colspan: 5 }, empty('The team could not be loaded', e.message)))));
+}
+
+/** The roles an admin may give here (owners only by owners), with what each may do. */
+function roleOptions() {
+  const roles = [['agent', 'Agent: answers conversations and tickets'], ['admin', 'Admin: also manages settings and the team']];
+  if (can('manageOwners')) roles.push(['owner', 'Owner: everything, including owners']);
+  return roles;
+}
+
+/**
+ * "Invite by email": the invitee chooses their own password from a link (48 hours, once). Without
+ * a mail server (me.emailConfigured false) the form is shown disabled with why, and adding with a
+ * password stays the way.
+ */
+function invitePanel(onInvited) {
+  const off = state.me.emailConfigured === false;
+  const email = h('input', { type: 'email', name: 'invite-email', autocomplete: 'off', required: true, placeholder: 'name@example.com' });
+  const name = h('input', { type: 'text', name: 'invite-name', autocomplete: 'off', maxlength: 120, placeholder: 'Optional: they can set it' });
+  const role = select(roleOptions(), 'agent');
+  const button = h('button', { type: 'submit', class: 'btn primary' }, icon('mail', 14), 'Send invitation');
+  const result = h('p', { class: 'invite-result', role: 'status' });
+  const fields = h('fieldset', { class: 'invite-fields', disabled: off },
+    h('legend', { class: 'sr-only', text: 'Invitation' }),
+    h('div', { class: 'invite-grid' }, field('Email', email), field('Name', name), field('Role', role),
+      h('div', { class: 'invite-send' }, button)));
+  const el = form(async () => {
+    result.textContent = '';
+    result.className = 'invite-result';
+    const address = email.value.trim();
+    if (!/^\S+@\S+$/.test(address)) { say('Enter the email address to send the invitation to.', 'error'); email.focus(); return; }
+    button.disabled = true;
+    try {
+      const agent = await api.post('/api/v1/admin/agents/invite', { email: address, name: name.value.trim() || undefined, role: role.value });
+      say(`Invitation sent to ${agent?.email || address}. The link in it works once, for 48 hours.`, 'ok');
+      email.value = '';
+      name.value = '';
+      onInvited();
+    } catch (e) {
+      say(missingRoute(e) ? 'This Parley server cannot invite by email yet: add the agent with a password.' : e.message, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  }, off ? h('p', { class: 'callout', id: 'invite-off' }, icon('alert', 16),
+    h('span', { text: 'Email is not configured on this server (PARLEY_SMTP_URL), so invitations can’t be sent, and no email leaves it: no reset links for “Forgot password?” and no notification emails either. Add agents with a password, and set a new one for them (Edit) when they forget theirs.' })) : null,
+  fields, result);
+  if (off) fields.setAttribute('aria-describedby', 'invite-off');
+  function say(text, kind) {
+    result.textContent = text;
+    result.className = `invite-result ${kind}`;
+  }
+  return h('section', { class: 'panel invite' },
+    h('div', { class: 'panel-head' }, h('div', {}, h('h3', { text: 'Invite by email' }),
+      h('p', { class: 'hint', text: 'They get a link to choose their own password, so nobody else ever knows it. Or add them with a password you share (the button above).' }))),
+    el);
 }
 
 function randomPassword() {
