@@ -183,7 +183,6 @@ public final class ChatWriter: Service, Sendable {
     private func apply(_ requests: [Request], db: any SQLDatabase) async throws -> (
         [Result<ChatOutcome, any Error>], [DomainEvent]
     ) {
-        let now = self.now()
         let ids = Array(Set(requests.map(\.sessionID.description))).sorted()
         let idList = SQLQueryString(ids.map { "'\($0)'" }.joined(separator: ", "))
         let lock: SQLQueryString = db.parleyDialect == .postgres ? " FOR UPDATE" : ""
@@ -207,6 +206,9 @@ public final class ChatWriter: Service, Sendable {
         }
         var calendars: [Organization.ID: BusinessCalendar] = [:]
         var changedTickets: [Ticket.ID] = []
+        // The time is read under the locks: changes of one conversation or ticket are stamped in
+        // commit order.
+        let now = self.now()
 
         // Earlier messages with the same client ids: a resend returns them.
         var stored: [String: ChatMessage] = [:]

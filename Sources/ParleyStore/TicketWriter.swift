@@ -82,9 +82,9 @@ public struct TicketWriter: Sendable {
     public func openFromConversation(
         _ sessionID: ChatSession.ID, in organizationID: Organization.ID, by actor: TicketActor = .system
     ) async throws -> (ticket: Ticket, created: Bool) {
-        let now = self.now()
         return try await self.committer.commit { db in
             var session = try await ChatStore.lockedSession(sessionID, in: organizationID, db: db)
+            let now = self.now()
             if let linked = session.ticketID,
                 let existing = try await TicketStore.lockedTickets([linked], db: db)[linked],
                 existing.status != .closed
@@ -175,7 +175,6 @@ public struct TicketWriter: Sendable {
             }
             _ = try comment.map { try Validate.text($0, field: "comment", max: 2000, allowEmpty: true) }
         }
-        let now = self.now()
         return try await self.committer.commit { db in
             // The conversation's lock comes before the ticket's, as in `ChatWriter`.
             let conversation = try await TicketStore.conversation(of: id, in: organizationID, db: db)
@@ -183,6 +182,8 @@ public struct TicketWriter: Sendable {
                 try await ChatStore.lockedSession($0, in: organizationID, db: db)
             }
             let before = try await TicketStore.lockedTicket(id, in: organizationID, db: db)
+            // The time is read under the locks: one ticket's changes are stamped in commit order.
+            let now = self.now()
             if let visitor, before.visitorID != visitor { throw DomainError.notFound(entity: "ticket") }
             if let precondition, !precondition(before) { throw TicketStore.TicketChangedError() }
             let calendar = try await TicketStore.calendar(organizationID, db: db)
@@ -380,9 +381,9 @@ public struct TicketWriter: Sendable {
         _ id: Ticket.ID, in organizationID: Organization.ID, by actor: TicketActor, action: String,
         _ edit: @escaping @Sendable (inout Ticket, any SQLDatabase) async throws -> String
     ) async throws -> Ticket {
-        let now = self.now()
         return try await self.committer.commit { db in
             let before = try await TicketStore.lockedTicket(id, in: organizationID, db: db)
+            let now = self.now()
             var ticket = before
             let details = try await edit(&ticket, db)
             ticket.updatedAt = now
