@@ -38,7 +38,7 @@ paths = {
         "realtime", {"101": {"description": "Switching protocols"}, **err("401", "403")}, [{"visitorToken": []}, {"session": []}, {"apiKey": []}],
         parameters=[query("token", {"type": "string"}, "A visitor token (browsers cannot set headers on WebSockets)")])},
 
-    "/api/v1/auth/password/forgot": {"post": op("Forgot password: emails a single-use reset link (one hour) to an active agent with this address; the same answer (202) whether the account exists or not; throttled per email and per IP", "auth", {"202": {"description": "Accepted"}, **err("400", "415", "422", "429")}, PUBLIC, requestBody=body({"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}))},
+    "/api/v1/auth/password/forgot": {"post": op("Forgot password: emails a single-use reset link (one hour) to an active agent with this address; the same answer (202) whether the account exists or not; throttled per email and per IP; 409 when no mail server is configured", "auth", {"202": {"description": "Accepted"}, **err("400", "409", "415", "422", "429")}, PUBLIC, requestBody=body({"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}))},
     "/api/v1/auth/password/reset": {"post": op("Sets a new password with a reset link's token, once; every session of the account ends", "auth", {**ok({"type": "object", "properties": {"email": {"type": "string"}}}), **err("400", "410", "415", "422")}, PUBLIC, requestBody=body({"type": "object", "required": ["token", "password"], "properties": {"token": {"type": "string"}, "password": {"type": "string", "minLength": 10}}}))},
     "/api/v1/auth/invitation/accept": {"post": op("Accepts an invitation: the invitee chooses their password (and name) with the link's token, once, within 48 hours", "auth", {**ok({"type": "object", "properties": {"email": {"type": "string"}}}), **err("400", "410", "415", "422")}, PUBLIC, requestBody=body({"type": "object", "required": ["token", "password"], "properties": {"token": {"type": "string"}, "password": {"type": "string", "minLength": 10}, "name": {"type": "string"}}}))},
     "/api/v1/auth/login": {"post": op("Sign in with email and password; sets the session cookie", "auth",
@@ -243,6 +243,9 @@ paths = {
     "/api/v1/tickets/{ticket}/reopen": {"post": op("Reopen a resolved ticket", "customer tickets", {**ok(ref("Ticket")), **err("401", "403", "404", "409")}, VISITOR, parameters=idp("ticket"))},
     "/api/v1/tickets/{ticket}/rate": {"post": op("Rate a resolved or closed ticket, once: 1 to 5 stars and a comment", "customer tickets", {**ok(ref("Ticket")), **UNSAFE, **err("409")}, VISITOR, parameters=idp("ticket"),
                                                  requestBody=body({"type": "object", "required": ["stars"], "properties": {"stars": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": {"type": "string", "maxLength": 2000}}}))},
+    "/api/v1/admin/settings/email": {
+        "get": op("Email: whether a mail server is configured, its sender address, and the organization's sender name and reply address", "settings", {**ok(ref("EmailSettings")), **err("401", "403")}),
+        "put": op("The organization's sender name (default: PARLEY_MAIL_FROM_NAME, else its name) and reply address (Reply-To of emails to customers; default: the sender); empty means the default", "settings", {**ok(ref("EmailSettings")), **UNSAFE}, requestBody=body(ref("EmailSettings")))},
     "/api/v1/admin/agents/invite": {"post": op("Invites a teammate by email: the agent exists at once, with a password nobody knows; the email's single-use link (48 hours) lets them choose it (409 when no mail server is configured)", "team", {**ok(ref("Agent"), "201", "Invited"), **UNSAFE, **err("409")}, requestBody=body({"type": "object", "required": ["email", "role"], "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["owner", "admin", "agent"]}}}))},
     "/api/v1/admin/agents": {
         "get": op("List the team (any role)", "agents", {**ok(ref("AgentPage")), **err("401", "422")}, parameters=PAGE),
@@ -297,6 +300,8 @@ schemas = {
     "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
     "LoginRequest": {"type": "object", "required": ["email", "password"], "properties": {"email": {"type": "string"}, "password": {"type": "string"}}},
     "PasswordChange": {"type": "object", "required": ["currentPassword", "newPassword"], "properties": {"currentPassword": {"type": "string"}, "newPassword": {"type": "string", "minLength": 10}}},
+    "EmailSettings": {"type": "object", "properties": {"configured": {"type": "boolean", "readOnly": True}, "from": {"type": ["string", "null"], "readOnly": True},
+        "fromName": {"type": ["string", "null"], "maxLength": 80}, "replyTo": {"type": ["string", "null"], "format": "email"}}},
     "Agent": {"type": "object", "required": ["id", "email", "name", "role", "isActive", "createdAt", "updatedAt"], "properties": {
         "id": uuid, "email": {"type": "string"}, "name": {"type": "string"}, "role": role, "isActive": {"type": "boolean"}, "createdAt": ts, "updatedAt": ts}},
     "AgentPage": page("Agent"),

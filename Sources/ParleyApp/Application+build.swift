@@ -117,7 +117,7 @@ public func buildApplication(
             attachmentPolicy: AttachmentPolicy(
                 maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes),
             drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) },
-            outbound: outbound, emailEnabled: configuration.mail != nil))
+            outbound: outbound, mailFrom: configuration.mail?.from))
 
     let jobRunner = JobRunner(
         jobs: stores.jobs,

@@ -30,7 +30,11 @@ struct Mailer: Sendable {
         case .teamNotice: email = try await self.teamNotice(job, organizationID)
         case .accountInvitation, .accountReset: email = try await self.account(job, organizationID)
         }
-        guard let email else { return }
+        guard var email else { return }
+        // The organization's own sender name, and where its customers' replies go.
+        let settings = try await self.stores.mailDirectory.settings(in: organizationID)
+        if let name = settings.fromName { email.from.name = name }
+        if job.isToCustomer, let replyTo = settings.replyTo { email.replyTo = Email.Address(replyTo) }
         if job.isToCustomer, try await self.stores.suppressions.isSuppressed(email.to.email, in: organizationID) {
             self.logger.info(
                 "Not emailing an address that unsubscribed", metadata: ["parley.mail.kind": "\(item.eventType)"])

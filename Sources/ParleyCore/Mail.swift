@@ -93,3 +93,29 @@ public struct MailLink: Sendable, Hashable, Codable {
     public static let ratingLifetime: TimeInterval = 30 * 24 * 3600
     public static let unsubscribeLifetime: TimeInterval = 365 * 24 * 3600
 }
+
+/// An organization's own sender name and reply address on emails to its customers.
+public struct MailSettings: Sendable, Hashable, Codable {
+    /// The sender's name (default: `PARLEY_MAIL_FROM_NAME`, else the organization's name).
+    public var fromName: String?
+    /// Where customers' replies go (`Reply-To`): the address whose mail reaches Parley's inbound
+    /// route (default: the sender, `PARLEY_MAIL_FROM`).
+    public var replyTo: String?
+
+    public init(fromName: String? = nil, replyTo: String? = nil) {
+        self.fromName = fromName
+        self.replyTo = replyTo
+    }
+
+    /// Checks every field, naming the first bad one; empty strings mean "the default".
+    public func validated() throws(ValidationError) -> MailSettings {
+        var copy = MailSettings()
+        if let name = self.fromName?.trimmingCharacters(in: .whitespaces), !name.isEmpty {
+            copy.fromName = try Validate.text(name, field: "fromName", max: 80)
+        }
+        if let address = self.replyTo?.trimmingCharacters(in: .whitespaces), !address.isEmpty {
+            copy.replyTo = try Validate.email(address, field: "replyTo")
+        }
+        return copy
+    }
+}

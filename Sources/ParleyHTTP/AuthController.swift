@@ -51,9 +51,15 @@ public struct AuthController: Sendable {
         if let wait = try await self.stores.loginThrottles.retryAfter(keys) {
             throw DomainError.rateLimited(retryAfter: wait)
         }
+        // Without a mail server no link can be sent: saying so tells nothing about accounts.
+        guard self.emailEnabled else {
+            throw DomainError.conflict(
+                "Email is not configured on this server, so no reset link can be sent: ask an admin to set a new password."
+            )
+        }
         // Every request counts toward the throttle: a reset link is one per few minutes.
         try await self.stores.loginThrottles.recordFailure(keys)
-        if (try? Validate.email(email, field: "email")) != nil, self.emailEnabled {
+        if (try? Validate.email(email, field: "email")) != nil {
             try await self.stores.accountTokens.requestReset(email: email)
         }
         return Response(status: .accepted)

@@ -38,7 +38,9 @@ public struct HTTPDependencies: Sendable {
     /// Checks URLs an API user sets (AI providers' base URLs, webhook URLs) before they are saved.
     public var outbound: OutboundGuard
     /// Whether a mail server is configured (what the dashboard tells agents about email).
-    public var emailEnabled: Bool
+    public var emailEnabled: Bool { self.mailFrom != nil }
+    /// The sender address of emails (`PARLEY_MAIL_FROM`), when a mail server is configured.
+    public var mailFrom: String?
 
     public init(
         stores: Stores, baseURL: String, metrics: @escaping @Sendable () -> String, hub: RealtimeHub, bus: any EventBus,
@@ -48,7 +50,7 @@ public struct HTTPDependencies: Sendable {
         publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60), web: WebAssets? = nil, demo: Bool = false,
         attachmentStorage: (any AttachmentStorage)? = nil, attachmentPolicy: AttachmentPolicy = .standard,
         drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)? = nil,
-        outbound: OutboundGuard = OutboundGuard(policy: .strict), emailEnabled: Bool = false
+        outbound: OutboundGuard = OutboundGuard(policy: .strict), mailFrom: String? = nil
     ) throws {
         self.stores = stores
         self.baseURL = baseURL
@@ -73,7 +75,7 @@ public struct HTTPDependencies: Sendable {
         self.attachmentPolicy = attachmentPolicy
         self.drafter = drafter
         self.outbound = outbound
-        self.emailEnabled = emailEnabled
+        self.mailFrom = mailFrom
     }
 }
 
@@ -163,6 +165,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     ).addRoutes(to: admin)
     AgentController(agents: stores.agents, tokens: stores.accountTokens, emailEnabled: dependencies.emailEnabled)
         .addRoutes(to: admin.group("agents"))
+    MailSettingsController(directory: stores.mailDirectory, from: dependencies.mailFrom).addRoutes(to: admin)
     SiteController(sites: stores.sites, baseURL: dependencies.baseURL)
         .addRoutes(to: admin.group("sites").add(middleware: RequirePermission(.manageSites)))
     WebhookController(webhooks: stores.webhooks, outbox: stores.outbox, outbound: dependencies.outbound)

@@ -183,6 +183,35 @@ public struct MailRecorder: CommitRecorder {
 public struct MailDirectory: Sendable {
     let engine: any DatabaseEngine
 
+    /// The organization's sender name and reply address (defaults when never set).
+    public func settings(in organizationID: Organization.ID) async throws -> MailSettings {
+        try await self.engine.read { db in
+            try await db.raw(
+                "SELECT from_name, reply_to FROM organization_mail WHERE organization_id = \(bind: organizationID.description)"
+            ).first().map {
+                MailSettings(fromName: try $0.optionalString("from_name"), replyTo: try $0.optionalString("reply_to"))
+            } ?? MailSettings()
+        }
+    }
+
+    public func setSettings(_ settings: MailSettings, in organizationID: Organization.ID, now: Date) async throws
+        -> MailSettings
+    {
+        let settings = try settings.validated()
+        try await self.engine.transaction { db in
+            try await db.raw(
+                """
+                INSERT INTO organization_mail (organization_id, from_name, reply_to, updated_at)
+                VALUES (\(bind: organizationID.description), \(bind: settings.fromName), \(bind: settings.replyTo),
+                    \(bind: now.millis))
+                ON CONFLICT (organization_id) DO UPDATE SET from_name = excluded.from_name,
+                    reply_to = excluded.reply_to, updated_at = excluded.updated_at
+                """
+            ).run()
+        }
+        return settings
+    }
+
     /// Where the team hears of a new ticket: the support email of the ticket's conversation's
     /// site, else of any of the organization's sites, else the owner's address; nil: nobody.
     public func teamAddress(for ticket: Ticket) async throws -> (email: String, why: String)? {

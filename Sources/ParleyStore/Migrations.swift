@@ -618,6 +618,14 @@ public enum Migrator {
                 )
                 """,
                 "CREATE INDEX account_tokens_agent ON account_tokens (agent_id)",
+                """
+                CREATE TABLE organization_mail (
+                    organization_id TEXT PRIMARY KEY REFERENCES organizations(id),
+                    from_name TEXT,
+                    reply_to TEXT,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
             ]
         },
     ]

@@ -388,6 +388,47 @@ import Testing
                 headers: owner.headers)
             #expect(invited.status == .conflict)
             #expect(invited.text.contains("Email is not configured"))
+            // Nor a reset link; saying so tells nothing about who has an account.
+            let forgot = try await client.send(.post, "/api/v1/auth/password/forgot", json: ["email": "x@example.com"])
+            #expect(forgot.status == .conflict)
+            let settings = try await client.send(.get, "/api/v1/admin/settings/email", headers: owner.headers).json()
+            #expect(settings["configured"] as? Bool == false)
+        }
+    }
+
+    @Test(arguments: TestDatabase.all)
+    func anOrganizationSignsItsEmailsAndTakesRepliesWhereItSays(database: TestDatabase) async throws {
+        guard let url = EmailTests.url else {
+            #expect(!EmailTests.required, "PARLEY_TEST_SMTP_URL is not set: run scripts/smtp-server start")
+            return
+        }
+        let customer = Self.unique("dee", database)
+        try await withTestApp(
+            database, setup: .live,
+            configure: { $0.mail = try? SMTPConfiguration(url: url, from: "support@acme.test") }
+        ) { client, stores in
+            let org = try await stores.makeOrganization()
+            let owner = try await client.signIn(org.owner.email)
+            let bad = try await client.send(
+                .put, "/api/v1/admin/settings/email", json: ["replyTo": "not an address"], headers: owner.headers)
+            #expect(bad.status == .unprocessableContent)
+            #expect(try bad.errorField() == "replyTo")
+            let saved = try await client.send(
+                .put, "/api/v1/admin/settings/email", json: ["fromName": "Acme Help", "replyTo": "help@acme.test"],
+                headers: owner.headers)
+            #expect(saved.status == .ok, "\(saved.text)")
+            #expect(try saved.json()["from"] as? String == "support@acme.test")
+            #expect(try saved.json()["configured"] as? Bool == true)
+            let key = try await stores.apiKeys.create(
+                name: "mail", role: .agent, in: org.organization.id, by: nil, creatorRole: .owner)
+            _ = try await client.send(
+                .post, "/api/v1/admin/inbound/email",
+                json: ["from": customer, "subject": "Signed", "text": "Who signs?"],
+                headers: [.authorization: "Bearer \(key.secret)"])
+            let mails = try await Self.settled(stores, to: customer)
+            #expect(mails.count == 1)
+            #expect(mails.first?.headers["from"] == "\"Acme Help\" <support@acme.test>")
+            #expect(mails.first?.headers["reply-to"] == "<help@acme.test>")
         }
     }
 
