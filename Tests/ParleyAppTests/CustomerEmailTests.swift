@@ -37,16 +37,9 @@ import Testing
 
     @Test(arguments: TestDatabase.all)
     func aTicketsRequesterAndTheTeamHearOfItsLifeOnce(database: TestDatabase) async throws {
-        guard let url = EmailTests.url else {
-            #expect(!EmailTests.required, "PARLEY_TEST_SMTP_URL is not set: run scripts/smtp-server start")
-            return
-        }
         let customer = Self.unique("ada", database)
         let team = Self.unique("team", database)
-        try await withTestApp(
-            database, setup: .live,
-            configure: { $0.mail = try? SMTPConfiguration(url: url, from: "support@acme.test") }
-        ) { client, stores in
+        try await EmailTests.withMailApp(database) { client, stores in
             let org = try await stores.makeOrganization()
             let agent = try await client.signIn(org.owner.email)
             let site = try await client.send(
@@ -141,15 +134,8 @@ import Testing
 
     @Test(arguments: TestDatabase.all)
     func anAssigneeIsToldInTheAppAndByEmail(database: TestDatabase) async throws {
-        guard let url = EmailTests.url else {
-            #expect(!EmailTests.required, "PARLEY_TEST_SMTP_URL is not set: run scripts/smtp-server start")
-            return
-        }
         let samEmail = Self.unique("sam", database)
-        try await withTestApp(
-            database, setup: .live,
-            configure: { $0.mail = try? SMTPConfiguration(url: url, from: "support@acme.test") }
-        ) { client, stores in
+        try await EmailTests.withMailApp(database) { client, stores in
             let org = try await stores.makeOrganization()
             let owner = try await client.signIn(org.owner.email)
             let sam = try await stores.makeAgent(in: org.organization.id, email: samEmail)
@@ -205,18 +191,8 @@ import Testing
 
     @Test(arguments: TestDatabase.all)
     func aVisitorWhoLeftGetsTheUnreadAnswersInOneEmailAndAnswersBack(database: TestDatabase) async throws {
-        guard let url = EmailTests.url else {
-            #expect(!EmailTests.required, "PARLEY_TEST_SMTP_URL is not set: run scripts/smtp-server start")
-            return
-        }
         let address = Self.unique("bea", database)
-        try await withTestApp(
-            database, setup: .live,
-            configure: {
-                $0.mail = try? SMTPConfiguration(url: url, from: "support@acme.test")
-                $0.chatEmailDelay = 1
-            }
-        ) { client, stores in
+        try await EmailTests.withMailApp(database, configure: { $0.chatEmailDelay = 1 }) { client, stores in
             let org = try await stores.makeOrganization()
             let agent = try await client.signIn(org.owner.email)
             let hash = VisitorTokens.userHash(userID: "bea", secret: org.site.identitySecret)
@@ -319,15 +295,8 @@ import Testing
 
     @Test(arguments: TestDatabase.all)
     func anInviteeChoosesTheirPasswordAndAForgottenOneIsResetOnce(database: TestDatabase) async throws {
-        guard let url = EmailTests.url else {
-            #expect(!EmailTests.required, "PARLEY_TEST_SMTP_URL is not set: run scripts/smtp-server start")
-            return
-        }
         let newbie = Self.unique("newbie", database)
-        try await withTestApp(
-            database, setup: .live,
-            configure: { $0.mail = try? SMTPConfiguration(url: url, from: "support@acme.test") }
-        ) { client, stores in
+        try await EmailTests.withMailApp(database) { client, stores in
             let org = try await stores.makeOrganization()
             let owner = try await client.signIn(org.owner.email)
             let invited = try await client.send(
@@ -398,15 +367,8 @@ import Testing
 
     @Test(arguments: TestDatabase.all)
     func anOrganizationSignsItsEmailsAndTakesRepliesWhereItSays(database: TestDatabase) async throws {
-        guard let url = EmailTests.url else {
-            #expect(!EmailTests.required, "PARLEY_TEST_SMTP_URL is not set: run scripts/smtp-server start")
-            return
-        }
         let customer = Self.unique("dee", database)
-        try await withTestApp(
-            database, setup: .live,
-            configure: { $0.mail = try? SMTPConfiguration(url: url, from: "support@acme.test") }
-        ) { client, stores in
+        try await EmailTests.withMailApp(database) { client, stores in
             let org = try await stores.makeOrganization()
             let owner = try await client.signIn(org.owner.email)
             let bad = try await client.send(

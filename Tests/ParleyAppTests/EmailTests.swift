@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import ParleyApp
 import ParleyCore
 import ParleyMail
 import ParleyStore
@@ -42,6 +43,24 @@ import Testing
             let text = Data(base64Encoded: String(base64)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             return Received(headers: headers, text: text)
         }
+    }
+
+    /// Runs `body` against a live app whose emails go to aiosmtpd (`scripts/smtp-server`); without
+    /// it the test is skipped, or fails when scripts/test requires it.
+    static func withMailApp(
+        _ database: TestDatabase, configure: @escaping @Sendable (inout ParleyConfiguration) -> Void = { _ in },
+        _ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void
+    ) async throws {
+        guard let url = Self.url else {
+            #expect(!Self.required, "PARLEY_TEST_SMTP_URL is not set: run scripts/smtp-server start")
+            return
+        }
+        try await withTestApp(
+            database, setup: .live,
+            configure: {
+                $0.mail = try? SMTPConfiguration(url: url, from: "support@acme.test")
+                configure(&$0)
+            }, body)
     }
 
     @Test func anEmailIsRenderedSafely() {

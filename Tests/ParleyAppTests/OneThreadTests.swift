@@ -339,18 +339,8 @@ import Testing
 
     @Test(arguments: TestDatabase.all)
     func aChatAnswerIsEmailedOnlyWhenTheVisitorHasNotReadItInTime(database: TestDatabase) async throws {
-        guard let url = EmailTests.url else {
-            #expect(!EmailTests.required, "PARLEY_TEST_SMTP_URL is not set: run scripts/smtp-server start")
-            return
-        }
         let address = "thread-\(database)-\(UUID().uuidString.prefix(8).lowercased())@example.com"
-        try await withTestApp(
-            database, setup: .live,
-            configure: {
-                $0.mail = try? SMTPConfiguration(url: url, from: "support@acme.test")
-                $0.chatEmailDelay = 1
-            }
-        ) { client, stores in
+        try await EmailTests.withMailApp(database, configure: { $0.chatEmailDelay = 1 }) { client, stores in
             let org = try await stores.makeOrganization()
             let agent = try await client.signIn(org.owner.email)
             let hash = VisitorTokens.userHash(userID: "user-9", secret: org.site.identitySecret)
