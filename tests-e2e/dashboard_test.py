@@ -18,10 +18,13 @@ the widget, by email or nowhere, and why; "Make a ticket" on a conversation; clo
 leaves its ticket open), notifications, settings (the widget follows a new title and colour), a
 webhook endpoint whose test event reaches a local receiver signed (the server runs with
 PARLEY_OUTBOUND_ALLOW=127.0.0.1), the empty delivery failures, an agent without admin sections,
-analytics, and last a restart with a mail server (aiosmtpd on loopback), after which a ticket with
+analytics (with ratings seeded through the visitors' APIs: satisfaction's average, count, response
+rate, stars and bars per day, and each agent's in the leaderboard), Settings -> Email (no email
+leaves, a sender name kept after a reload, a bad reply address refused next to its field), and last a restart with a mail server (aiosmtpd on loopback), after which a ticket with
 an address says "by email" and its reply reaches the mail server, and a customer rates a ticket the
 agent resolved from the links of its "Resolved:" email (4 stars and a comment; the 5-star link of
-the same email then says "Already rated"; the ticket view shows the rating); accounts by email: the
+the same email then says "Already rated"; the ticket view shows the rating; that email comes from the
+sender name saved earlier, and Settings -> Email says email is on); accounts by email: the
 owner invites newbie@example.com from Settings -> Team, the invitation email's link (in a fresh
 browser) takes a name and a password and signs in, and is refused once used; "Forgot password?"
 mails a reset link whose new password signs in while the old one and the invitee's first session
@@ -1045,10 +1048,40 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         return True, f"empty state ({discarded} dead items discarded first)" if discarded else "empty state"
     step("delivery failures: the page shows that nothing has failed", outbox_empty)
 
+    def seed_ratings():
+        """Ratings by both paths: conversations without a ticket, closed by the owner and rated by
+        their visitor (one closed and never rated: asked, no answer), and a ticket Sam resolved,
+        rated by its identified customer."""
+        me = owner.call("GET", "/api/v1/me")["agent"]["id"]
+        sam = state["colleague"]["id"]
+        for stars in (5, 4, None):
+            token, cs = visitor_session(parley.url, key, origin)
+            visitor_call(parley.url, token, origin, "POST", f"/api/v1/chat/sessions/{cs}/messages",
+                         {"body": "Can I change my plan?", "clientId": f"rate-{stars}"})
+            owner.reply(cs, "Yes: Settings, then Plan.")
+            owner.call("POST", f"/api/v1/admin/chats/{cs}/assign", {"agentId": me})
+            owner.call("POST", f"/api/v1/admin/chats/{cs}/close", {})
+            if stars:
+                visitor_call(parley.url, token, origin, "POST", f"/api/v1/chat/sessions/{cs}/rating",
+                             {"stars": stars, "comment": "Quick and clear"})
+        secret = owner.call("GET", "/api/v1/admin/sites")["data"][0]["identitySecret"]
+        token = visitor_token(parley.url, key, origin, {"id": "user-8", "email": "olga@example.com", "name": "Olga"},
+                              secret)
+        tid = visitor_call(parley.url, token, origin, "POST", "/api/v1/tickets", {
+            "subject": "Where is my receipt?", "body": "I paid yesterday and got nothing."})["id"]
+        owner.call("POST", f"/api/v1/admin/tickets/{tid}/assign", {"agentId": sam})
+        if owner.call("GET", f"/api/v1/admin/tickets/{tid}")["status"] != "resolved":  # (the assistant may have)
+            owner.call("POST", f"/api/v1/admin/tickets/{tid}/status", {"status": "resolved"})
+        visitor_call(parley.url, token, origin, "POST", f"/api/v1/tickets/{tid}/rate", {"stars": 3})
+        state["rated"] = {"me": me, "sam": sam}
+        return True, "conversations rated 5 and 4 (one closed, not rated), a ticket rated 3"
+    step("ratings are seeded: two conversations rated by their visitor, one not, a resolved ticket by its customer",
+         seed_ratings)
+
     def analytics():
         go("#/analytics")
         expect(page.locator("svg.chart").first).to_be_visible(timeout=15000)
-        wait_for(lambda: page.locator("svg.chart").count() >= 2, what="the charts")  # volume, the AI's outcomes
+        wait_for(lambda: page.locator("svg.chart").count() >= 4, what="the charts")  # volume, AI, satisfaction (2)
         expect(page.locator("#ai-acc")).to_be_visible()
         value = page.locator(".kpi").filter(has=page.locator(".kpi-label", has_text=re.compile("^Conversations$"))) \
             .locator(".kpi-value").text_content()
@@ -1057,6 +1090,78 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         axe("analytics")
         return True, f"{page.locator('svg.chart').count()} SVG charts; {value} conversations"
     step("analytics: figures and SVG charts for the range, with the AI's accuracy", analytics)
+
+    def analytics_satisfaction():
+        today = time.strftime("%Y-%m-%d", time.localtime())
+        start = time.strftime("%Y-%m-%d", time.localtime(time.time() - 29 * 86400))
+        sat = owner.call("GET", f"/api/v1/admin/analytics?from={start}&to={today}")["satisfaction"]
+        assert sat["count"] >= 3 and sat["asked"] > sat["count"], sat
+        section = page.locator("section.satisfaction")
+        expect(section.locator("h2")).to_have_text("Satisfaction")
+
+        def figure(label):
+            return section.locator(".kpi").filter(has=page.locator(".kpi-label", has_text=re.compile(f"^{label}$")))
+        expect(figure("Average rating").locator(".kpi-value")).to_have_text(f"{sat['average']:.1f} / 5")
+        expect(figure("Average rating").locator(".kpi-sub")).to_have_text(f"from {sat['count']} ratings")
+        expect(figure("Ratings").locator(".kpi-value")).to_have_text(str(sat["count"]))
+        rate = f"{round(sat['responseRate'] * 100)}%"
+        expect(figure("Response rate").locator(".kpi-value")).to_have_text(rate)
+        expect(figure("Response rate")).to_have_text(  # "62% of customers asked rated (5 of 8)"
+            re.compile(rf"{rate}\s*of customers asked rated \({sat['count']} of {sat['asked']}\)"))
+        # Per agent: the owner's two conversations (5 and 4), Sam's ticket (3).
+        rated = state["rated"]
+        expect(page.locator(f'tr[data-agent="{rated["me"]}"] .sat-cell')).to_have_text("4.5 · 2 ratings")
+        expect(page.locator(f'tr[data-agent="{rated["sam"]}"] .sat-cell')).to_have_text("3.0 · 1 rating")
+        expect(page.locator("table.data thead")).to_contain_text("Satisfaction")
+        # The charts: the stars given, and the average per day with its count in each bar's title.
+        stars = section.locator("svg.chart").first
+        expect(stars.locator("title").first).to_have_text("Ratings by stars")
+        assert stars.locator("rect").count() == 5, stars.locator("rect").count()
+        days = section.locator("svg.chart").nth(1)
+        expect(days.locator("> title")).to_have_text("Average rating per day")
+        expect(days.locator("> desc")).to_contain_text(f"{sat['average']:.1f} from {sat['count']} ratings")
+        drawn = days.evaluate("svg => [...svg.querySelectorAll('rect')].filter(r => +r.getAttribute('height') > 0)"
+                              ".map(r => r.querySelector('title').textContent)")
+        assert any(t.endswith(f"{sat['average']:.1f} / 5 from {sat['count']} ratings") for t in drawn), drawn
+        section.screenshot(path=os.path.join(shots, "dashboard-analytics-satisfaction.png"))
+        page.locator("table.data", has=page.locator("th", has_text="Satisfaction")).screenshot(
+            path=os.path.join(shots, "dashboard-analytics-leaderboard.png"))
+        return True, (f"{sat['average']:.1f} / 5 from {sat['count']} ratings, {rate} of {sat['asked']} asked; "
+                      f"{len(drawn)} day bar(s) drawn")
+    step("analytics: satisfaction shows the average, the count, the response rate, the stars and a bar per day; "
+         "the leaderboard has each agent's satisfaction", analytics_satisfaction)
+
+    def email_settings():
+        go("#/settings/email")
+        section = page.locator('.page[data-section="email"]')
+        expect(section.locator(".section-head h2")).to_have_text("Email")
+        expect(section.locator("#email-off")).to_contain_text(
+            "Email is not configured on this server (PARLEY_SMTP_URL), so no email leaves it")
+        name, reply = section.get_by_label("Sender name"), section.get_by_label("Reply address")
+        name.fill("Acme Support")
+        section.get_by_role("button", name="Save email settings").click()
+        expect(page.locator(".toast").last).to_contain_text("Email settings saved")
+        page.reload()
+        expect(page.locator("body")).to_have_attribute("data-connection", "online", timeout=20000)
+        expect(name).to_have_value("Acme Support")  # kept by the server
+        expect(section.locator(".email-preview")).to_contain_text("Acme Support")
+        reply.fill("not an address")
+        section.get_by_role("button", name="Save email settings").click()
+        error = section.locator(f"#{reply.get_attribute('id')}-error.field-error")
+        expect(error).to_be_visible()
+        expect(error).to_have_text(re.compile("^The reply address "))
+        expect(reply).to_have_attribute("aria-invalid", "true")
+        assert error.get_attribute("id") in (reply.get_attribute("aria-describedby") or ""), "the error is not described"
+        saved = owner.call("GET", "/api/v1/admin/settings/email")
+        assert saved.get("fromName") == "Acme Support" and saved.get("replyTo") is None and saved["configured"] is False, saved
+        shoot("settings-email")
+        axe("settings: email")
+        reply.fill("")
+        section.get_by_role("button", name="Save email settings").click()
+        expect(error).to_be_hidden()
+        return True, f"name kept after a reload; the bad address: {error.text_content()!r}"
+    step("settings: Email says no email leaves without PARLEY_SMTP_URL, a sender name is saved and kept after a "
+         "reload, a bad reply address is refused next to its field (422)", email_settings)
 
     def agent_role():
         context3, page3 = new_context()
@@ -1072,8 +1177,8 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         expect(page3.locator('.page[data-section="profile"]')).to_be_visible()
         csp = page3.evaluate("window.__csp")
         context3.close()
-        assert not set(labels) & {"Sites & widget", "AI assistant", "SLA & hours", "Team", "API keys", "Webhooks",
-                                  "Delivery failures"}, labels
+        assert not set(labels) & {"Sites & widget", "AI assistant", "SLA & hours", "Team", "Email", "API keys",
+                                  "Webhooks", "Delivery failures"}, labels
         assert "Profile" in labels, labels
         assert not csp, csp
         return True, f"an agent sees {labels}"
@@ -1130,6 +1235,7 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         resolved = wait_for(lambda: mails_to_rita("Resolved: Invoice PDF is blank"), timeout=30,
                             what="the 'Resolved:' email")[-1]
         assert resolved["List-Unsubscribe"], sorted(resolved.keys())
+        state["resolved_from"] = str(resolved["From"])
         text = "\n".join(part.get_payload(decode=True).decode("utf-8") for part in resolved.walk()
                          if part.get_content_type() == "text/plain")
         links = dict(re.findall(r"^([1-5]) – [^:\n]+: (\S+/rate/\S+?)\r?$", text, re.M))
@@ -1167,6 +1273,19 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
     step("a customer rates a resolved ticket from the 'Resolved:' email: 4 stars and a comment on the page, "
          "the 5-star link of the same email then says 'Already rated'; the ticket view shows the rating",
          rating_by_email)
+
+    def email_settings_on():
+        go("#/settings/email")
+        section = page.locator('.page[data-section="email"]')
+        expect(section.locator(".email-status")).to_contain_text("Email is on")
+        expect(section.locator(".email-status")).to_contain_text("support@example.com")
+        expect(section.locator("#email-off")).to_have_count(0)
+        expect(section.locator(".email-preview")).to_contain_text("Acme Support <support@example.com>")
+        section.locator(".panel").first.screenshot(path=os.path.join(shots, "dashboard-settings-email-on.png"))
+        assert "Acme Support" in state["resolved_from"], state["resolved_from"]
+        return True, f"the 'Resolved:' email came from {state['resolved_from']!r}"
+    step("with a mail server, Settings -> Email says email is on and from which address; the sender name saved "
+         "earlier is on the customers' emails", email_settings_on)
 
     def mails_to(address, subject):
         """The text (subject, then the text parts) of each email to `address` whose subject starts so."""

@@ -59,14 +59,16 @@ function xLabels(svg, labels, xOf, bottom, width) {
 }
 
 /**
- * Grouped vertical bars. `series`: [{name, values, cls}] (cls: bar-a…bar-e), `labels` under the
- * bars. `format` writes the axis' and tooltips' numbers.
+ * Grouped vertical bars. `series`: [{name, values, cls, tips?}] (cls: bar-a…bar-e; tips: a tooltip
+ * per bar, in place of "label · name: value"), `labels` under the bars. `format` writes the axis'
+ * and tooltips' numbers. `scale` ({top, step}) fixes the axis (0 to 5 stars), `description`
+ * replaces the figures read out when they say less than a sentence would.
  */
-export function barChart({ title, labels, series, width: W = 640, height = 240, format = (v) => String(Math.round(v * 10) / 10) }) {
+export function barChart({ title, labels, series, width: W = 640, height = 240, format = (v) => String(Math.round(v * 10) / 10), scale: fixed, description }) {
   const max = Math.max(0, ...series.flatMap((x) => x.values));
-  const scale = niceScale(max);
+  const scale = fixed || niceScale(max);
   const box = { left: 44, right: W - 10, top: 12, bottom: height - 30 };
-  const summary = labels.map((l, i) => `${l}: ${series.map((x) => `${x.name} ${format(x.values[i] || 0)}`).join(', ')}`).join('; ');
+  const summary = description ?? labels.map((l, i) => `${l}: ${series.map((x) => `${x.name} ${format(x.values[i] || 0)}`).join(', ')}`).join('; ');
   const svg = frame(title, summary || 'No data', W, height);
   yAxis(svg, { ...box, scale, format });
   const slot = (box.right - box.left) / Math.max(1, labels.length);
@@ -77,7 +79,7 @@ export function barChart({ title, labels, series, width: W = 640, height = 240, 
       const hgt = (v / scale.top) * (box.bottom - box.top);
       const xPos = box.left + slot * i + (slot - barW * series.length) / 2 + j * barW;
       svg.appendChild(s('rect', { class: x.cls || 'bar-a', x: xPos, y: box.bottom - hgt, width: Math.max(1, barW - 1), height: Math.max(0, hgt), rx: 2 },
-        s('title', { text: `${label} · ${x.name}: ${format(v)}` })));
+        s('title', { text: x.tips?.[i] ?? `${label} · ${x.name}: ${format(v)}` })));
     });
   });
   xLabels(svg, labels, (i) => box.left + slot * i + slot / 2, box.bottom, W);

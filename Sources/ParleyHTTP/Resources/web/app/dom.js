@@ -336,6 +336,31 @@ export function field(label, control, hint) {
   return h('div', { class: 'field' }, h('label', { for: control.id, text: label }), control, hintEl);
 }
 
+/**
+ * Adds an error line under a field. `set(text)` shows it and marks the control invalid (the
+ * control's description then includes the error), `clear()` hides it.
+ */
+export function withError(el, control, id = `${control.id || uid('f')}-error`) {
+  const error = h('p', { class: 'field-error', id, role: 'alert', hidden: true });
+  el.append(error);
+  const described = (control.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== id);
+  return {
+    el,
+    set(text) {
+      error.textContent = text;
+      error.hidden = false;
+      control.setAttribute('aria-invalid', 'true');
+      control.setAttribute('aria-describedby', [...described, id].join(' '));
+      (control.matches('input, textarea, select') ? control : control.querySelector('input'))?.focus();
+    },
+    clear() {
+      error.hidden = true;
+      control.removeAttribute('aria-invalid');
+      if (described.length) control.setAttribute('aria-describedby', described.join(' ')); else control.removeAttribute('aria-describedby');
+    },
+  };
+}
+
 /** A checkbox with its label to the right. */
 export function checkbox(label, checked, attrs = {}) {
   const input = h('input', { type: 'checkbox', checked: !!checked, ...attrs });

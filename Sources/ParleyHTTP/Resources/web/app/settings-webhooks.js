@@ -6,7 +6,7 @@
 // textContent and input values only.
 
 import { api, qs, missingRoute, APIError } from './api.js';
-import { h, icon, replace, fmt, badge, toast, openDialog, confirmDialog, field, checkbox, copyText, empty, spinner, uid } from './dom.js';
+import { h, icon, replace, fmt, badge, toast, openDialog, confirmDialog, field, checkbox, copyText, empty, spinner, uid, withError } from './dom.js';
 import { sectionHead, panel } from './views-settings.js';
 
 const BASE = '/api/v1/admin/webhooks';
@@ -208,31 +208,6 @@ function showSecret(secret, title) {
 }
 
 // MARK: - Errors next to their field
-
-/**
- * Adds an error line under a field. `set(text)` shows it and marks the control invalid (the
- * control's description then includes the error), `clear()` hides it.
- */
-function withError(el, control, id = `${control.id || uid('f')}-error`) {
-  const error = h('p', { class: 'field-error', id, role: 'alert', hidden: true });
-  el.append(error);
-  const described = (control.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== id);
-  return {
-    el,
-    set(text) {
-      error.textContent = text;
-      error.hidden = false;
-      control.setAttribute('aria-invalid', 'true');
-      control.setAttribute('aria-describedby', [...described, id].join(' '));
-      (control.matches('input, textarea, select') ? control : control.querySelector('input'))?.focus();
-    },
-    clear() {
-      error.hidden = true;
-      control.removeAttribute('aria-invalid');
-      if (described.length) control.setAttribute('aria-describedby', described.join(' ')); else control.removeAttribute('aria-describedby');
-    },
-  };
-}
 
 /** Which of `names` a 422 is about: the message names it ("url: … private address"). */
 function fieldOf(error, names) {

@@ -1,5 +1,5 @@
 // Analytics for a date range: GET /api/v1/admin/analytics (volume per day, response and
-// resolution times, CSAT, SLA compliance, the assistant's handoff and resolution rates, the agents'
+// resolution times, customer satisfaction (its average, stars, response rate and days), SLA compliance, the assistant's handoff and resolution rates, the agents'
 // leaderboard) and the AI's accuracy from GET /api/v1/admin/analytics/ai (answers, thumbs, handoffs
 // and their reasons, the questions it could not answer: the knowledge base's gaps). On a server
 // without the latter, the same figures are worked out from the assistant's latest interactions.
@@ -129,7 +129,7 @@ function draw(r, ai) {
     kpi('Tickets', String(totalTickets), 'opened in the range'),
     kpi('First response (median)', fmt.minutes(fr.medianMinutes), fr.count ? `p90 ${fmt.minutes(fr.p90Minutes)} · ${plural(fr.count, 'ticket')}` : 'No replies yet'),
     kpi('Resolution (median)', fmt.minutes(res.medianMinutes), res.count ? `p90 ${fmt.minutes(res.p90Minutes)} · ${plural(res.count, 'ticket')}` : 'Nothing resolved yet'),
-    kpi('CSAT', sat.average ? `${(Math.round(sat.average * 10) / 10).toFixed(1)} / 5` : '—', `${sat.count || 0} rating${sat.count === 1 ? '' : 's'}`),
+    kpi('Satisfaction', sat.count ? `${stars(sat.average)} / 5` : '—', plural(sat.count || 0, 'rating')),
     kpi('SLA: first response', fmt.percent(sla.firstResponseRate ?? rate(sla.firstResponseMet, sla.firstResponseMeasured)), `${sla.firstResponseMet || 0} of ${sla.firstResponseMeasured || 0} in time`),
     kpi('SLA: resolution', fmt.percent(sla.resolutionRate ?? rate(sla.resolutionMet, sla.resolutionMeasured)), `${sla.resolutionMet || 0} of ${sla.resolutionMeasured || 0} in time`),
     kpi('AI handoff rate', fmt.percent(as.handoffRate ?? rate(as.handedOver, as.conversations)), `${as.handedOver || 0} handed to the team`),
@@ -143,8 +143,6 @@ function draw(r, ai) {
     format: (v) => String(Math.round(v)),
   }));
   const legend = h('div', { class: 'legend' }, h('span', {}, h('i', { class: 'k-a' }), 'Conversations'), h('span', {}, h('i', { class: 'k-b' }), 'Tickets'));
-  const dist = sat.distribution || {};
-  const csat = responsive((width) => hbarChart({ width, title: 'Ratings by stars', items: [5, 4, 3, 2, 1].map((n) => ({ label: `${n} star${n > 1 ? 's' : ''}`, value: dist[String(n)] || 0, cls: n >= 4 ? 'bar-d' : n === 3 ? 'bar-c' : 'bar-e' })) }));
   const outcomes = responsive((width) => barChart({
     width,
     title: 'What the assistant did',
@@ -155,19 +153,60 @@ function draw(r, ai) {
 
   const leaders = (r.leaderboard || []).slice().sort((a, b) => b.resolved - a.resolved);
   const leaderboard = leaders.length ? h('table', { class: 'data' }, h('caption', { class: 'sr-only', text: 'Agents by tickets resolved' }),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Agent' }), h('th', { scope: 'col', class: 'num', text: 'Resolved' }), h('th', { scope: 'col', class: 'num', text: 'First response (median)' }))),
-    h('tbody', {}, leaders.map((row) => h('tr', {}, h('td', { text: agentName(row.agentId) || 'Unknown' }), h('td', { class: 'num', text: String(row.resolved) }), h('td', { class: 'num', text: fmt.minutes(row.firstResponse?.medianMinutes) })))))
-    : empty('No tickets resolved in this range');
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Agent' }), h('th', { scope: 'col', class: 'num', text: 'Resolved' }), h('th', { scope: 'col', class: 'num', text: 'First response (median)' }),
+      h('th', { scope: 'col', class: 'num', text: 'Satisfaction' }))),
+    h('tbody', {}, leaders.map((row) => h('tr', { 'data-agent': row.agentId }, h('td', { text: agentName(row.agentId) || 'Unknown' }), h('td', { class: 'num', text: String(row.resolved) }), h('td', { class: 'num', text: fmt.minutes(row.firstResponse?.medianMinutes) }),
+      h('td', { class: 'num sat-cell' }, row.ratings && row.satisfaction != null
+        ? [h('span', { text: stars(row.satisfaction) }), h('span', { class: 'muted', text: ` · ${plural(row.ratings, 'rating')}` })]
+        : h('span', { class: 'muted', text: '—', title: 'No ratings in this range' }))))))
+    : empty('No tickets resolved or rated in this range');
 
   return [
     kpis,
     h('div', { class: 'charts' },
       chartPanel('Volume', volume, legend, true),
-      chartPanel('Customer satisfaction', sat.count ? csat : empty('No ratings in this range', 'Customers rate resolved tickets from 1 to 5 stars.')),
       chartPanel('Assistant outcomes', outcomes),
-      h('section', { class: 'panel wide' }, h('div', { class: 'panel-head' }, h('h3', { text: 'Leaderboard' })), h('div', { class: 'table-wrap' }, leaderboard))),
+      h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h3', { text: 'Leaderboard' })), h('div', { class: 'table-wrap' }, leaderboard))),
+    satisfaction(sat, days),
     aiAccuracy(ai),
   ];
+}
+
+/** An average of stars as "4.3". */
+function stars(average) { return (Math.round(average * 10) / 10).toFixed(1); }
+
+/**
+ * Customer satisfaction: the average, how many rated, how many of those asked did (a closed
+ * conversation or a resolved ticket asks), the stars given, and the average per day of the range.
+ */
+function satisfaction(sat, days) {
+  const count = sat.count || 0;
+  const asked = sat.asked || 0;
+  const dist = sat.distribution || {};
+  const perDay = new Map((sat.byDay || []).map((d) => [d.day.slice(0, 10), d]));
+  const rated = days.map((d) => ({ label: d.label, sat: perDay.get(d.key) }));
+  const byStars = responsive((width) => hbarChart({ width, title: 'Ratings by stars', items: [5, 4, 3, 2, 1].map((n) => ({ label: `${n} star${n > 1 ? 's' : ''}`, value: dist[String(n)] || 0, cls: n >= 4 ? 'bar-d' : n === 3 ? 'bar-c' : 'bar-e' })) }));
+  const overTime = responsive((width) => barChart({
+    width, height: 200,
+    title: 'Average rating per day',
+    labels: rated.map((d) => d.label),
+    series: [{ name: 'Average rating', values: rated.map((d) => d.sat?.average || 0), cls: 'bar-d',
+      tips: rated.map((d) => (d.sat ? `${d.label}: ${stars(d.sat.average)} / 5 from ${plural(d.sat.count, 'rating')}` : `${d.label}: no ratings`)) }],
+    scale: { top: 5, step: 1 },
+    format: (v) => String(Math.round(v)),
+    description: `${rated.filter((d) => d.sat).map((d) => `${d.label}: ${stars(d.sat.average)} from ${plural(d.sat.count, 'rating')}`).join('; ')}. No ratings on the other days.`,
+  }));
+  const none = (title) => empty(title, 'Customers rate a conversation once it is closed (in the widget), and a ticket once it is resolved (from its email).');
+  return h('section', { class: 'stack satisfaction', 'aria-labelledby': 'sat-title' },
+    h('div', { class: 'section-head' }, h('div', {}, h('h2', { id: 'sat-title', text: 'Satisfaction' }),
+      h('p', { class: 'muted', text: 'How customers rated the help they got, from 1 to 5 stars.' }))),
+    h('div', { class: 'kpis' },
+      kpi('Average rating', count ? `${stars(sat.average)} / 5` : '—', count ? `from ${plural(count, 'rating')}` : 'No ratings yet'),
+      kpi('Ratings', String(count), `${dist['5'] || 0} with 5 stars · ${(dist['1'] || 0) + (dist['2'] || 0)} with 1 or 2`),
+      kpi('Response rate', fmt.percent(sat.responseRate), asked ? `of customers asked rated (${count} of ${asked})` : 'Nobody was asked to rate yet')),
+    h('div', { class: 'charts' },
+      chartPanel('Ratings by stars', count ? byStars : none('No ratings in this range')),
+      chartPanel('Satisfaction over time', count ? overTime : none('Nothing to draw yet'))));
 }
 
 function aiAccuracy(ai) {

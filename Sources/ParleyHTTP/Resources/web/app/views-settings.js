@@ -1,13 +1,15 @@
 // Settings: the agent's own profile, password and notification preferences, and for admins
 // (by the `permissions` of GET /api/v1/me) the workspace: sites and the widget, the assistant, the
-// knowledge base, canned responses, SLA and business hours, the team, API keys, webhooks and the
-// delivery failures. The AI, knowledge-base, canned-response and SLA sections live in settings-ai.js,
-// webhooks in settings-webhooks.js, delivery failures in settings-outbox.js.
+// knowledge base, canned responses, SLA and business hours, the team, email, API keys, webhooks and
+// the delivery failures. The AI, knowledge-base, canned-response and SLA sections live in
+// settings-ai.js, email in settings-email.js, webhooks in settings-webhooks.js, delivery failures
+// in settings-outbox.js.
 
 import { api, missingRoute } from './api.js';
 import { h, icon, replace, fmt, avatar, badge, toast, openDialog, confirmDialog, field, checkbox, select, copyText, empty, spinner } from './dom.js';
 import { state, emit, can, myId, loadAgents } from './state.js';
 import { aiSection, kbSection, cannedSection, slaSection } from './settings-ai.js';
+import { emailSection } from './settings-email.js';
 import { webhooksSection } from './settings-webhooks.js';
 import { outboxSection } from './settings-outbox.js';
 import { desktopPermission, playChime } from './alerts.js';
@@ -20,6 +22,7 @@ const SECTIONS = [
   { id: 'canned', label: 'Canned responses', icon: 'zap', group: 'Workspace', show: () => true, draw: cannedSection },
   { id: 'sla', label: 'SLA & hours', icon: 'clock', group: 'Workspace', show: () => can('manageSettings'), draw: slaSection },
   { id: 'team', label: 'Team', icon: 'users', group: 'Workspace', show: () => can('manageTeam'), draw: teamSection },
+  { id: 'email', label: 'Email', icon: 'mail', group: 'Workspace', show: () => can('manageSettings'), draw: emailSection },
   { id: 'api-keys', label: 'API keys', icon: 'key', group: 'Workspace', show: () => can('manageAPIKeys'), draw: apiKeysSection },
   { id: 'webhooks', label: 'Webhooks', icon: 'webhook', group: 'Workspace', show: () => can('manageSettings'), draw: webhooksSection },
   { id: 'outbox', label: 'Delivery failures', icon: 'alert', group: 'Workspace', show: () => can('manageSettings'), draw: outboxSection },
