@@ -192,7 +192,8 @@ import Testing
     @Test(arguments: TestDatabase.all)
     func aVisitorWhoLeftGetsTheUnreadAnswersInOneEmailAndAnswersBack(database: TestDatabase) async throws {
         let address = Self.unique("bea", database)
-        try await EmailTests.withMailApp(database, configure: { $0.chatEmailDelay = 1 }) { client, stores in
+        // A delay a busy machine's requests fit in: "read in time" and "both in one email" hold.
+        try await EmailTests.withMailApp(database, configure: { $0.chatEmailDelay = 4 }) { client, stores in
             let org = try await stores.makeOrganization()
             let agent = try await client.signIn(org.owner.email)
             let hash = VisitorTokens.userHash(userID: "bea", secret: org.site.identitySecret)
@@ -217,8 +218,7 @@ import Testing
                 .post, "\(chat)/reply", json: ["body": "SECRET: margins", "internal": true], headers: agent.headers)
             _ = try await client.send(
                 .post, "\(chat)/reply", json: ["body": "Delivery takes 5 days."], headers: agent.headers)
-            #expect(try await eventually { try !EmailTests.received(by: address).isEmpty })
-            try await Task.sleep(for: .milliseconds(2500))  // every row was due by now
+            // Every row sent or skipped (each waits out the delay first).
             let mails = try await Self.settled(stores, to: address)
             #expect(mails.count == 1)
             let mail = try #require(mails.first)
