@@ -55,17 +55,32 @@ struct Mailer: Sendable {
     /// The thread's root: every email of a ticket answers it, so mail clients keep one thread.
     func root(_ ticket: Ticket) -> String { "<ticket-\(ticket.id)@\(self.domain)>" }
 
+    /// The organization as the sender (its own name from its settings replaces this when sent).
+    func sender(_ organization: Organization) -> Email.Address {
+        Email.Address(self.mail.from, name: self.mail.fromName ?? organization.name)
+    }
+
+    /// An email to a customer: the unsubscribe footer and `List-Unsubscribe` come with it.
+    func customerEmail(
+        to recipient: Email.Address, organization: Organization, subject: String, text: String, messageID: String,
+        inReplyTo: String?
+    ) -> Email {
+        var email = Email(
+            from: self.sender(organization), to: recipient, subject: subject,
+            text: text + "\n\n" + self.footer(for: recipient.email, in: organization), messageID: messageID,
+            inReplyTo: inReplyTo)
+        email.unsubscribeURL = self.unsubscribeURL(recipient.email, organization.id)
+        return email
+    }
+
+    /// An email to a ticket's requester.
     func customerEmail(
         _ ticket: Ticket, organization: Organization, subject: String, text: String, messageID: String,
         inReplyTo: String?
     ) -> Email {
-        var email = Email(
-            from: Email.Address(self.mail.from, name: self.mail.fromName ?? organization.name),
-            to: Email.Address(ticket.requesterEmail, name: ticket.requesterName), subject: subject,
-            text: text + "\n\n" + self.footer(for: ticket.requesterEmail, in: organization), messageID: messageID,
-            inReplyTo: inReplyTo)
-        email.unsubscribeURL = self.unsubscribeURL(ticket.requesterEmail, organization.id)
-        return email
+        self.customerEmail(
+            to: Email.Address(ticket.requesterEmail, name: ticket.requesterName), organization: organization,
+            subject: subject, text: text, messageID: messageID, inReplyTo: inReplyTo)
     }
 
     func unsubscribeURL(_ address: String, _ organizationID: Organization.ID) -> String {
@@ -191,7 +206,7 @@ struct Mailer: Sendable {
         }
         guard let last = answers.last else { return nil }
         let organization = try await self.stores.organizations.find(organizationID)
-        let reference = "c-" + String(sessionID.description.lowercased().prefix(8))
+        let reference = InboundEmail.conversationReference(for: sessionID.description)
         let lines = answers.map { message in
             let who = message.role == .ai ? "Assistant" : (message.metadata["authorName"] ?? organization.name)
             return "\(who): \(message.body)"
@@ -206,14 +221,12 @@ struct Mailer: Sendable {
         if let page = visitor.currentPage, page.hasPrefix("https://") || page.hasPrefix("http://") {
             text += ", or continue the conversation here: \(page)"
         }
-        text += ".\n\n--\n\(organization.name)\n\n" + self.footer(for: address, in: organization)
-        var email = Email(
-            from: Email.Address(self.mail.from, name: self.mail.fromName ?? organization.name),
-            to: Email.Address(address, name: visitor.name),
+        text += ".\n\n--\n\(organization.name)"
+        let email = self.customerEmail(
+            to: Email.Address(address, name: visitor.name), organization: organization,
             subject: "New reply from \(organization.name) [#\(reference)]", text: text,
             messageID: "<chat-\(sessionID)-\(last.seq)@\(self.domain)>", inReplyTo: "<chat-\(sessionID)@\(self.domain)>"
         )
-        email.unsubscribeURL = self.unsubscribeURL(address, organizationID)
         // Counted as emailed before the send: a retry after a failure sends it again (at least
         // once), while a later row never repeats it.
         try await self.stores.mailDirectory.setEmailedSeq(last.seq, of: sessionID)
@@ -252,7 +265,7 @@ struct Mailer: Sendable {
             : [ticket.requesterName, "<\(ticket.requesterEmail)>"].compactMap { $0 }.joined(separator: " ")
         self.logger.info("Telling the team of a new ticket", metadata: ["parley.mail.to": "\(why)"])
         return Email(
-            from: Email.Address(self.mail.from, name: self.mail.fromName ?? organization.name),
+            from: self.sender(organization),
             to: Email.Address(address),
             replyTo: ticket.requesterEmail.isEmpty
                 ? nil : Email.Address(ticket.requesterEmail, name: ticket.requesterName),
@@ -275,7 +288,7 @@ struct Mailer: Sendable {
             notice.ticketID.map { "\(self.baseURL)/app#/tickets/\($0)" }
             ?? notice.sessionID.map { "\(self.baseURL)/app#/chats/\($0)" } ?? "\(self.baseURL)/app"
         return Email(
-            from: Email.Address(self.mail.from, name: self.mail.fromName ?? organization.name),
+            from: self.sender(organization),
             to: Email.Address(agent.email, name: agent.name), subject: notice.title,
             text: """
                 \(notice.title)
@@ -295,7 +308,7 @@ struct Mailer: Sendable {
         guard agent.isActive else { return nil }
         let organization = try await self.stores.organizations.find(organizationID)
         let token = try self.stores.accountTokens.open(sealed)
-        let from = Email.Address(self.mail.from, name: self.mail.fromName ?? organization.name)
+        let from = self.sender(organization)
         if job.kind == .accountInvitation {
             return Email(
                 from: from, to: Email.Address(agent.email, name: agent.name.isEmpty ? nil : agent.name),

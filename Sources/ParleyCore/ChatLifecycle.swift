@@ -32,6 +32,8 @@ public enum ChatCommand: Sendable, Hashable {
     case threadMessage(role: MessageRole, body: String, clientID: String, metadata: [String: String])
     /// The visitor rates the help they got, once the conversation ended, once.
     case rate(stars: Int, comment: String?)
+    /// The conversation's ticket was closed: history now, the conversation goes on alone.
+    case ticketClosed
 }
 
 /// Why a conversation went to the team.
@@ -115,6 +117,7 @@ public struct ChatOutcome: Sendable {
 /// | AI message | `ai_active` only | same |
 /// | thread message | any | same |
 /// | rate | `closed`, not yet rated | same |
+/// | ticket closed | with a ticket | same, without the ticket |
 public enum ChatLifecycle {
     /// How much of a message the lists show.
     public static let previewLength = 140
@@ -269,8 +272,31 @@ public enum ChatLifecycle {
             }
             session.satisfaction = Satisfaction(stars: stars, comment: comment, ratedAt: now)
             changed = true
+
+        case .ticketClosed:
+            guard session.ticketID != nil else { break }
+            session.ticketID = nil
+            changed = true
         }
         if changed || !messages.isEmpty { session.updatedAt = now }
         return ChatOutcome(session: session, messages: messages, sessionChanged: changed, duplicateOf: nil)
+    }
+}
+
+extension ChatCommand {
+    /// Who should hear of this change: a conversation's new assignee, unless they gave it to
+    /// themselves (`agent` asked) or it is a ticket's (the ticket's assignment tells them).
+    public func notifications(before: ChatSession, after: ChatSession, by agent: Agent.ID?, now: Date)
+        -> [AgentNotification]
+    {
+        guard case .assign(let assignee?) = self, before.ticketID == nil, assignee != before.assignedAgentID,
+            assignee != agent
+        else { return [] }
+        return [
+            AgentNotification(
+                organizationID: after.organizationID, agentID: assignee, kind: .assignment,
+                title: "Conversation assigned to you: \(after.lastMessagePreview ?? "a conversation")",
+                sessionID: after.id, createdAt: now)
+        ]
     }
 }

@@ -22,8 +22,16 @@ public enum InboundEmail {
     }
 
     /// The ticket reference Parley puts in its subjects (`[#1a2b3c4d]`), if any.
-    public static func ticketReference(in subject: String) -> String? {
-        guard let open = subject.range(of: "[#") else { return nil }
+    public static func ticketReference(in subject: String) -> String? { Self.reference(after: "[#", in: subject) }
+
+    /// The conversation reference Parley puts in its chat emails' subjects (`[#c-1a2b3c4d]`), if any.
+    public static func conversationReference(in subject: String) -> String? {
+        Self.reference(after: "[#c-", in: subject)
+    }
+
+    /// The 8 hex digits between `opening` and `]` in a subject, if that is what is there.
+    static func reference(after opening: String, in subject: String) -> String? {
+        guard let open = subject.range(of: opening) else { return nil }
         let rest = subject[open.upperBound...]
         guard let close = rest.firstIndex(of: "]") else { return nil }
         let reference = rest[..<close].lowercased()
@@ -31,14 +39,9 @@ public enum InboundEmail {
         return String(reference)
     }
 
-    /// The conversation reference Parley puts in its chat emails' subjects (`[#c-1a2b3c4d]`), if any.
-    public static func conversationReference(in subject: String) -> String? {
-        guard let open = subject.range(of: "[#c-") else { return nil }
-        let rest = subject[open.upperBound...]
-        guard let close = rest.firstIndex(of: "]") else { return nil }
-        let reference = rest[..<close].lowercased()
-        guard reference.count == 8, reference.allSatisfy(\.isHexDigit) else { return nil }
-        return String(reference)
+    /// The tag of a conversation's emails' subjects (`c-1a2b3c4d`, inside `[#…]`).
+    public static func conversationReference(for sessionID: String) -> String {
+        "c-" + Self.reference(for: sessionID)
     }
 
     /// The reference for a ticket id: the first 8 hex digits of its UUID.

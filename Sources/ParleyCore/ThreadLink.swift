@@ -107,8 +107,8 @@ public enum ThreadLink {
     }
 
     /// What a ticket's change (`before` → `after`, with its new `message`) does to its
-    /// conversation, in order: a new assignee, the message, and a close when the ticket was
-    /// resolved. `authorName` is the message's agent's name.
+    /// conversation, in order: a new assignee, the message, a close when the ticket was resolved,
+    /// and the end of the link when it was closed. `authorName` is the message's agent's name.
     public static func chatCommands(
         before: Ticket, after: Ticket, message: TicketMessage?, authorName: String?, session: ChatSession
     ) -> [ChatCommand] {
@@ -156,17 +156,19 @@ public enum ThreadLink {
         if finished.contains(after.status), !finished.contains(before.status) {
             commands.append(.close(.ticketResolved))
         }
+        // A closed ticket is history: the visitor's next message starts over with the assistant.
+        if after.status == .closed, before.status != .closed { commands.append(.ticketClosed) }
         return commands
     }
 
     /// How a public reply on `ticket` reaches its customer now: in the widget when the ticket is
-    /// one thread with a conversation whose visitor was seen in the last two minutes, else by
+    /// one thread with a conversation whose visitor is there (`Visitor.presence`), else by
     /// email when there is an address and a mail server, else nowhere.
     public static func delivery(
         of ticket: Ticket, conversation: ChatSession?, visitorSeenAt: Date?, emailEnabled: Bool, now: Date
     ) -> ReplyDelivery {
         if let conversation, conversation.ticketID == ticket.id, let seen = visitorSeenAt,
-            now.timeIntervalSince(seen) <= 120
+            now.timeIntervalSince(seen) <= Visitor.presence
         {
             return .widget
         }

@@ -20,6 +20,9 @@ public struct Visitor: Sendable, Hashable, Codable {
     public var firstSeenAt: Date
     public var lastSeenAt: Date
 
+    /// How recently a visitor was seen to count as there now (the widget pings while open).
+    public static let presence: TimeInterval = 120
+
     public init(
         id: ID, organizationID: Organization.ID, siteID: Site.ID, anonymousID: String, externalID: String?,
         name: String?, email: String?, traits: [String: String], currentPage: String?, firstSeenAt: Date,

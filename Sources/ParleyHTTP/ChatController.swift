@@ -267,11 +267,11 @@ public struct ChatController: Sendable {
         return SessionView(session, forAgents: true)
     }
 
-    /// Visitors seen in the last two minutes (the widget pings while open).
+    /// Visitors seen within `Visitor.presence` (the widget pings while open).
     func liveVisitors(_ request: Request, context: AgentContext) async throws -> LiveVisitors {
         try context.principal.require(.answerConversations)
         let visitors = try await self.chats.visitorsSeen(
-            since: Date().addingTimeInterval(-120), in: context.organizationID)
+            since: Date().addingTimeInterval(-Visitor.presence), in: context.organizationID)
         return LiveVisitors(data: visitors.map(VisitorView.init))
     }
 

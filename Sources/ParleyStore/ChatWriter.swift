@@ -194,16 +194,10 @@ public final class ChatWriter: Service, Sendable {
         }
 
         // Conversations that are one thread with a ticket: their tickets, locked after them
-        // (`ThreadLink`). A closed ticket is history: the conversation goes on alone.
+        // (`ThreadLink`; closing a ticket ends the link).
         var tickets = try await TicketStore.lockedTickets(sessions.values.compactMap(\.ticketID), db: db)
         let ticketsBefore = tickets
         var changedState = Set<ChatSession.ID>()
-        for (id, session) in sessions {
-            if let ticketID = session.ticketID, tickets[ticketID].map({ $0.status == .closed }) ?? true {
-                sessions[id]?.ticketID = nil
-                changedState.insert(id)
-            }
-        }
         var calendars: [Organization.ID: BusinessCalendar] = [:]
         var changedTickets: [Ticket.ID] = []
         // The time is read under the locks: changes of one conversation or ticket are stamped in
@@ -263,15 +257,10 @@ public final class ChatWriter: Service, Sendable {
                     changedState.insert(session.id)
                     events.append(.sessionUpdated(outcome.session, from: session.status))
                 }
-                // A conversation given to someone else tells them (a ticket's assignment does, below).
-                if case .assign(let assignee?) = request.command, session.ticketID == nil,
-                    assignee != session.assignedAgentID, assignee != request.agent
-                {
-                    let notice = AgentNotification(
-                        organizationID: session.organizationID, agentID: assignee, kind: .assignment,
-                        title: "Conversation assigned to you: \(session.lastMessagePreview ?? "a conversation")",
-                        sessionID: session.id, createdAt: now)
-                    if try await NotificationStore.insert(notice, db: db) { events.append(.notified(notice)) }
+                for notice in request.command.notifications(
+                    before: session, after: outcome.session, by: request.agent, now: now)
+                where try await NotificationStore.insert(notice, db: db) {
+                    events.append(.notified(notice))
                 }
                 if let ticketID = session.ticketID, var ticket = tickets[ticketID] {
                     let calendar: BusinessCalendar

@@ -587,6 +587,8 @@ public enum Migrator {
                 // visitor's next problem may get a new ticket.
                 "DROP INDEX tickets_chat_session",
                 "CREATE UNIQUE INDEX tickets_chat_session ON tickets (chat_session_id) WHERE closed_at IS NULL",
+                // Every ticket a conversation had (analytics, the conversation's latest ticket).
+                "CREATE INDEX tickets_chat_session_all ON tickets (chat_session_id)",
                 """
                 UPDATE chat_sessions SET ticket_id = (SELECT t.id FROM tickets t
                     WHERE t.chat_session_id = chat_sessions.id AND t.status <> 'closed')

@@ -23,12 +23,23 @@ import Testing
         return try EmailTests.received(by: address)
     }
 
-    /// The path of a link in `text` after `prefix` (`http://parley.test/rate/…`), for the test client.
-    static func links(in text: String, _ kind: String) -> [String] {
+    /// What follows `prefix` in each word of `text` that has it (links in an email's text).
+    static func words(in text: String, after prefix: String) -> [String] {
         text.split(whereSeparator: { $0.isWhitespace }).compactMap { word in
-            guard let range = word.range(of: "http://parley.test/\(kind)/") else { return nil }
-            return "/\(kind)/" + word[range.upperBound...]
+            word.range(of: prefix).map { String(word[$0.upperBound...]) }
         }
+    }
+
+    /// The paths of the `/rate/…` or `/unsubscribe/…` links in `text`, for the test client.
+    static func links(in text: String, _ kind: String) -> [String] {
+        Self.words(in: text, after: "http://parley.test/\(kind)/").map { "/\(kind)/" + $0 }
+    }
+
+    /// The headers of a mail provider's inbound webhook (an agent's API key).
+    static func mailProvider(_ stores: Stores, _ org: OrganizationFixture) async throws -> HTTPFields {
+        let key = try await stores.apiKeys.create(
+            name: "mail", role: .agent, in: org.organization.id, by: nil, creatorRole: .owner)
+        return [.authorization: "Bearer \(key.secret)"]
     }
 
     static func unique(_ name: String, _ database: TestDatabase) -> String {
@@ -46,12 +57,11 @@ import Testing
                 .patch, "/api/v1/admin/sites/\(org.site.id)", json: ["widget": ["supportEmail": team]],
                 headers: agent.headers)
             #expect(site.status == .ok, "\(site.text)")
-            let key = try await stores.apiKeys.create(
-                name: "mail", role: .agent, in: org.organization.id, by: nil, creatorRole: .owner)
+            let provider = try await Self.mailProvider(stores, org)
             let opened = try await client.send(
                 .post, "/api/v1/admin/inbound/email",
                 json: ["from": customer, "name": "Ada", "subject": "Export broken", "text": "It stops at 50%."],
-                headers: [.authorization: "Bearer \(key.secret)"])
+                headers: provider)
             let id = try #require(try opened.json()["ticketId"] as? String)
             let reference = InboundEmail.reference(for: id)
             let admin = "/api/v1/admin/tickets/\(id)"
@@ -230,14 +240,13 @@ import Testing
             #expect(subject.contains("[#c-"))
 
             // Bea answers the email: it goes on in the conversation.
-            let key = try await stores.apiKeys.create(
-                name: "mail", role: .agent, in: org.organization.id, by: nil, creatorRole: .owner)
+            let provider = try await Self.mailProvider(stores, org)
             let answered = try await client.send(
                 .post, "/api/v1/admin/inbound/email",
                 json: [
                     "from": address, "subject": "Re: \(subject)",
                     "text": "Great, ordering now.\n\nOn Sat, Acme wrote:\n> Yes, we do.",
-                ], headers: [.authorization: "Bearer \(key.secret)"])
+                ], headers: provider)
             #expect(answered.status == .ok, "\(answered.text)")
             #expect(try answered.json()["outcome"] as? String == "message")
             let messages =
@@ -250,7 +259,7 @@ import Testing
             let stranger = try await client.send(
                 .post, "/api/v1/admin/inbound/email",
                 json: ["from": "mallory@example.com", "subject": "Re: \(subject)", "text": "Hi"],
-                headers: [.authorization: "Bearer \(key.secret)"])
+                headers: provider)
             #expect(try stranger.json()["outcome"] as? String == "created")
         }
     }
@@ -260,12 +269,11 @@ import Testing
         try await withTestApp(database) { client, stores in
             let org = try await stores.makeOrganization()
             let agent = try await client.signIn(org.owner.email)
-            let key = try await stores.apiKeys.create(
-                name: "mail", role: .agent, in: org.organization.id, by: nil, creatorRole: .owner)
+            let provider = try await Self.mailProvider(stores, org)
             let opened = try await client.send(
                 .post, "/api/v1/admin/inbound/email",
                 json: ["from": "cy@example.com", "subject": "Invoice", "text": "Wrong VAT."],
-                headers: [.authorization: "Bearer \(key.secret)"])
+                headers: provider)
             let id = try #require(try opened.json()["ticketId"] as? String)
             let reference = InboundEmail.reference(for: id)
             let answered = try await client.send(
@@ -273,7 +281,7 @@ import Testing
                 json: [
                     "from": org.owner.email.uppercased(), "subject": "Re: Invoice [#\(reference)]",
                     "text": "Corrected, see the new invoice.\n\n> Wrong VAT.",
-                ], headers: [.authorization: "Bearer \(key.secret)"])
+                ], headers: provider)
             #expect(try answered.json()["outcome"] as? String == "agent_reply")
             let ticket = try await client.send(.get, "/api/v1/admin/tickets/\(id)", headers: agent.headers).json()
             let last = (ticket["messages"] as? [[String: Any]])?.last
@@ -287,10 +295,7 @@ import Testing
 
     /// The token of the account link in `text` (`http://parley.test/app#/<kind>/TOKEN`).
     static func accountToken(in text: String, _ kind: String) -> String? {
-        text.split(whereSeparator: { $0.isWhitespace }).compactMap { word -> String? in
-            guard let range = word.range(of: "http://parley.test/app#/\(kind)/") else { return nil }
-            return String(word[range.upperBound...])
-        }.first
+        Self.words(in: text, after: "http://parley.test/app#/\(kind)/").first
     }
 
     @Test(arguments: TestDatabase.all)
@@ -381,12 +386,11 @@ import Testing
             #expect(saved.status == .ok, "\(saved.text)")
             #expect(try saved.json()["from"] as? String == "support@acme.test")
             #expect(try saved.json()["configured"] as? Bool == true)
-            let key = try await stores.apiKeys.create(
-                name: "mail", role: .agent, in: org.organization.id, by: nil, creatorRole: .owner)
+            let provider = try await Self.mailProvider(stores, org)
             _ = try await client.send(
                 .post, "/api/v1/admin/inbound/email",
                 json: ["from": customer, "subject": "Signed", "text": "Who signs?"],
-                headers: [.authorization: "Bearer \(key.secret)"])
+                headers: provider)
             let mails = try await Self.settled(stores, to: customer)
             #expect(mails.count == 1)
             #expect(mails.first?.headers["from"] == "\"Acme Help\" <support@acme.test>")
@@ -498,12 +502,11 @@ import Testing
         ) { client, stores in
             let org = try await stores.makeOrganization()
             let agent = try await client.signIn(org.owner.email)
-            let key = try await stores.apiKeys.create(
-                name: "mail", role: .agent, in: org.organization.id, by: nil, creatorRole: .owner)
+            let provider = try await CustomerEmailTests.mailProvider(stores, org)
             let opened = try await client.send(
                 .post, "/api/v1/admin/inbound/email",
                 json: ["from": customer, "subject": "Down", "text": "Is it down?"],
-                headers: [.authorization: "Bearer \(key.secret)"])
+                headers: provider)
             let id = try #require(try opened.json()["ticketId"] as? String)
             _ = try await client.send(
                 .post, "/api/v1/admin/tickets/\(id)/reply", json: ["body": "Back soon."], headers: agent.headers)

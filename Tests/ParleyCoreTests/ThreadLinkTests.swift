@@ -85,12 +85,15 @@ import Testing
         let commands = ThreadLink.chatCommands(
             before: before, after: after, message: nil, authorName: nil, session: Self.session(.agentActive))
         #expect(commands == [.close(.ticketResolved)])
-        // Already resolved to closed: the conversation was closed then.
+        // Already resolved, then closed: the conversation was closed then; now the link ends.
         let closed = try TicketLifecycle.apply(.changeStatus(.closed), to: after, now: Self.now)
         #expect(
             ThreadLink.chatCommands(
                 before: after, after: closed, message: nil, authorName: nil, session: Self.session(.closed)
-            ).isEmpty)
+            ) == [.ticketClosed])
+        let unlinked = try ChatLifecycle.apply(.ticketClosed, to: Self.session(.closed), now: Self.now)
+        #expect(unlinked.session.ticketID == nil)
+        #expect(unlinked.messages.isEmpty)
     }
 
     @Test func aTicketsMessagesBecomeTheConversationsOwnKind() throws {
