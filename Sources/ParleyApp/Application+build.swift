@@ -117,6 +117,11 @@ public func buildApplication(
             attachmentPolicy: AttachmentPolicy(
                 maxBytes: configuration.attachmentMaxBytes, allowedTypes: AttachmentPolicy.standard.allowedTypes),
             drafter: { ticket, thread in try await assistant.draft(for: ticket, thread: thread) },
+            searcher: { text, organization, published, limit in
+                try await assistant.retriever.search(
+                    text, in: organization, publishedOnly: published, limit: limit
+                ).hits
+            },
             outbound: outbound, mailFrom: configuration.mail?.from))
 
     let jobRunner = JobRunner(
@@ -136,7 +141,13 @@ public func buildApplication(
     var services: [any Service] = []
     if database == nil { services.append(engine) }
     services += [HTTPClientService(client: httpClient), bus, writer]
-    if configuration.assistantEnabled { services.append(assistant) }
+    if configuration.assistantEnabled {
+        services.append(assistant)
+        services.append(
+            KnowledgeIndexService(
+                stores: stores, indexer: KnowledgeIndexer(stores: stores, client: httpClient, logger: logger),
+                ready: started, logger: logger))
+    }
     services += [jobRunner, outboxWorker]
     var app = Application(
         router: router,
@@ -161,6 +172,14 @@ public func buildApplication(
                 logger.info(
                     "Stored the default AI provider from AI_API_URL/AI_API_KEY/AI_MODEL",
                     metadata: ["parley.organizations": "\(seeded)", "parley.ai.model": "\(provider.model)"])
+            }
+        }
+        if let embeddings = configuration.defaultEmbeddings {
+            let seeded = try await stores.assistant.seedEmbeddingsProvider(embeddings)
+            if seeded > 0 {
+                logger.info(
+                    "Stored the embeddings provider from AI_EMBEDDINGS_URL/AI_EMBEDDINGS_MODEL",
+                    metadata: ["parley.organizations": "\(seeded)", "parley.ai.model": "\(embeddings.model)"])
             }
         }
         if configuration.demo { try await Demo.load(stores: stores, output: output) }

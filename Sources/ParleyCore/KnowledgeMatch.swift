@@ -32,6 +32,23 @@ public enum KnowledgeMatch {
         let needed = keywords.count == 1 ? 1 : max(2, Int((Double(keywords.count) * 0.6).rounded(.up)))
         return inTitle && hits >= needed
     }
+
+    /// The least `offerConfidence` at which an article is offered without a model.
+    public static let offerThreshold = 0.5
+
+    /// How sure retrieval is that its best article answers the question, from 0 to 1, with no
+    /// model to judge: the best passage's cosine similarity to the question (scaled for e5-like
+    /// models, whose similarities sit between 0.7 and 0.95) and its lead over the runner-up,
+    /// full text and vectors agreeing on it, and the keyword check. Without vectors, the keyword
+    /// check alone. Calibrated with `parley eval` (BENCHMARKS.md).
+    public static func offerConfidence(strong: Bool, similarity: Double?, runnerUp: Double?, agreed: Bool) -> Double {
+        guard let similarity else { return strong ? 0.7 : 0.2 }
+        var score = (similarity - 0.80) / 0.10
+        if let runnerUp { score += (similarity - runnerUp) * 5 }
+        if agreed { score += 0.2 }
+        if strong { score += 0.2 }
+        return min(1, max(0, score))
+    }
 }
 
 /// Whether a visitor is asking for a person. Code, not a model, decides this: the visitor can

@@ -24,6 +24,8 @@ public struct AssistantController: Sendable {
         var confidenceThreshold: Double
         var autoReplyRules: [AutoReplyRule]
         var autoResolveThreshold: Double?
+        var groundingThreshold: Double?
+        var maxAnswerWords: Int?
 
         init(_ settings: AssistantSettings) {
             self.systemPrompt = settings.systemPrompt
@@ -33,6 +35,8 @@ public struct AssistantController: Sendable {
             self.confidenceThreshold = settings.confidenceThreshold
             self.autoReplyRules = settings.autoReplyRules
             self.autoResolveThreshold = settings.autoResolveThreshold
+            self.groundingThreshold = settings.groundingThreshold
+            self.maxAnswerWords = settings.maxAnswerWords
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -45,6 +49,8 @@ public struct AssistantController: Sendable {
             try container.encode(self.autoReplyRules, forKey: .autoReplyRules)
             // Written as null when off, so clients see the setting exists.
             try container.encode(self.autoResolveThreshold, forKey: .autoResolveThreshold)
+            try container.encode(self.groundingThreshold, forKey: .groundingThreshold)
+            try container.encode(self.maxAnswerWords, forKey: .maxAnswerWords)
         }
 
         var settings: AssistantSettings {
@@ -52,7 +58,9 @@ public struct AssistantController: Sendable {
                 systemPrompt: self.systemPrompt, welcomeMessage: self.welcomeMessage,
                 contextMessages: self.contextMessages, maxMessagesBeforeEscalation: self.maxMessagesBeforeEscalation,
                 confidenceThreshold: self.confidenceThreshold, autoReplyRules: self.autoReplyRules,
-                autoResolveThreshold: self.autoResolveThreshold)
+                autoResolveThreshold: self.autoResolveThreshold,
+                groundingThreshold: self.groundingThreshold ?? AssistantSettings.defaultGroundingThreshold,
+                maxAnswerWords: self.maxAnswerWords ?? 150)
         }
     }
 
@@ -133,6 +141,71 @@ public struct AssistantController: Sendable {
         group.patch("providers/:provider", use: self.updateProvider)
         group.delete("providers/:provider", use: self.deleteProvider)
         group.get("interactions", use: self.interactions)
+        group.get("embeddings", use: self.embeddings)
+        group.put("embeddings", use: self.setEmbeddings)
+        group.delete("embeddings", use: self.deleteEmbeddings)
+    }
+
+    struct EmbeddingsRequest: Decodable {
+        var kind: EmbeddingsProvider.Kind
+        var baseUrl: String?
+        var model: String
+        var queryModel: String?
+        /// Nil keeps the stored key; empty removes it.
+        var apiKey: String?
+    }
+
+    struct EmbeddingsResponse: ResponseEncodable {
+        var kind: String
+        var baseUrl: String
+        var model: String
+        var queryModel: String
+        var hasApiKey: Bool
+        /// Borrowed from the OpenAI chat provider, not configured.
+        var derived: Bool
+        var healthy: Bool?
+        var lastError: String?
+
+        init(_ provider: EmbeddingsProvider) {
+            self.kind = provider.kind.rawValue
+            self.baseUrl = provider.baseURL
+            self.model = provider.model
+            self.queryModel = provider.queryModel
+            self.hasApiKey = provider.apiKey != nil
+            self.derived = provider.derived
+            self.healthy = provider.healthy
+            self.lastError = provider.lastError
+        }
+    }
+
+    /// The embeddings provider in use: configured, or borrowed from an OpenAI chat provider; 404 with none.
+    func embeddings(_ request: Request, context: AgentContext) async throws -> EmbeddingsResponse {
+        try context.principal.require(.answerConversations)
+        guard let provider = try await self.assistant.embeddingsProvider(in: context.organizationID) else {
+            throw DomainError.notFound(entity: "embeddings provider")
+        }
+        return EmbeddingsResponse(provider)
+    }
+
+    /// Sets the embeddings provider; its base URL is checked like a chat provider's. The index is
+    /// rebuilt in the background for the new model.
+    func setEmbeddings(_ request: Request, context: AgentContext) async throws -> EmbeddingsResponse {
+        try context.principal.require(.manageSettings)
+        let input = try await request.decodeJSON(as: EmbeddingsRequest.self, context: context)
+        let url = (input.baseUrl?.isEmpty ?? true) ? input.kind.defaultBaseURL : input.baseUrl!
+        try await self.outbound.validate(url, field: "baseUrl")
+        let provider = try await self.assistant.setEmbeddingsProvider(
+            EmbeddingsProvider(
+                kind: input.kind, baseURL: url, model: input.model, queryModel: input.queryModel ?? "",
+                apiKey: input.apiKey),
+            in: context.organizationID)
+        return EmbeddingsResponse(provider)
+    }
+
+    func deleteEmbeddings(_ request: Request, context: AgentContext) async throws -> Response {
+        try context.principal.require(.manageSettings)
+        try await self.assistant.deleteEmbeddingsProvider(in: context.organizationID)
+        return Response(status: .noContent)
     }
 
     func settings(_ request: Request, context: AgentContext) async throws -> SettingsBody {

@@ -35,6 +35,8 @@ public struct HTTPDependencies: Sendable {
     public var attachmentPolicy: AttachmentPolicy
     /// Drafts a reply to a ticket on an agent's request (the assistant; nil: none).
     public var drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)?
+    /// Ranks articles as the assistant does (nil: full text alone).
+    public var searcher: KnowledgeSearcher?
     /// Checks URLs an API user sets (AI providers' base URLs, webhook URLs) before they are saved.
     public var outbound: OutboundGuard
     /// Whether a mail server is configured (what the dashboard tells agents about email).
@@ -50,7 +52,8 @@ public struct HTTPDependencies: Sendable {
         publicLimiter: RateLimiter = RateLimiter(limit: 300, per: 60), web: WebAssets? = nil, demo: Bool = false,
         attachmentStorage: (any AttachmentStorage)? = nil, attachmentPolicy: AttachmentPolicy = .standard,
         drafter: (@Sendable (Ticket, [TicketMessage]) async throws -> TicketDraft?)? = nil,
-        outbound: OutboundGuard = OutboundGuard(policy: .strict), mailFrom: String? = nil
+        searcher: KnowledgeSearcher? = nil, outbound: OutboundGuard = OutboundGuard(policy: .strict),
+        mailFrom: String? = nil
     ) throws {
         self.stores = stores
         self.baseURL = baseURL
@@ -74,6 +77,7 @@ public struct HTTPDependencies: Sendable {
                     "parley-attachments-\(Secrets.randomString(12))"))
         self.attachmentPolicy = attachmentPolicy
         self.drafter = drafter
+        self.searcher = searcher
         self.outbound = outbound
         self.mailFrom = mailFrom
     }
@@ -143,7 +147,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
         tickets: stores.tickets
     ).addRoutes(to: admin)
     attachments.addAgentRoutes(to: admin)
-    ArticleController(articles: stores.articles).addRoutes(to: admin)
+    ArticleController(articles: stores.articles, assistant: stores.assistant, searcher: dependencies.searcher)
+        .addRoutes(to: admin)
     AssistantController(assistant: stores.assistant, outbound: dependencies.outbound).addRoutes(to: admin.group("ai"))
     TicketController(
         tickets: stores.tickets, agents: stores.agents, writer: dependencies.ticketWriter, chats: stores.chats,

@@ -34,11 +34,16 @@ public struct ArticleStore: Sendable {
         }
     }
 
-    /// One search hit: the article, its rank (higher is better) and a passage around the match.
+    /// One search hit: the article, its rank (higher is better), its best passages (best first,
+    /// at least one) and a short excerpt of the best around the match.
     public struct Hit: Sendable {
         public var article: Article
         public var score: Double
         public var excerpt: String
+        public var passages: [PassageHit]
+
+        /// The best passage's text.
+        public var passage: String { self.passages.first?.text ?? "" }
     }
 
     public func create(_ draft: Draft, in organizationID: Organization.ID) async throws -> Article {
@@ -48,7 +53,10 @@ public struct ArticleStore: Sendable {
             id: .init(), organizationID: organizationID, title: draft.title, body: draft.body, url: draft.url,
             tags: draft.tags,
             published: draft.published, createdAt: now, updatedAt: now)
-        try await self.engine.transaction { db in try await Self.insert(article, db: db) }
+        try await self.engine.transaction { db in
+            try await Self.insert(article, db: db)
+            try await Self.writePassages(of: article, db: db)
+        }
         return article
     }
 
@@ -105,6 +113,7 @@ public struct ArticleStore: Sendable {
                 WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)
                 """
             ).run()
+            try await Self.writePassages(of: article, db: db)
             return article
         }
     }
@@ -112,6 +121,7 @@ public struct ArticleStore: Sendable {
     public func delete(_ id: Article.ID, in organizationID: Organization.ID) async throws {
         try await self.engine.transaction { db in
             _ = try await Self.find(id, in: organizationID, db: db)
+            try await Self.deletePassages(of: id, in: organizationID, db: db)
             try await db.raw(
                 "DELETE FROM articles WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)"
             ).run()
@@ -144,8 +154,12 @@ public struct ArticleStore: Sendable {
             var updated = 0
             for draft in drafts {
                 if let row = try await db.raw(
-                    "SELECT id FROM articles WHERE organization_id = \(bind: organizationID.description) AND title = \(bind: draft.title)"
+                    "SELECT * FROM articles WHERE organization_id = \(bind: organizationID.description) AND title = \(bind: draft.title)"
                 ).first() {
+                    var article = try Self.decode(row)
+                    (article.body, article.url, article.tags, article.published, article.updatedAt) =
+                        (draft.body, draft.url, draft.tags, draft.published, now)
+                    try await Self.writePassages(of: article, db: db)
                     try await db.raw(
                         """
                         UPDATE articles SET body = \(bind: draft.body), url = \(bind: draft.url), tags = \(bind: try JSONColumn.encode(draft.tags)),
@@ -155,11 +169,11 @@ public struct ArticleStore: Sendable {
                     ).run()
                     updated += 1
                 } else {
-                    try await Self.insert(
-                        Article(
-                            id: .init(), organizationID: organizationID, title: draft.title, body: draft.body,
-                            url: draft.url,
-                            tags: draft.tags, published: draft.published, createdAt: now, updatedAt: now), db: db)
+                    let article = Article(
+                        id: .init(), organizationID: organizationID, title: draft.title, body: draft.body,
+                        url: draft.url, tags: draft.tags, published: draft.published, createdAt: now, updatedAt: now)
+                    try await Self.insert(article, db: db)
+                    try await Self.writePassages(of: article, db: db)
                     created += 1
                 }
             }
@@ -167,55 +181,15 @@ public struct ArticleStore: Sendable {
         }
     }
 
-    /// The best-matching articles for `text` in this organization only, best first. The text is
-    /// reduced to plain words (`SearchTerms`), so no query syntax reaches either engine.
+    /// The best-matching articles for `text` by full text alone (BM25 over passages), in this
+    /// organization only, best first, each with its best passages. `Retriever` fuses this with
+    /// vectors when the organization has an embeddings provider.
     public func search(_ text: String, in organizationID: Organization.ID, publishedOnly: Bool, limit: Int = 10)
         async throws -> [Hit]
     {
-        let words = SearchTerms.words(text)
-        guard !words.isEmpty else { return [] }
-        let published: SQLQueryString = publishedOnly ? " AND a.published = \(bind: true)" : ""
-        // The one full-text dialect branch: FTS5 with BM25 on SQLite, a weighted tsvector on PostgreSQL.
-        let rows = try await self.engine.read { db in
-            switch db.parleyDialect {
-            case .sqlite:
-                let match = words.map { "\"\($0)\"" }.joined(separator: " OR ")
-                return try await db.raw(
-                    """
-                    SELECT a.*, -bm25(articles_fts, 10.0, 1.0) AS score FROM articles_fts
-                    JOIN articles a ON a.rowid = articles_fts.rowid
-                    WHERE articles_fts MATCH \(bind: match) AND a.organization_id = \(bind: organizationID.description)
-                    """ + published + " ORDER BY score DESC LIMIT \(bind: limit)"
-                ).all()
-            case .postgres:
-                let query = words.joined(separator: " | ")
-                return try await db.raw(
-                    """
-                    SELECT a.*, ts_rank(a.search, q) AS score FROM articles a, to_tsquery('english', \(bind: query)) q
-                    WHERE a.search @@ q AND a.organization_id = \(bind: organizationID.description)
-                    """ + published + " ORDER BY score DESC LIMIT \(bind: limit)"
-                ).all()
-            }
-        }
-        return try rows.map { row in
-            let article = try Self.decode(row)
-            return Hit(
-                article: article, score: try row.decode(column: "score", as: Double.self),
-                excerpt: Self.excerpt(article.body, words: words)
-            )
-        }
-    }
-
-    /// About 240 characters of `body` around the first matching word.
-    static func excerpt(_ body: String, words: [String]) -> String {
-        let lowered = body.lowercased()
-        let position = words.compactMap { lowered.range(of: $0)?.lowerBound }.min() ?? lowered.startIndex
-        let offset = lowered.distance(from: lowered.startIndex, to: position)
-        let start =
-            body.index(body.startIndex, offsetBy: max(0, offset - 80), limitedBy: body.endIndex) ?? body.startIndex
-        let end = body.index(start, offsetBy: 240, limitedBy: body.endIndex) ?? body.endIndex
-        let passage = body[start..<end].replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
-        return (start > body.startIndex ? "…" : "") + passage + (end < body.endIndex ? "…" : "")
+        let found = try await self.passageSearch(text, in: organizationID, publishedOnly: publishedOnly, limit: 50)
+        return try await self.hits(
+            ranked: found.map { ($0.id, $0.score) }, known: found, query: text, in: organizationID, limit: limit)
     }
 
     static func decode(_ row: any SQLRow) throws -> Article {

@@ -11,6 +11,8 @@ public struct AssistantStore: Sendable {
     let now: @Sendable () -> Date
     /// What answering reads on every visitor message, kept for a moment (see `configuration(in:)`).
     let cache = TimedCache<Organization.ID, Configuration>()
+    /// The embeddings provider retrieval asks for on every question, kept the same way.
+    let embeddingsCache = TimedCache<Organization.ID, EmbeddingsProvider?>()
     /// The health last written per provider, so a healthy provider costs no write per answer.
     let health = HealthMemory()
 
@@ -71,6 +73,7 @@ public struct AssistantStore: Sendable {
             ).run()
         }
         self.cache.forget(organizationID)
+        self.embeddingsCache.forget(organizationID)
         return settings
     }
 
@@ -166,6 +169,7 @@ public struct AssistantStore: Sendable {
             ).run()
         }
         self.cache.forget(organizationID)
+        self.embeddingsCache.forget(organizationID)
         return provider
     }
 
@@ -196,6 +200,7 @@ public struct AssistantStore: Sendable {
             ).run()
         }
         self.cache.forget(organizationID)
+        self.embeddingsCache.forget(organizationID)
         self.health.healthy.withLock { _ = $0.removeValue(forKey: id) }
         return updated
     }
@@ -208,6 +213,7 @@ public struct AssistantStore: Sendable {
             ).run()
         }
         self.cache.forget(organizationID)
+        self.embeddingsCache.forget(organizationID)
     }
 
     /// Records what a provider just did, when that differs from what is stored (so a healthy

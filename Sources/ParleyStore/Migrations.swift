@@ -52,6 +52,9 @@ public enum Migrator {
                 applied.append(migration.number)
             }
         }
+        // Articles stored before passages existed get theirs (a no-op once done).
+        let split = try await ArticleStore.backfillPassages(engine)
+        if split > 0 { logger.info("Split articles into passages", metadata: ["parley.articles": "\(split)"]) }
         return applied
     }
 
@@ -629,6 +632,84 @@ public enum Migrator {
                 )
                 """,
             ]
+        },
+        Migration(number: 18, name: "passages, their full-text index and vectors; embeddings providers") { dialect in
+            let blob = dialect == .postgres ? "BYTEA" : "BLOB"
+            var statements = [
+                // An article's passages (written by ArticleStore whenever the article changes;
+                // backfilled for older articles right after migrating).
+                """
+                CREATE TABLE article_passages (
+                    id TEXT PRIMARY KEY,
+                    article_id TEXT NOT NULL REFERENCES articles(id),
+                    organization_id TEXT NOT NULL,
+                    position BIGINT NOT NULL,
+                    heading TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    content_hash TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX article_passages_article ON article_passages (article_id, position)",
+                "CREATE INDEX article_passages_org ON article_passages (organization_id, content_hash)",
+                // Vectors by what was embedded (a passage's hash) and with which model, so an
+                // unchanged passage keeps its vector when its article is edited.
+                """
+                CREATE TABLE passage_vectors (
+                    organization_id TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    vector \(blob) NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (organization_id, model, content_hash)
+                )
+                """,
+                // Bumped in the transaction of every change to passages or vectors: an instance's
+                // in-memory vectors are current while their version matches.
+                """
+                CREATE TABLE knowledge_versions (
+                    organization_id TEXT PRIMARY KEY,
+                    version BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE embedding_providers (
+                    organization_id TEXT PRIMARY KEY REFERENCES organizations(id),
+                    kind TEXT NOT NULL,
+                    base_url TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    query_model TEXT NOT NULL,
+                    api_key_sealed TEXT,
+                    healthy BOOLEAN,
+                    last_error TEXT,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+            ]
+            switch dialect {
+            case .sqlite:
+                statements += [
+                    "CREATE VIRTUAL TABLE passages_fts USING fts5(heading, body, content='article_passages', content_rowid='rowid', tokenize='porter unicode61')",
+                    """
+                    CREATE TRIGGER passages_fts_insert AFTER INSERT ON article_passages BEGIN
+                        INSERT INTO passages_fts (rowid, heading, body) VALUES (new.rowid, new.heading, new.body);
+                    END
+                    """,
+                    """
+                    CREATE TRIGGER passages_fts_delete AFTER DELETE ON article_passages BEGIN
+                        INSERT INTO passages_fts (passages_fts, rowid, heading, body) VALUES ('delete', old.rowid, old.heading, old.body);
+                    END
+                    """,
+                ]
+            case .postgres:
+                statements += [
+                    """
+                    ALTER TABLE article_passages ADD COLUMN search tsvector GENERATED ALWAYS AS (
+                        setweight(to_tsvector('english', heading), 'A') || setweight(to_tsvector('english', body), 'B')) STORED
+                    """,
+                    "CREATE INDEX article_passages_search ON article_passages USING GIN (search)",
+                ]
+            }
+            return statements
         },
     ]
 }

@@ -198,7 +198,7 @@ struct Site: AsyncParsableCommand {
 
 struct KB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "kb", abstract: "Manage the knowledge base.", subcommands: [Import.self])
+        commandName: "kb", abstract: "Manage the knowledge base.", subcommands: [Import.self, Reindex.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -229,6 +229,59 @@ struct KB: AsyncParsableCommand {
     }
 }
 
+extension KB {
+    struct Reindex: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Compute the vectors of every passage that has none (with the organization's embeddings provider), with a progress line; exits when done.",
+            discussion:
+                "AI_EMBEDDINGS_URL/AI_EMBEDDINGS_MODEL seed a provider for organizations without one. Safe to run beside a running server, and to interrupt: it resumes where it stopped."
+        )
+        @OptionGroup var options: ConfigurationOptions
+        @Option(help: "The organization's id or exact name (default: every organization).") var org: String?
+
+        func run() async throws {
+            let configuration = try self.options.load()
+            let client = OutboundClient(
+                guard: configuration.outboundGuard,
+                configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(120))))
+            let org = self.org
+            do {
+                try await self.options.withStores { stores in
+                    if let embeddings = configuration.defaultEmbeddings {
+                        try await stores.assistant.seedEmbeddingsProvider(embeddings)
+                    }
+                    var organizations = try await stores.organizations.all()
+                    if let org { organizations = [try await stores.organizations.find(idOrName: org)] }
+                    let indexer = KnowledgeIndexer(stores: stores, client: client, logger: Logger(label: "parley.kb"))
+                    for organization in organizations {
+                        let started = ContinuousClock.now
+                        let name = organization.name
+                        let result = try await indexer.index(organization.id) { embedded, passages in
+                            let line = "\r\(name): \(embedded)/\(passages) passages embedded"
+                            FileHandle.standardOutput.write(Data(line.utf8))
+                        }
+                        guard let result else {
+                            print(
+                                "\(name): no embeddings provider (set AI_EMBEDDINGS_URL, or one in the dashboard); full text only"
+                            )
+                            continue
+                        }
+                        let elapsed = ContinuousClock.now - started
+                        print(
+                            "\r\(name): \(result.embedded)/\(result.passages) passages embedded in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))"
+                        )
+                    }
+                }
+                try await client.shutdown()
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+        }
+    }
+}
+
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
@@ -245,6 +298,8 @@ struct Eval: AsyncParsableCommand {
     @Flag(help: "Run the demo eval set.") var demo = false
     @Option(help: "The most tokens a reply may have.") var maxTokens = 512
     @Option(help: "The most characters of knowledge-base passages in a prompt.") var passageCharacters = 6000
+    @Flag(help: "Measure retrieval only (recall@1/3/5), calling no model.") var retrievalOnly = false
+    @Flag(help: "Print one JSON object per case, then the figures as JSON.") var json = false
     @Argument(help: "The eval set (JSON).") var file: String?
 
     func validate() throws {
@@ -268,8 +323,19 @@ struct Eval: AsyncParsableCommand {
             try? await client.shutdown()
             throw error
         }
-        print("")
-        print(report.text)
+        if self.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let figures: [String: Double] = [
+                "recallAt1": report.recall(at: 1), "recallAt3": report.recall(at: 3), "recallAt5": report.recall(at: 5),
+                "answerRate": report.answerRate, "citationAccuracy": report.citationAccuracy,
+                "handoffAccuracy": report.handoffAccuracy, "accuracy": report.accuracy,
+            ]
+            print(String(decoding: try encoder.encode(["figures": figures]), as: UTF8.self))
+        } else {
+            print("")
+            print(report.text)
+        }
     }
 
     func evaluate(_ cases: [Evaluation.Case], configuration: ParleyConfiguration, client: OutboundClient) async throws
@@ -277,6 +343,8 @@ struct Eval: AsyncParsableCommand {
     {
         let org = self.org
         let demo = self.demo
+        let json = self.json
+        let retrievalOnly = self.retrievalOnly
         let options = Assistant.Options(maxTokens: self.maxTokens, passageCharacters: self.passageCharacters)
         return try await self.options.withStores { stores in
             let organization: Organization
@@ -291,20 +359,54 @@ struct Eval: AsyncParsableCommand {
             if let provider = configuration.defaultProvider {
                 try await stores.assistant.seedDefaultProvider(provider)
             }
+            if let embeddings = configuration.defaultEmbeddings {
+                try await stores.assistant.seedEmbeddingsProvider(embeddings)
+            }
             if demo, try await stores.articles.list(in: organization.id, page: PageRequest(limit: 1)).items.isEmpty {
                 let result = try await stores.articles.importMarkdown(try Demo.articles(), in: organization.id)
                 print("Loaded \(result.created) demo articles into \(organization.name).")
             }
-            let providers = try await stores.assistant.providers(in: organization.id).filter(\.enabled)
-            print(
-                "Evaluating \(cases.count) cases against \(organization.name): "
-                    + (providers.isEmpty
-                        ? "no AI provider, knowledge-base fallback"
-                        : providers.map { "\($0.name) (\($0.model))" }.joined(separator: ", ")))
+            // Vectors first, so retrieval is measured as a running server would have it.
+            let indexer = KnowledgeIndexer(stores: stores, client: client, logger: Logger(label: "parley.eval"))
+            if let indexed = try await indexer.index(
+                organization.id,
+                progress: { embedded, passages in
+                    if !json {
+                        FileHandle.standardError.write(Data("\rembedding passages: \(embedded)/\(passages)".utf8))
+                    }
+                })
+            {
+                if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+                _ = indexed
+            }
+            let embeddings = try await stores.assistant.embeddingsProvider(in: organization.id)
+            let providers =
+                retrievalOnly ? [] : try await stores.assistant.providers(in: organization.id).filter(\.enabled)
+            if !json {
+                print(
+                    "Evaluating \(cases.count) cases against \(organization.name): "
+                        + (providers.isEmpty
+                            ? "no AI provider, knowledge-base fallback"
+                            : providers.map { "\($0.name) (\($0.model))" }.joined(separator: ", "))
+                        + "; retrieval: " + (embeddings.map { "hybrid (full text + \($0.model))" } ?? "full text"))
+            }
             return try await Evaluation.run(
                 cases, stores: stores, organization: organization.id, client: client, options: options,
-                logger: Logger(label: "parley.eval")
+                retrievalOnly: retrievalOnly, logger: Logger(label: "parley.eval")
             ) { done, result in
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    if let line = try? encoder.encode(result) { print(String(decoding: line, as: UTF8.self)) }
+                    return
+                }
+                if retrievalOnly {
+                    let rank = result.acceptedRank.map { "rank \($0)" } ?? (result.item.expectsArticle ? "MISS" : "-")
+                    print(
+                        "[\(done)/\(cases.count)] \(rank)  \(result.item.question)  ->  \(result.retrievedTitles.first ?? "nothing")"
+                    )
+                    return
+                }
                 let verdict = result.correct ? "ok  " : "MISS"
                 let detail =
                     result.handedOver ? "handoff" : "\(result.kind): \(result.citedTitles.joined(separator: ", "))"

@@ -94,6 +94,9 @@ import Testing
                 }
             ) { client, stores in
                 let org = try await stores.makeOrganization()
+                _ = try await stores.articles.create(
+                    .init(title: "Refund policy", body: "You can ask for a full refund within 30 days of any payment."),
+                    in: org.organization.id)
                 _ = try await stores.assistant.seedDefaultProvider(
                     .init(kind: .openai, name: "default", baseURL: url, model: "m"))
                 let visitor = try await client.startConversation(siteKey: org.site.publicKey)

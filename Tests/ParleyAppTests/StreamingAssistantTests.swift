@@ -71,7 +71,7 @@ import Testing
                     let text = pieces.compactMap { $0["delta"] as? String }.joined()
                     #expect(text == "You can get a full refund within 30 days [A1].\n")  // never the trailer
                     #expect(pieces.compactMap { $0["index"] as? Int } == Array(0..<pieces.count))
-                    #expect(pieces.count > 3)
+                    #expect(pieces.count >= 2)  // sentence by sentence, then the end
                     #expect(pieces.last?["done"] as? Bool == true)
                     #expect(pieces.last?["outcome"] as? String == "answer")
                     let message = try #require(stored["data"] as? [String: Any])
@@ -79,7 +79,8 @@ import Testing
                     #expect(message["body"] as? String == "You can get a full refund within 30 days [A1].")
                     #expect(metadata["provider"] == "scripted 1")
                     #expect(metadata["model"] == "m1")
-                    #expect(metadata["confidence"] == "0.92")
+                    // The confidence is the answer's grounding support, not the model's own figure.
+                    #expect(metadata["confidence"] == "1.00")
                     #expect(metadata["decision"] == "answer")
                     #expect(metadata["citations"]?.contains("https://acme.example/refunds") == true)
                     #expect(metadata["quickReplies"] == #"["How long does it take?"]"#)
@@ -241,9 +242,12 @@ import Testing
 
     @Test(arguments: TestDatabase.all)
     func aStreamThatBreaksHalfwayIsNeverStoredAndHandsOver(database: TestDatabase) async throws {
-        // Two pieces and no end: truncated after the first token, so no failover either.
+        // A sentence, a piece of the next and no end: truncated after the first token, so no
+        // failover either.
         let server = ScriptedLLMServer([
-            .stream([ScriptedLLMServer.chunk("You can get "), ScriptedLLMServer.chunk("a full")])
+            .stream([
+                ScriptedLLMServer.chunk("You can get a full refund within 30 days. "), ScriptedLLMServer.chunk("Then"),
+            ])
         ])
         try await server.run { url in
             try await withTestApp(
@@ -264,7 +268,8 @@ import Testing
                             Self.isEvent("message.delta")($0)
                                 && ($0["data"] as? [String: Any])?["done"] as? Bool == true
                         })
-                    #expect((end["data"] as? [String: Any])?["outcome"] as? String == "handoff")
+                    // What was shown is labelled withdrawn, not silently taken back.
+                    #expect((end["data"] as? [String: Any])?["outcome"] as? String == "withdrawn")
                 }
                 let messages = try await AssistantTests.messages(client, visitor) { $0.count >= 2 }
                 #expect(!messages.contains { $0["role"] as? String == "ai" })

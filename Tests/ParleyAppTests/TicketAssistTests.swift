@@ -13,7 +13,7 @@ import Testing
 @Suite struct TicketAssistTests {
     static let classification = #"{"priority": "urgent", "category": "billing"}"#
     static let answer =
-        "You can get a full refund within 30 days [A1].\n<decision>{\"decision\":\"answer\",\"citations\":[\"A1\"],\"confidence\":0.92}</decision>"
+        "You can get a full refund within 30 days, no questions asked [A1].\n<decision>{\"decision\":\"answer\",\"citations\":[\"A1\"],\"confidence\":0.92}</decision>"
 
     /// Classification requests get JSON; everything else the answer.
     static func server() -> ScriptedLLMServer {
@@ -106,9 +106,11 @@ import Testing
                     .json()["data"] as? [[String: Any]]
                 let first = try #require(drafts?.first)
                 #expect(first["status"] as? String == "pending")
-                #expect(first["body"] as? String == "You can get a full refund within 30 days [A1].")
+                #expect(
+                    first["body"] as? String == "You can get a full refund within 30 days, no questions asked [A1].")
                 #expect((first["citations"] as? [[String: Any]])?.first?["title"] as? String == "Refund policy")
-                #expect(first["confidence"] as? Double == 0.92)
+                // Its grounding support: "asked" is the one content word no passage holds.
+                #expect(first["confidence"] as? Double == 0.8)
                 // Internal notes never reach the model.
                 _ = try await client.send(
                     .post, "/api/v1/admin/tickets/\(id)/reply", json: ["body": "SECRET-NOTE-42", "internal": true],
@@ -164,7 +166,7 @@ import Testing
                 }
             ) { client, stores in
                 let (org, customer, id, ticketID) = try await Self.refundTicket(
-                    client, stores, model: url, settings: AssistantSettings(autoResolveThreshold: 0.9))
+                    client, stores, model: url, settings: AssistantSettings(autoResolveThreshold: 0.75))
                 #expect(
                     try await eventually {
                         try await stores.tickets.ticket(ticketID, in: org.organization.id).status == .resolved
@@ -173,7 +175,8 @@ import Testing
                 #expect(ticket["aiResolved"] as? Bool == true)
                 let last = (ticket["messages"] as? [[String: Any]])?.last
                 #expect(last?["role"] as? String == "ai")
-                #expect(last?["body"] as? String == "You can get a full refund within 30 days [A1].")
+                #expect(
+                    last?["body"] as? String == "You can get a full refund within 30 days, no questions asked [A1].")
                 // The draft is marked sent just after the ticket is resolved.
                 #expect(
                     try await eventually {

@@ -25,6 +25,7 @@
       connecting: 'Connecting…', online: 'Online', offline: 'Offline. Messages will be sent when you are back.',
       polling: 'Online (slow connection mode)', conversation: 'Conversation',
       you: 'You', assistant: 'Assistant', team: 'Support team',
+      withdrawn: 'The assistant stopped this answer: our help articles do not support it.',
       placeholder: 'Write a message…', message: 'Message', send: 'Send',
       attach: 'Attach an image or PDF', removeFile: 'Remove the file',
       human: 'Talk to a person', waitingHuman: 'Waiting for a person from our team…',
@@ -62,6 +63,7 @@
       connecting: 'Connexion…', online: 'En ligne', offline: 'Hors ligne. Les messages partiront à votre retour.',
       polling: 'En ligne (mode connexion lente)', conversation: 'Conversation',
       you: 'Vous', assistant: 'Assistant', team: 'Équipe support',
+      withdrawn: 'L’assistant a retiré cette réponse : nos articles d’aide ne la confirment pas.',
       placeholder: 'Écrivez un message…', message: 'Message', send: 'Envoyer',
       attach: 'Joindre une image ou un PDF', removeFile: 'Retirer le fichier',
       human: 'Parler à une personne', waitingHuman: 'En attente d’une personne de notre équipe…',
@@ -100,6 +102,7 @@
       connecting: 'Verbinde…', online: 'Online', offline: 'Offline. Nachrichten werden gesendet, sobald Sie wieder online sind.',
       polling: 'Online (Modus für langsame Verbindungen)', conversation: 'Unterhaltung',
       you: 'Sie', assistant: 'Assistent', team: 'Support-Team',
+      withdrawn: 'Der Assistent hat diese Antwort zurückgezogen: Unsere Hilfeartikel stützen sie nicht.',
       placeholder: 'Nachricht schreiben…', message: 'Nachricht', send: 'Senden',
       attach: 'Bild oder PDF anhängen', removeFile: 'Datei entfernen',
       human: 'Mit einem Menschen sprechen', waitingHuman: 'Wir holen jemanden aus unserem Team…',
@@ -774,6 +777,17 @@
       // An answer is followed by its stored message; anything else (a handoff, a failure) is dropped.
       if (d.outcome === 'answer' || d.outcome === 'resolve') {
         setTimeout(function () { if (S.streams[id]) { endStream(id); catchUp(); } }, 10000);
+      } else if (stream.text.data) {
+        // Text was shown, then not kept (the grounding gate, a broken stream): say so, never
+        // take it back without a word. What follows (an article, a handoff) arrives as messages.
+        S.finished[id] = true;
+        delete S.streams[id];
+        stream.el.className = 'msg ai withdrawn';
+        stream.el.removeAttribute('aria-hidden');
+        stream.el.removeAttribute('aria-busy');
+        var bubble = stream.el.querySelector('.bubble');
+        bubble.textContent = '';
+        bubble.appendChild(h('em', { text: t('withdrawn') }));
       } else endStream(id);
       return;
     }
