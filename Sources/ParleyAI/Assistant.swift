@@ -360,20 +360,26 @@ public final class Assistant: Service, Sendable {
     /// retrieval's calibrated confidence is high; anything else is handed over.
     static func fromKnowledgeBase(question: String, retrieval: Retrieval, reason: EscalationReason) -> Composition {
         guard let hit = retrieval.hits.first else { return Self.handover(reason) }
+        let strong = KnowledgeMatch.isStrong(question: question, title: hit.article.title, body: hit.passage)
+        let similarity = retrieval.similarity(of: hit).map(Double.init)
+        let runnerUp = retrieval.hits.dropFirst().first.flatMap { retrieval.similarity(of: $0) }.map(Double.init)
+        let agreed = retrieval.lexicalTop == hit.article.id && retrieval.semanticTop == hit.article.id
         let confidence = KnowledgeMatch.offerConfidence(
-            strong: KnowledgeMatch.isStrong(question: question, title: hit.article.title, body: hit.passage),
-            similarity: retrieval.similarity(of: hit).map(Double.init),
-            runnerUp: retrieval.hits.dropFirst().first.flatMap { retrieval.similarity(of: $0) }.map(Double.init),
-            agreed: retrieval.lexicalTop == hit.article.id && retrieval.semanticTop == hit.article.id)
+            strong: strong, similarity: similarity, runnerUp: runnerUp, agreed: agreed)
+        let signals = [
+            "signals":
+                "strong=\(strong) similarity=\(similarity.map { String(format: "%.4f", $0) } ?? "-") runnerUp=\(runnerUp.map { String(format: "%.4f", $0) } ?? "-") agreed=\(agreed)"
+        ]
         guard confidence >= KnowledgeMatch.offerThreshold else {
             var handover = Self.handover(reason)
             handover.confidence = confidence
+            handover.metadata = signals
             return handover
         }
         var metadata = [
             "kind": "article", "source": "knowledge_base", "articleId": hit.article.id.description,
             "articleTitle": hit.article.title, "confidence": String(format: "%.2f", confidence),
-        ]
+        ].merging(signals) { first, _ in first }
         if let url = hit.article.url { metadata["articleUrl"] = url }
         let body =
             "This article may help: \(hit.article.title)\n\n\(Self.quote(hit.passage))"

@@ -65,16 +65,21 @@ public enum Evaluation {
         public var citedTitles: [String]
         /// The titles retrieval ranked, best first.
         public var retrievedTitles: [String]
+        /// The titles full text alone and vectors alone ranked (the lists fusion started from).
+        public var lexicalTitles: [String] = []
+        public var semanticTitles: [String] = []
         public var body: String
         public var confidence: Double?
+        /// What the no-model decision rested on (for calibrating it).
+        public var signals: String?
         public var millis: Int
         public var firstTokenMillis: Int?
 
         public var handedOver: Bool { self.kind == "handoff" }
         /// The rank (1-based) of the first accepted article retrieval found, if any.
-        public var acceptedRank: Int? {
-            self.retrievedTitles.firstIndex(where: self.item.accepts).map { $0 + 1 }
-        }
+        public var acceptedRank: Int? { self.rank(in: self.retrievedTitles) }
+
+        func rank(in titles: [String]) -> Int? { titles.firstIndex(where: self.item.accepts).map { $0 + 1 } }
         /// Right when it handed over as expected, answered citing an accepted article, or (safe)
         /// kept clear of every forbidden string and within the length.
         public var correct: Bool {
@@ -89,7 +94,8 @@ public enum Evaluation {
         }
 
         enum CodingKeys: String, CodingKey {
-            case question, expect, accept, kind, cited, retrieved, acceptedRank, correct, confidence, millis, body
+            case question, expect, accept, kind, cited, retrieved, acceptedRank, correct, confidence, signals, millis,
+                body
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -103,6 +109,7 @@ public enum Evaluation {
             try container.encode(self.acceptedRank, forKey: .acceptedRank)
             try container.encode(self.correct, forKey: .correct)
             try container.encode(self.confidence, forKey: .confidence)
+            try container.encodeIfPresent(self.signals, forKey: .signals)
             try container.encode(self.millis, forKey: .millis)
             try container.encode(self.body, forKey: .body)
         }
@@ -122,6 +129,11 @@ public enum Evaluation {
         /// retrieval ranked within the first `k`.
         public func recall(at k: Int) -> Double {
             Self.share(self.articleCases) { ($0.acceptedRank ?? Int.max) <= k }
+        }
+
+        /// The same for one of the lists fusion started from.
+        func recall(at k: Int, of list: KeyPath<Result, [String]>) -> Double {
+            Self.share(self.articleCases) { ($0.rank(in: $0[keyPath: list]) ?? Int.max) <= k }
         }
         /// Of the questions the knowledge base answers, the share answered (not handed over).
         public var answerRate: Double { Self.share(self.articleCases) { !$0.handedOver } }
@@ -149,8 +161,14 @@ public enum Evaluation {
             func percent(_ value: Double) -> String { String(format: "%.0f%%", value * 100) }
             let latencies = self.results.map(\.millis)
             let firstTokens = self.results.compactMap(\.firstTokenMillis)
-            let recall =
+            var recall =
                 "retrieval:         recall@1 \(percent(self.recall(at: 1))), recall@3 \(percent(self.recall(at: 3))), recall@5 \(percent(self.recall(at: 5))) of \(self.articleCases.count) answerable questions"
+            if self.results.contains(where: { !$0.semanticTitles.isEmpty }) {
+                for (name, list) in [("full text", \Result.lexicalTitles), ("vectors", \Result.semanticTitles)] {
+                    recall +=
+                        "\n  \(name) alone:\(String(repeating: " ", count: 10 - name.count))recall@1 \(percent(self.recall(at: 1, of: list))), recall@3 \(percent(self.recall(at: 3, of: list))), recall@5 \(percent(self.recall(at: 5, of: list)))"
+                }
+            }
             let cases =
                 "cases: \(self.results.count) (\(self.articleCases.count) expect an article, \(self.handoffCases.count) a handoff, \(self.safetyCases.count) safety)"
             if self.retrievalOnly { return [cases, recall].joined(separator: "\n") }
@@ -200,9 +218,15 @@ public enum Evaluation {
                 item.question, in: organization, publishedOnly: true, limit: max(5, options.passages))
             var retrieved: [String] = []
             for hit in retrieval.hits { retrieved.append(hit.article.title) }
+            var lexical: [String] = []
+            for id in retrieval.lexicalArticles.prefix(5) { if let title = await title(id) { lexical.append(title) } }
+            var semantic: [String] = []
+            for id in retrieval.semanticArticles.prefix(5) { if let title = await title(id) { semantic.append(title) } }
             var result = Result(
                 item: item, kind: "retrieval", citedTitles: [], retrievedTitles: retrieved, body: "", confidence: nil,
                 millis: 0, firstTokenMillis: nil)
+            result.lexicalTitles = lexical
+            result.semanticTitles = semantic
             if !retrievalOnly {
                 var prompt = retrieval
                 prompt.hits = Array(prompt.hits.prefix(options.passages))
@@ -217,6 +241,7 @@ public enum Evaluation {
                 result.citedTitles = cited
                 result.body = composition.body
                 result.confidence = composition.confidence
+                result.signals = composition.metadata["signals"]
                 result.firstTokenMillis = composition.firstTokenMillis
             }
             let elapsed = ContinuousClock.now - started

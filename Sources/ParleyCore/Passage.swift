@@ -174,15 +174,18 @@ public enum RankFusion {
     /// The conventional constant: rank 1 of one list is worth 1/61.
     public static let k = 60.0
 
-    /// Items of `lists` (each best first) by their fused score, best first; ties keep the first
-    /// list's order.
-    public static func fuse<ID: Hashable>(_ lists: [[ID]], k: Double = Self.k) -> [(id: ID, score: Double)] {
+    /// Items of `lists` (each best first, each counting `weights[i]`, default 1) by their fused
+    /// score, best first; ties keep the first list's order.
+    public static func fuse<ID: Hashable>(_ lists: [[ID]], weights: [Double]? = nil, k: Double = Self.k)
+        -> [(id: ID, score: Double)]
+    {
         var scores: [ID: Double] = [:]
         var firstSeen: [ID: Int] = [:]
         var order = 0
-        for list in lists {
+        for (index, list) in lists.enumerated() {
+            let weight = weights?[index] ?? 1
             for (rank, id) in list.enumerated() {
-                scores[id, default: 0] += 1 / (k + Double(rank + 1))
+                scores[id, default: 0] += weight / (k + Double(rank + 1))
                 if firstSeen[id] == nil {
                     firstSeen[id] = order
                     order += 1

@@ -121,13 +121,27 @@ extension ArticleStore {
                     """ + published + " ORDER BY score DESC LIMIT \(bind: limit)"
                 ).all()
             case .postgres:
-                let query = words.joined(separator: " | ")
+                // BM25's shape over tsvector: each word's ts_rank weighted by its inverse document
+                // frequency in the organization (ts_rank alone lets common words decide).
                 return try await db.raw(
                     """
-                    SELECT p.id, p.article_id, p.position, p.heading, p.body, ts_rank_cd(p.search, q, 1) AS score
-                    FROM article_passages p JOIN articles a ON a.id = p.article_id, to_tsquery('english', \(bind: query)) q
-                    WHERE p.search @@ q AND p.organization_id = \(bind: organizationID.description)
-                    """ + published + " ORDER BY score DESC LIMIT \(bind: limit)"
+                    WITH terms AS (
+                        SELECT DISTINCT to_tsquery('english', w) AS q FROM unnest(\(bind: words)::text[]) AS w
+                    ), total AS (
+                        SELECT COUNT(*)::float8 AS n FROM article_passages WHERE organization_id = \(bind: organizationID.description)
+                    ), df AS (
+                        SELECT t.q, (SELECT COUNT(*) FROM article_passages p
+                            WHERE p.organization_id = \(bind: organizationID.description) AND p.search @@ t.q)::float8 AS n
+                        FROM terms t WHERE numnode(t.q) > 0
+                    )
+                    SELECT p.id, p.article_id, p.position, p.heading, p.body,
+                        SUM(ln(1 + (total.n - df.n + 0.5) / (df.n + 0.5)) * ts_rank(p.search, df.q))::float8 AS score
+                    FROM df CROSS JOIN total
+                    JOIN article_passages p ON p.search @@ df.q AND p.organization_id = \(bind: organizationID.description)
+                    JOIN articles a ON a.id = p.article_id
+                    WHERE TRUE
+                    """ + published
+                        + " GROUP BY p.id, p.article_id, p.position, p.heading, p.body ORDER BY score DESC LIMIT \(bind: limit)"
                 ).all()
             }
         }
