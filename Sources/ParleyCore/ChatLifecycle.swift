@@ -34,6 +34,8 @@ public enum ChatCommand: Sendable, Hashable {
     case rate(stars: Int, comment: String?)
     /// The conversation's ticket was closed: history now, the conversation goes on alone.
     case ticketClosed
+    /// An agent gives the conversation back to the assistant; its reply budget starts again.
+    case returnToAssistant(agentName: String)
 }
 
 /// Why a conversation went to the team.
@@ -118,6 +120,7 @@ public struct ChatOutcome: Sendable {
 /// | thread message | any | same |
 /// | rate | `closed`, not yet rated | same |
 /// | ticket closed | with a ticket | same, without the ticket |
+/// | return to assistant | `escalated` or `agent_active` | `ai_active` |
 public enum ChatLifecycle {
     /// How much of a message the lists show.
     public static let previewLength = 140
@@ -276,6 +279,17 @@ public enum ChatLifecycle {
         case .ticketClosed:
             guard session.ticketID != nil else { break }
             session.ticketID = nil
+            changed = true
+
+        case .returnToAssistant(let agentName):
+            guard session.status == .escalated || session.status == .agentActive else {
+                throw InvalidTransition(
+                    message: session.status == .closed
+                        ? "This conversation is closed." : "The assistant is already answering this conversation.")
+            }
+            append(.system, "\(agentName) handed the conversation back to the assistant")
+            messages[messages.count - 1].metadata = [ChatMessage.assistantReturnedKey: "true"]
+            session.status = .aiActive
             changed = true
         }
         if changed || !messages.isEmpty { session.updatedAt = now }

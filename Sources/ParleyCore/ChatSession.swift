@@ -105,6 +105,9 @@ public struct ChatMessage: Sendable, Hashable, Codable {
 
     /// The metadata key that marks an agent's internal note.
     public static let internalKey = "internal"
+    /// Marks the system message of an agent handing the conversation back to the assistant: the
+    /// assistant's reply budget counts from it.
+    public static let assistantReturnedKey = "assistantReturned"
 
     /// An internal note: the team's only; never sent to the visitor or given to the AI.
     public var isInternal: Bool { self.metadata[Self.internalKey] == "true" }

@@ -11,12 +11,14 @@ public struct ChatController: Sendable {
     let writer: ChatWriter
     let sites: SiteStore?
     let tickets: TicketStore?
+    let assistant: AssistantStore?
 
     public init(
         chats: ChatStore, agents: AgentStore, writer: ChatWriter, sites: SiteStore? = nil,
-        tickets: TicketStore? = nil
+        tickets: TicketStore? = nil, assistant: AssistantStore? = nil
     ) {
         self.chats = chats
+        self.assistant = assistant
         self.sites = sites
         self.tickets = tickets
         self.agents = agents
@@ -95,6 +97,9 @@ public struct ChatController: Sendable {
         group.post("chats/:chat/archive", use: self.archive)
         group.post("chats/:chat/restore", use: self.restore)
         group.post("chats/:chat/read", use: self.read)
+        group.post("chats/:chat/assistant", use: self.returnToAssistant)
+        group.get("chats/:chat/reviews", use: self.reviews)
+        group.post("chats/:chat/messages/:message/review", use: self.review)
         group.get("visitors/live", use: self.liveVisitors)
         group.post("visitors/:visitor/chat", use: self.startChat)
     }
@@ -246,6 +251,74 @@ public struct ChatController: Sendable {
 
     func close(_ request: Request, context: AgentContext) async throws -> SessionView {
         SessionView(try await self.run(context, .close(.agent)).session, forAgents: true)
+    }
+
+    /// Gives an escalated or agent-held conversation back to the assistant.
+    func returnToAssistant(_ request: Request, context: AgentContext) async throws -> SessionView {
+        guard let agent = context.principal.agent else {
+            throw DomainError.forbidden("Conversations are handed back by agents; use an agent's session.")
+        }
+        return SessionView(
+            try await self.run(context, .returnToAssistant(agentName: agent.name)).session, forAgents: true)
+    }
+
+    struct ReviewRequest: Decodable {
+        /// `right`, `wrong`, or null to clear.
+        var verdict: String?
+    }
+
+    struct ReviewResponse: ResponseEncodable {
+        var messageId: String
+        var verdict: String?
+        var reviewedBy: String?
+        var reviewedAt: Date?
+
+        enum CodingKeys: String, CodingKey { case messageId, verdict, reviewedBy, reviewedAt }
+
+        init(_ review: AssistantStore.Review) {
+            self.messageId = review.messageID.description
+            self.verdict = review.verdict
+            self.reviewedBy = review.reviewedBy?.description
+            self.reviewedAt = review.reviewedAt
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.messageId, forKey: .messageId)
+            try container.encode(self.verdict, forKey: .verdict)
+            try container.encode(self.reviewedBy, forKey: .reviewedBy)
+            try container.encode(self.reviewedAt, forKey: .reviewedAt)
+        }
+    }
+
+    struct ReviewsResponse: ResponseEncodable {
+        var data: [ReviewResponse]
+    }
+
+    /// Marks one of the assistant's answers right or wrong (the accuracy report counts the marks).
+    func review(_ request: Request, context: AgentContext) async throws -> ReviewResponse {
+        try context.principal.require(.answerConversations)
+        guard let agent = context.principal.agent, let assistant = self.assistant else {
+            throw DomainError.forbidden("Answers are reviewed by agents; use an agent's session.")
+        }
+        let session = try context.id("chat", as: ChatSession.ID.self, entity: "conversation")
+        let message = try context.id("message", as: ChatMessage.ID.self, entity: "assistant answer")
+        let input = try await request.decodeJSON(as: ReviewRequest.self, context: context)
+        guard input.verdict == nil || ["right", "wrong"].contains(input.verdict!) else {
+            throw ValidationError(field: "verdict", message: "verdict must be \"right\", \"wrong\" or null.")
+        }
+        return ReviewResponse(
+            try await assistant.review(
+                message, in: session, organizationID: context.organizationID, verdict: input.verdict, by: agent.id))
+    }
+
+    func reviews(_ request: Request, context: AgentContext) async throws -> ReviewsResponse {
+        try context.principal.require(.answerConversations)
+        let session = try await self.session(context)
+        guard let assistant = self.assistant else { return ReviewsResponse(data: []) }
+        return ReviewsResponse(
+            data: try await assistant.reviews(in: session.id, organizationID: context.organizationID).map(
+                ReviewResponse.init))
     }
 
     func archive(_ request: Request, context: AgentContext) async throws -> SessionView {

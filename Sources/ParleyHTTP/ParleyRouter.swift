@@ -144,7 +144,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) throws -> Router<Parle
     let admin = signedIn.group("admin")
     ChatController(
         chats: stores.chats, agents: stores.agents, writer: dependencies.writer, sites: stores.sites,
-        tickets: stores.tickets
+        tickets: stores.tickets, assistant: stores.assistant
     ).addRoutes(to: admin)
     attachments.addAgentRoutes(to: admin)
     ArticleController(articles: stores.articles, assistant: stores.assistant, searcher: dependencies.searcher)

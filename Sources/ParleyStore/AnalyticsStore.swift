@@ -272,6 +272,9 @@ extension AnalyticsStore {
         public var answers: Int
         public var thumbsUp: Int
         public var thumbsDown: Int
+        /// Answers agents marked right, and wrong.
+        public var reviewedRight: Int
+        public var reviewedWrong: Int
         public var handoffs: Int
         /// Handoffs by reason (`visitor_asked`, `no_answer`, `low_confidence`, `assistant_handoff`,
         /// `limit_reached`, `provider_failed`).
@@ -293,7 +296,7 @@ extension AnalyticsStore {
         let rows = try await self.engine.read { db in
             try await db.raw(
                 """
-                SELECT question, outcome, reason, feedback, created_at FROM ai_interactions
+                SELECT question, outcome, reason, feedback, review, created_at FROM ai_interactions
                 WHERE organization_id = \(bind: organizationID.description)
                     AND created_at >= \(bind: from.millis) AND created_at < \(bind: to.millis)
                 ORDER BY created_at
@@ -301,7 +304,10 @@ extension AnalyticsStore {
                 """
             ).all()
         }
-        var report = AIReport(answers: 0, thumbsUp: 0, thumbsDown: 0, handoffs: 0, handoffReasons: [:], gaps: [])
+        var report = AIReport(
+            answers: 0, thumbsUp: 0, thumbsDown: 0, reviewedRight: 0, reviewedWrong: 0, handoffs: 0,
+            handoffReasons: [:],
+            gaps: [])
         var gaps: [String: AIReport.Gap] = [:]
         for row in rows {
             let outcome = try row.string("outcome")
@@ -310,7 +316,10 @@ extension AnalyticsStore {
             let at = try row.date("created_at")
             if feedback == "up" { report.thumbsUp += 1 }
             if feedback == "down" { report.thumbsDown += 1 }
-            var unanswered = feedback == "down"
+            let review = try row.optionalString("review")
+            if review == "right" { report.reviewedRight += 1 }
+            if review == "wrong" { report.reviewedWrong += 1 }
+            var unanswered = feedback == "down" || review == "wrong"
             if outcome == "handoff" || outcome == "failed" {
                 report.handoffs += 1
                 let raw = try row.optionalString("reason") ?? ""

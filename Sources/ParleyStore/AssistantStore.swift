@@ -388,4 +388,58 @@ public struct AssistantStore: Sendable {
             organizationID: organizationID, sessionID: ChatSession.ID(try row.string("session_id")),
             messageID: messageID, helpful: helpful, comment: comment, createdAt: now)
     }
+
+    /// An agent's mark on one of the assistant's answers.
+    public struct Review: Sendable, Hashable {
+        public var messageID: ChatMessage.ID
+        /// `right` or `wrong`; nil clears the mark.
+        public var verdict: String?
+        public var reviewedBy: Agent.ID?
+        public var reviewedAt: Date?
+    }
+
+    /// Marks the assistant's answer `messageID` in conversation `sessionID` right or wrong (nil
+    /// clears it); "not found" when it is not an answer of the assistant there.
+    public func review(
+        _ messageID: ChatMessage.ID, in sessionID: ChatSession.ID, organizationID: Organization.ID, verdict: String?,
+        by agent: Agent.ID
+    ) async throws -> Review {
+        let now = self.now()
+        let row = try await self.engine.transaction { db in
+            try await db.raw(
+                """
+                UPDATE ai_interactions SET review = \(bind: verdict), reviewed_by = \(bind: verdict == nil ? nil : agent.description),
+                    reviewed_at = \(bind: verdict == nil ? nil : now.millis)
+                WHERE message_id = \(bind: messageID.description) AND session_id = \(bind: sessionID.description)
+                    AND organization_id = \(bind: organizationID.description)
+                RETURNING message_id
+                """
+            ).first()
+        }
+        guard row != nil else { throw DomainError.notFound(entity: "assistant answer") }
+        return Review(
+            messageID: messageID, verdict: verdict, reviewedBy: verdict == nil ? nil : agent,
+            reviewedAt: verdict == nil ? nil : now)
+    }
+
+    /// The marks on a conversation's answers.
+    public func reviews(in sessionID: ChatSession.ID, organizationID: Organization.ID) async throws -> [Review] {
+        let rows = try await self.engine.read { db in
+            try await db.raw(
+                """
+                SELECT message_id, review, reviewed_by, reviewed_at FROM ai_interactions
+                WHERE session_id = \(bind: sessionID.description) AND organization_id = \(bind: organizationID.description)
+                    AND review IS NOT NULL AND message_id IS NOT NULL
+                ORDER BY reviewed_at
+                """
+            ).all()
+        }
+        return try rows.compactMap { row in
+            guard let id = ChatMessage.ID(try row.string("message_id")) else { return nil }
+            return Review(
+                messageID: id, verdict: try row.optionalString("review"),
+                reviewedBy: try row.optionalString("reviewed_by").flatMap(Agent.ID.init),
+                reviewedAt: try row.optionalDate("reviewed_at"))
+        }
+    }
 }

@@ -211,11 +211,15 @@ public struct ChatStore: Sendable {
         return try Self.decodeMessage(row)
     }
 
-    /// How many times the assistant has replied in a conversation.
+    /// The assistant's replies since the conversation began, or since an agent last handed it back.
     public func aiReplyCount(in sessionID: ChatSession.ID) async throws -> Int {
         let row = try await self.engine.read { db in
             try await db.raw(
-                "SELECT COUNT(*) AS n FROM chat_messages WHERE session_id = \(bind: sessionID.description) AND role = 'ai'"
+                """
+                SELECT COUNT(*) AS n FROM chat_messages WHERE session_id = \(bind: sessionID.description) AND role = 'ai'
+                AND seq > COALESCE((SELECT MAX(seq) FROM chat_messages WHERE session_id = \(bind: sessionID.description)
+                    AND role = 'system' AND metadata LIKE \(bind: "%\"\(ChatMessage.assistantReturnedKey)\"%")), 0)
+                """
             ).first()
         }
         return Int(try row?.int64("n") ?? 0)

@@ -633,7 +633,8 @@ public enum Migrator {
                 """,
             ]
         },
-        Migration(number: 18, name: "passages, their full-text index and vectors; embeddings providers") { dialect in
+        Migration(number: 18, name: "passages, their full-text index and vectors; embeddings providers; reviews") {
+            dialect in
             let blob = dialect == .postgres ? "BYTEA" : "BLOB"
             var statements = [
                 // An article's passages (written by ArticleStore whenever the article changes;
@@ -671,6 +672,10 @@ public enum Migrator {
                     version BIGINT NOT NULL
                 )
                 """,
+                // Agents mark the assistant's answers right or wrong (the accuracy report counts them).
+                "ALTER TABLE ai_interactions ADD COLUMN review TEXT",
+                "ALTER TABLE ai_interactions ADD COLUMN reviewed_by TEXT",
+                "ALTER TABLE ai_interactions ADD COLUMN reviewed_at BIGINT",
                 """
                 CREATE TABLE embedding_providers (
                     organization_id TEXT PRIMARY KEY REFERENCES organizations(id),
