@@ -70,14 +70,17 @@ public final class Assistant: Service, Sendable {
     /// Every provider request goes through it (checked, pinned, no redirects); nil: no provider is used.
     let client: OutboundClient?
     private let deliver: @Sendable (ReplyDelta) async -> Void
+    /// Reads an image a visitor sent (for providers with vision); nil: images go to the team.
+    let images: ImageLoader?
     let options: Options
     let logger: Logger
     private let queue = WorkQueue<ChatMessage>()
 
     public init(
         stores: Stores, writer: ChatWriter, handoff: Handoff, client: OutboundClient?, options: Options = Options(),
-        logger: Logger, deliver: @escaping @Sendable (ReplyDelta) async -> Void = { _ in }
+        logger: Logger, images: ImageLoader? = nil, deliver: @escaping @Sendable (ReplyDelta) async -> Void = { _ in }
     ) {
+        self.images = images
         self.chats = stores.chats
         self.articles = stores.articles
         self.retriever = Retriever(stores: stores, client: client, logger: logger)
@@ -93,9 +96,10 @@ public final class Assistant: Service, Sendable {
     /// Committed events (from the writer): visitor messages are queued for an answer.
     public func handle(_ events: [DomainEvent]) {
         let messages = events.compactMap { event -> ChatMessage? in
-            // A bare upload is not a question: the assistant leaves files to people.
+            // Other files are not questions: the assistant leaves them to people. Images go to
+            // providers with vision when the organization has an image prompt (see `answer`).
             if case .messageCreated(let message) = event, message.role == .user,
-                message.metadata[Attachment.metadataKey] == nil
+                Attachment.references(in: message.metadata).allSatisfy({ $0.contentType.hasPrefix("image/") })
             {
                 return message
             }
@@ -167,7 +171,7 @@ public final class Assistant: Service, Sendable {
     /// Pure of side effects on the conversation (eval uses it as is).
     public func compose(
         question: String, history: [ChatMessage], aiReplies: Int, in organizationID: Organization.ID,
-        settings: AssistantSettings, retrieval prefetched: Retrieval? = nil,
+        settings: AssistantSettings, retrieval prefetched: Retrieval? = nil, images: [ImagePart] = [],
         onDelta: @Sendable (String) async -> Void = { _ in }
     ) async throws -> Composition {
         if let rule = AutoReplyRule.firstMatch(settings.autoReplyRules, for: question) {
@@ -187,16 +191,18 @@ public final class Assistant: Service, Sendable {
         }
         var composition = try await self.answer(
             question: question, history: history, in: organizationID, settings: settings, retrieval: retrieval,
-            onDelta: onDelta)
+            images: images, onDelta: onDelta)
         composition.retrieved = retrieval.hits.map(\.article.id)
         return composition
     }
 
     private func answer(
         question: String, history: [ChatMessage], in organizationID: Organization.ID, settings: AssistantSettings,
-        retrieval: Retrieval, onDelta: @Sendable (String) async -> Void
+        retrieval: Retrieval, images: [ImagePart], onDelta: @Sendable (String) async -> Void
     ) async throws -> Composition {
-        let providers = try await self.settings.configuration(in: organizationID).providers
+        let configured = try await self.settings.configuration(in: organizationID).providers
+        // An image goes only to providers that read images.
+        let providers = images.isEmpty ? configured : configured.filter(\.vision)
         guard let client = self.client, !providers.isEmpty else {
             return Self.fromKnowledgeBase(question: question, retrieval: retrieval, reason: .noAnswer)
         }
@@ -204,9 +210,14 @@ public final class Assistant: Service, Sendable {
             try? await self.settings.recordHealth(providers[index].id, healthy: healthy, error: error)
         }
         let passages = Self.passages(retrieval.hits, budget: self.options.passageCharacters)
+        var messages = PromptBuilder.messages(
+            settings: settings, passages: passages, history: history, question: question)
+        if !images.isEmpty, let prompt = settings.imagePrompt {
+            messages[0].content += "\n\nThe visitor sent an image with their message. " + prompt
+            messages[messages.count - 1].images = images
+        }
         let request = CompletionRequest(
-            messages: PromptBuilder.messages(
-                settings: settings, passages: passages, history: history, question: question),
+            messages: messages,
             maxTokens: min(self.options.maxTokens, Self.tokenBudget(words: settings.maxAnswerWords)),
             temperature: self.options.temperature)
         let started = ContinuousClock.now
@@ -467,12 +478,26 @@ public final class Assistant: Service, Sendable {
                 message.body, in: message.organizationID, publishedOnly: true, limit: self.options.passages)
             let current = try await session
             guard current.status == .aiActive, current.lastVisitorSeq == message.seq else { return }
+            // A visitor's image: answered only with an image prompt and a provider with vision;
+            // otherwise it is the team's, as any file.
+            var images: [ImagePart] = []
+            let pictures = Attachment.references(in: message.metadata)
+            if !pictures.isEmpty {
+                let vision = try await self.settings.configuration(in: message.organizationID).providers.contains(
+                    where: \.vision)
+                guard settings.imagePrompt != nil, vision, let load = self.images else { return }
+                for picture in pictures.prefix(3) {
+                    guard let id = Attachment.ID(picture.id), picture.size <= Self.largestImage else { continue }
+                    images.append(try await load(id, message.organizationID))
+                }
+                guard !images.isEmpty else { return }
+            }
             let counter = DeltaCounter()
             let composition = try await self.compose(
                 question: message.body,
                 history: Visibility.customerThread(try await history).filter { $0.seq < message.seq },
                 aiReplies: try await aiReplies, in: message.organizationID, settings: settings,
-                retrieval: try await retrieval
+                retrieval: try await retrieval, images: images
             ) { text in
                 let next = counter.next()
                 await self.deliver(
@@ -540,6 +565,14 @@ public final class Assistant: Service, Sendable {
                 sessionID: message.sessionID, organizationID: message.organizationID, streamID: streamID,
                 replyTo: message.seq, index: index, text: "", done: true, outcome: outcome))
     }
+}
+
+/// Reads the bytes of an image attachment: (attachment, organization) → the image.
+public typealias ImageLoader = @Sendable (Attachment.ID, Organization.ID) async throws -> ImagePart
+
+extension Assistant {
+    /// The largest image sent to a provider (bytes); larger ones are left to the team.
+    static let largestImage = 5 * 1024 * 1024
 }
 
 /// Numbers the deltas of one stream.

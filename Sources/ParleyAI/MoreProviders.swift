@@ -21,10 +21,40 @@ public struct AnthropicProvider: LLMProvider {
         self.client = client
     }
 
+    /// A message with Anthropic's content blocks: images (base64 sources) before the text.
+    struct Message: Encodable {
+        var turn: ChatTurn
+
+        enum CodingKeys: String, CodingKey { case role, content }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.turn.role, forKey: .role)
+            guard !self.turn.images.isEmpty else {
+                try container.encode(self.turn.content, forKey: .content)
+                return
+            }
+            struct Source: Encodable {
+                var type = "base64"
+                var media_type: String
+                var data: String
+            }
+            struct Block: Encodable {
+                var type: String
+                var text: String?
+                var source: Source?
+            }
+            try container.encode(
+                self.turn.images.map { Block(type: "image", source: Source(media_type: $0.mediaType, data: $0.base64)) }
+                    + [Block(type: "text", text: self.turn.content)],
+                forKey: .content)
+        }
+    }
+
     struct Body: Encodable {
         var model: String
         var system: String?
-        var messages: [ChatTurn]
+        var messages: [Message]
         var max_tokens: Int
         var temperature: Double
         var stream = true
@@ -38,7 +68,8 @@ public struct AnthropicProvider: LLMProvider {
         let system = request.messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
         let turns = ChatTurn.alternating(request.messages.filter { $0.role != "system" })
         let body = Body(
-            model: self.model, system: system.isEmpty ? nil : system, messages: turns, max_tokens: request.maxTokens,
+            model: self.model, system: system.isEmpty ? nil : system, messages: turns.map(Message.init),
+            max_tokens: request.maxTokens,
             temperature: request.temperature)
         return try await ProviderHTTP.open(
             http, body: body, client: self.client, secrets: [self.apiKey], decode: AnthropicStream.decode)
@@ -110,7 +141,18 @@ public struct GeminiProvider: LLMProvider {
         self.client = client
     }
 
-    struct Part: Encodable { var text: String }
+    /// Text, or an image inline (base64).
+    struct Part: Encodable {
+        struct InlineData: Encodable {
+            var mime_type: String
+            var data: String
+        }
+        var text: String?
+        var inline_data: InlineData?
+
+        init(text: String) { self.text = text }
+        init(image: ImagePart) { self.inline_data = InlineData(mime_type: image.mediaType, data: image.base64) }
+    }
     struct Content: Encodable {
         var role: String?
         var parts: [Part]
@@ -133,7 +175,9 @@ public struct GeminiProvider: LLMProvider {
         let turns = ChatTurn.alternating(request.messages.filter { $0.role != "system" })
         let body = Body(
             contents: turns.map {
-                Content(role: $0.role == "assistant" ? "model" : "user", parts: [Part(text: $0.content)])
+                Content(
+                    role: $0.role == "assistant" ? "model" : "user",
+                    parts: $0.images.map(Part.init(image:)) + [Part(text: $0.content)])
             },
             systemInstruction: system.isEmpty ? nil : Content(role: nil, parts: [Part(text: system)]),
             generationConfig: GenerationConfig(maxOutputTokens: request.maxTokens, temperature: request.temperature))
@@ -192,8 +236,9 @@ extension ChatTurn {
             if result.isEmpty && role == "assistant" { continue }
             if let last = result.last, last.role == role {
                 result[result.count - 1].content += "\n\n" + turn.content
+                result[result.count - 1].images += turn.images
             } else {
-                result.append(ChatTurn(role: role, content: turn.content))
+                result.append(ChatTurn(role: role, content: turn.content, images: turn.images))
             }
         }
         return result

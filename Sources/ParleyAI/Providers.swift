@@ -5,15 +5,62 @@ import NIOHTTP1
 public import ParleyOutbound
 import Synchronization
 
-/// One chat turn sent to a model.
+/// One chat turn sent to a model: text, and images for providers that read them.
 public struct ChatTurn: Sendable, Equatable, Codable {
     public var role: String
     public var content: String
+    /// Images sent with the text (a visitor's screenshot), for providers with vision.
+    public var images: [ImagePart]
 
-    public init(role: String, content: String) {
+    public init(role: String, content: String, images: [ImagePart] = []) {
         self.role = role
         self.content = content
+        self.images = images
     }
+
+    enum CodingKeys: String, CodingKey { case role, content }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.role = try container.decode(String.self, forKey: .role)
+        self.content = try container.decode(String.self, forKey: .content)
+        self.images = []
+    }
+
+    /// OpenAI's shape: text alone as a string; with images, `text` and `image_url` parts (the
+    /// image as a data URL).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.role, forKey: .role)
+        guard !self.images.isEmpty else {
+            try container.encode(self.content, forKey: .content)
+            return
+        }
+        struct Part: Encodable {
+            struct ImageURL: Encodable { var url: String }
+            var type: String
+            var text: String?
+            var image_url: ImageURL?
+        }
+        try container.encode(
+            [Part(type: "text", text: self.content)]
+                + self.images.map { Part(type: "image_url", image_url: .init(url: $0.dataURL)) },
+            forKey: .content)
+    }
+}
+
+/// An image sent to a model: its media type and bytes.
+public struct ImagePart: Sendable, Equatable {
+    public var mediaType: String
+    public var data: Data
+
+    public init(mediaType: String, data: Data) {
+        self.mediaType = mediaType
+        self.data = data
+    }
+
+    public var base64: String { self.data.base64EncodedString() }
+    public var dataURL: String { "data:\(self.mediaType);base64,\(self.base64)" }
 }
 
 /// A completion request: the same for every provider.

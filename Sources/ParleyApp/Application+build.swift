@@ -81,9 +81,16 @@ public func buildApplication(
         idleTimeout: .seconds(60),
         concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.assistantOptions.concurrentAnswers)
     let httpClient = OutboundClient(guard: outbound, configuration: clientConfiguration)
+    let attachmentStorage = try DiskAttachmentStorage(
+        folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("attachments"))
     let assistant = Assistant(
         stores: stores, writer: writer, handoff: handoff, client: httpClient, options: configuration.assistantOptions,
-        logger: logger
+        logger: logger,
+        images: { id, organization in
+            let attachment = try await stores.attachments.find(id, in: organization)
+            return ImagePart(
+                mediaType: attachment.contentType, data: try await attachmentStorage.get(attachment.storageKey))
+        }
     ) { delta in
         bus.relay(
             .messageDelta(
@@ -103,8 +110,6 @@ public func buildApplication(
     if configuration.assistantEnabled { listeners.add { assistant.handle($0) } }
     listeners.add { outboxWorker.committed($0) }
     let tokens = VisitorTokens()
-    let attachmentStorage = try DiskAttachmentStorage(
-        folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("attachments"))
     let router = try buildRouter(
         try HTTPDependencies(
             stores: stores, baseURL: configuration.baseURL, metrics: { registry.emitToString() }, hub: hub, bus: bus,

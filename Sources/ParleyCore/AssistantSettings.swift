@@ -23,6 +23,9 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
     public var groundingThreshold: Double
     /// The longest answer, in words (enforced through the prompt and the token budget).
     public var maxAnswerWords: Int
+    /// What the assistant is told to do with an image a visitor sends (to providers with vision);
+    /// nil leaves images to the team.
+    public var imagePrompt: String?
 
     /// The gate's default, calibrated with `parley eval` on the Python FAQ set (see BENCHMARKS.md).
     public static let defaultGroundingThreshold = 0.6
@@ -33,8 +36,10 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
             "Hi! Ask us anything. Our assistant answers from our help articles, and a person is one click away.",
         contextMessages: Int = 12, maxMessagesBeforeEscalation: Int = 8, confidenceThreshold: Double = 0.45,
         autoReplyRules: [AutoReplyRule] = [], autoResolveThreshold: Double? = nil,
-        groundingThreshold: Double = Self.defaultGroundingThreshold, maxAnswerWords: Int = 150
+        groundingThreshold: Double = Self.defaultGroundingThreshold, maxAnswerWords: Int = 150,
+        imagePrompt: String? = nil
     ) {
+        self.imagePrompt = imagePrompt
         self.systemPrompt = systemPrompt
         self.welcomeMessage = welcomeMessage
         self.contextMessages = contextMessages
@@ -48,7 +53,7 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case systemPrompt, welcomeMessage, contextMessages, maxMessagesBeforeEscalation, confidenceThreshold
-        case autoReplyRules, autoResolveThreshold, groundingThreshold, maxAnswerWords
+        case autoReplyRules, autoResolveThreshold, groundingThreshold, maxAnswerWords, imagePrompt
     }
 
     /// Settings stored before a field existed read with that field's default.
@@ -91,6 +96,10 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
         }
         guard (20...1000).contains(self.maxAnswerWords) else {
             throw ValidationError(field: "maxAnswerWords", message: "maxAnswerWords must be between 20 and 1000.")
+        }
+        if let prompt = self.imagePrompt {
+            let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+            settings.imagePrompt = trimmed.isEmpty ? nil : try Validate.text(trimmed, field: "imagePrompt", max: 2000)
         }
         if let threshold = self.autoResolveThreshold, !(0...1).contains(threshold) {
             throw ValidationError(
@@ -200,6 +209,8 @@ public struct AIProvider: Sendable, Hashable {
     /// The API key in clear: only ever in memory, stored encrypted, never returned by the API.
     public var apiKey: String?
     public var enabled: Bool
+    /// Whether the model reads images: a visitor's image goes only to providers that do.
+    public var vision: Bool
     /// The last outcome seen by any instance.
     public var healthy: Bool?
     public var lastError: String?
@@ -209,9 +220,10 @@ public struct AIProvider: Sendable, Hashable {
 
     public init(
         id: ID, organizationID: Organization.ID, position: Int, kind: ProviderKind, name: String, baseURL: String,
-        model: String, apiKey: String?, enabled: Bool, healthy: Bool? = nil, lastError: String? = nil,
-        checkedAt: Date? = nil, createdAt: Date, updatedAt: Date
+        model: String, apiKey: String?, enabled: Bool, vision: Bool = false, healthy: Bool? = nil,
+        lastError: String? = nil, checkedAt: Date? = nil, createdAt: Date, updatedAt: Date
     ) {
+        self.vision = vision
         self.id = id
         self.organizationID = organizationID
         self.position = position

@@ -26,6 +26,7 @@ public struct AssistantController: Sendable {
         var autoResolveThreshold: Double?
         var groundingThreshold: Double?
         var maxAnswerWords: Int?
+        var imagePrompt: String?
 
         init(_ settings: AssistantSettings) {
             self.systemPrompt = settings.systemPrompt
@@ -37,6 +38,7 @@ public struct AssistantController: Sendable {
             self.autoResolveThreshold = settings.autoResolveThreshold
             self.groundingThreshold = settings.groundingThreshold
             self.maxAnswerWords = settings.maxAnswerWords
+            self.imagePrompt = settings.imagePrompt
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -51,6 +53,7 @@ public struct AssistantController: Sendable {
             try container.encode(self.autoResolveThreshold, forKey: .autoResolveThreshold)
             try container.encode(self.groundingThreshold, forKey: .groundingThreshold)
             try container.encode(self.maxAnswerWords, forKey: .maxAnswerWords)
+            try container.encode(self.imagePrompt, forKey: .imagePrompt)
         }
 
         var settings: AssistantSettings {
@@ -60,7 +63,7 @@ public struct AssistantController: Sendable {
                 confidenceThreshold: self.confidenceThreshold, autoReplyRules: self.autoReplyRules,
                 autoResolveThreshold: self.autoResolveThreshold,
                 groundingThreshold: self.groundingThreshold ?? AssistantSettings.defaultGroundingThreshold,
-                maxAnswerWords: self.maxAnswerWords ?? 150)
+                maxAnswerWords: self.maxAnswerWords ?? 150, imagePrompt: self.imagePrompt)
         }
     }
 
@@ -72,6 +75,8 @@ public struct AssistantController: Sendable {
         var apiKey: String?
         var enabled: Bool?
         var position: Int?
+        /// Whether the model reads images (default false).
+        var vision: Bool?
     }
 
     struct ProviderResponse: ResponseEncodable {
@@ -88,6 +93,7 @@ public struct AssistantController: Sendable {
         var hasApiKey: Bool
         var enabled: Bool
         var position: Int
+        var vision: Bool
         var health: Health
         var createdAt: Date
         var updatedAt: Date
@@ -101,6 +107,7 @@ public struct AssistantController: Sendable {
             self.hasApiKey = provider.apiKey != nil
             self.enabled = provider.enabled
             self.position = provider.position
+            self.vision = provider.vision
             self.health = Health(
                 healthy: provider.healthy, lastError: provider.lastError, checkedAt: provider.checkedAt)
             self.createdAt = provider.createdAt
@@ -274,6 +281,6 @@ public struct AssistantController: Sendable {
     static func draft(_ input: ProviderRequest) -> AssistantStore.ProviderDraft {
         .init(
             kind: input.kind, name: input.name, baseURL: input.baseUrl, model: input.model, apiKey: input.apiKey,
-            enabled: input.enabled ?? true, position: input.position)
+            enabled: input.enabled ?? true, position: input.position, vision: input.vision ?? false)
     }
 }

@@ -89,11 +89,14 @@ public struct AssistantStore: Sendable {
         public var apiKey: String?
         public var enabled: Bool
         public var position: Int?
+        /// Whether the model reads images.
+        public var vision: Bool
 
         public init(
             kind: ProviderKind, name: String, baseURL: String? = nil, model: String, apiKey: String? = nil,
-            enabled: Bool = true, position: Int? = nil
+            enabled: Bool = true, position: Int? = nil, vision: Bool = false
         ) {
+            self.vision = vision
             self.kind = kind
             self.name = name
             self.baseURL = baseURL
@@ -154,17 +157,17 @@ public struct AssistantStore: Sendable {
             id: .init(), organizationID: organizationID,
             position: draft.position ?? ((existing.map(\.position).max() ?? -1) + 1), kind: draft.kind,
             name: draft.name, baseURL: draft.baseURL!, model: draft.model,
-            apiKey: draft.apiKey.flatMap { $0.isEmpty ? nil : $0 }, enabled: draft.enabled, createdAt: now,
-            updatedAt: now)
+            apiKey: draft.apiKey.flatMap { $0.isEmpty ? nil : $0 }, enabled: draft.enabled, vision: draft.vision,
+            createdAt: now, updatedAt: now)
         let sealed = try provider.apiKey.map(self.box.seal)
         try await self.engine.transaction { db in
             try await db.raw(
                 """
                 INSERT INTO ai_providers (id, organization_id, position, kind, name, base_url, model, api_key_sealed,
-                    enabled, created_at, updated_at)
+                    enabled, vision, created_at, updated_at)
                 VALUES (\(bind: provider.id.description), \(bind: organizationID.description), \(bind: provider.position),
                     \(bind: provider.kind.rawValue), \(bind: provider.name), \(bind: provider.baseURL), \(bind: provider.model),
-                    \(bind: sealed), \(bind: provider.enabled), \(bind: now.millis), \(bind: now.millis))
+                    \(bind: sealed), \(bind: provider.enabled), \(bind: provider.vision), \(bind: now.millis), \(bind: now.millis))
                 """
             ).run()
         }
@@ -183,6 +186,7 @@ public struct AssistantStore: Sendable {
         provider.baseURL = draft.baseURL!
         provider.model = draft.model
         provider.enabled = draft.enabled
+        provider.vision = draft.vision
         if let position = draft.position { provider.position = position }
         if let key = draft.apiKey { provider.apiKey = key.isEmpty ? nil : key }
         provider.updatedAt = self.now()
@@ -193,7 +197,7 @@ public struct AssistantStore: Sendable {
                 """
                 UPDATE ai_providers SET position = \(bind: updated.position), kind = \(bind: updated.kind.rawValue),
                     name = \(bind: updated.name), base_url = \(bind: updated.baseURL), model = \(bind: updated.model),
-                    api_key_sealed = \(bind: sealed), enabled = \(bind: updated.enabled),
+                    api_key_sealed = \(bind: sealed), enabled = \(bind: updated.enabled), vision = \(bind: updated.vision),
                     healthy = NULL, last_error = NULL, checked_at = NULL, updated_at = \(bind: updated.updatedAt.millis)
                 WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)
                 """
@@ -260,7 +264,8 @@ public struct AssistantStore: Sendable {
             id: id, organizationID: organization, position: Int(try row.int64("position")), kind: kind,
             name: try row.string("name"), baseURL: try row.string("base_url"), model: try row.string("model"),
             apiKey: try row.optionalString("api_key_sealed").map(self.box.open), enabled: try row.bool("enabled"),
-            healthy: try row.optionalBool("healthy"), lastError: try row.optionalString("last_error"),
+            vision: try row.bool("vision"), healthy: try row.optionalBool("healthy"),
+            lastError: try row.optionalString("last_error"),
             checkedAt: try row.optionalDate("checked_at"), createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"))
     }

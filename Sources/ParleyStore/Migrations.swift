@@ -674,6 +674,8 @@ public enum Migrator {
                 """,
                 // Agents mark the assistant's answers right or wrong (the accuracy report counts them).
                 "ALTER TABLE ai_interactions ADD COLUMN review TEXT",
+                // Providers whose model reads images get visitors' images.
+                "ALTER TABLE ai_providers ADD COLUMN vision BOOLEAN NOT NULL DEFAULT FALSE",
                 "ALTER TABLE ai_interactions ADD COLUMN reviewed_by TEXT",
                 "ALTER TABLE ai_interactions ADD COLUMN reviewed_at BIGINT",
                 """
