@@ -96,7 +96,7 @@ public enum Grounding {
 
     /// Removes a list item's number or bullet (`1.`, `2)`, `-`, `*`).
     static func withoutListMarker(_ text: String) -> String {
-        text.replacingOccurrences(of: #"^\s*(\d{1,2}[.)]|[-*•])\s+"#, with: "", options: .regularExpression)
+        text.replacingOccurrences(of: #"^\s*(\d{1,2}[.)]|[-*•])(\s+|$)"#, with: "", options: .regularExpression)
     }
 
     /// Checks a whole answer, sentence by sentence.
