@@ -87,4 +87,33 @@ public final class ScriptedLLMServer: Sendable {
             try await body("http://localhost:\(client.port!)/v1")
         }
     }
+
+    /// An OpenAI-compatible embeddings answer for each request: every word (and the concept
+    /// `synonyms` maps it to) counts in one of `dimensions` buckets, so texts sharing words or
+    /// synonyms are close, as a real model's paraphrases are.
+    public static func embeddings(dimensions: Int = 64, synonyms: [String: String] = [:]) -> Step {
+        .respond { body in
+            struct Request: Decodable { var input: [String] }
+            guard let request = try? JSONDecoder().decode(Request.self, from: Data(body.utf8)) else {
+                return .status(400, body: #"{"error":{"message":"bad request"}}"#)
+            }
+            let vectors = request.input.map { text -> [Double] in
+                var vector = [Double](repeating: 0, count: dimensions)
+                let words = text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) })
+                for word in words where word.count > 2 {
+                    let key = synonyms[String(word)] ?? String(word)
+                    var hash: UInt64 = 1_469_598_103_934_665_603
+                    for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+                    vector[Int(hash % UInt64(dimensions))] += 1
+                }
+                return vector
+            }
+            let data = vectors.enumerated().map { index, vector in
+                #"{"object":"embedding","index":\#(index),"embedding":[\#(vector.map { String($0) }.joined(separator: ","))]}"#
+            }
+            return .status(
+                200, headers: [("Content-Type", "application/json")],
+                body: #"{"object":"list","data":[\#(data.joined(separator: ","))],"model":"scripted"}"#)
+        }
+    }
 }
