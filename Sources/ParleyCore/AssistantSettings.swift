@@ -71,6 +71,7 @@ public struct AssistantSettings: Sendable, Hashable, Codable {
             try container.decodeIfPresent(Double.self, forKey: .groundingThreshold) ?? defaults.groundingThreshold
         self.maxAnswerWords =
             try container.decodeIfPresent(Int.self, forKey: .maxAnswerWords) ?? defaults.maxAnswerWords
+        self.imagePrompt = try container.decodeIfPresent(String.self, forKey: .imagePrompt)
     }
 
     public static let defaultSystemPrompt =

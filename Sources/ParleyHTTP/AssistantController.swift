@@ -200,12 +200,13 @@ public struct AssistantController: Sendable {
         try context.principal.require(.manageSettings)
         let input = try await request.decodeJSON(as: EmbeddingsRequest.self, context: context)
         let url = (input.baseUrl?.isEmpty ?? true) ? input.kind.defaultBaseURL : input.baseUrl!
-        try await self.outbound.validate(url, field: "baseUrl")
-        let provider = try await self.assistant.setEmbeddingsProvider(
-            EmbeddingsProvider(
-                kind: input.kind, baseURL: url, model: input.model, queryModel: input.queryModel ?? "",
-                apiKey: input.apiKey),
-            in: context.organizationID)
+        // Every field first, then where the URL leads.
+        let checked = try EmbeddingsProvider(
+            kind: input.kind, baseURL: url, model: input.model, queryModel: input.queryModel ?? "",
+            apiKey: input.apiKey
+        ).validated()
+        try await self.outbound.validate(checked.baseURL, field: "baseUrl")
+        let provider = try await self.assistant.setEmbeddingsProvider(checked, in: context.organizationID)
         return EmbeddingsResponse(provider)
     }
 

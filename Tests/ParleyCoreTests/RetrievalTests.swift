@@ -154,7 +154,8 @@ import Testing
     }
 
     @Test func settingsStoredBeforeTheGateReadWithItsDefaults() throws {
-        let old = #"{"systemPrompt":"Be kind.","welcomeMessage":"Hi","contextMessages":12,"maxMessagesBeforeEscalation":8,"confidenceThreshold":0.45,"autoReplyRules":[]}"#
+        let old =
+            #"{"systemPrompt":"Be kind.","welcomeMessage":"Hi","contextMessages":12,"maxMessagesBeforeEscalation":8,"confidenceThreshold":0.45,"autoReplyRules":[]}"#
         let settings = try JSONDecoder().decode(AssistantSettings.self, from: Data(old.utf8))
         #expect(settings.groundingThreshold == AssistantSettings.defaultGroundingThreshold)
         #expect(settings.maxAnswerWords == 150)
@@ -162,6 +163,9 @@ import Testing
         #expect(throws: ValidationError.self) { try AssistantSettings(groundingThreshold: 1.5).validated() }
         #expect(throws: ValidationError.self) { try AssistantSettings(maxAnswerWords: 5).validated() }
         #expect(try AssistantSettings(imagePrompt: "   ").validated().imagePrompt == nil)
+        // Every field survives storage.
+        let full = AssistantSettings(groundingThreshold: 0.7, maxAnswerWords: 90, imagePrompt: "Read it.")
+        #expect(try JSONDecoder().decode(AssistantSettings.self, from: JSONEncoder().encode(full)) == full)
     }
 
     @Test func anAgentHandsAConversationBackToTheAssistant() throws {
