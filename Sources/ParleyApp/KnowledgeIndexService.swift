@@ -31,18 +31,18 @@ struct KnowledgeIndexService: Service {
         }
     }
 
+    /// One look at every organization whose knowledge changed since the last pass (one query),
+    /// embedding what its passages lack.
     func pass(done: inout [Organization.ID: Int64], retryAt: inout [Organization.ID: Date]) async {
-        let organizations: [Organization]
-        do { organizations = try await self.stores.organizations.all() } catch { return }
-        for organization in organizations where !Task.isCancelled {
-            if let at = retryAt[organization.id], at > Date() { continue }
+        let versions: [Organization.ID: Int64]
+        do { versions = try await self.stores.articles.knowledgeVersions() } catch { return }
+        for (organization, version) in versions where done[organization] != version && !Task.isCancelled {
+            if let at = retryAt[organization], at > Date() { continue }
             do {
-                let version = try await self.stores.articles.knowledgeVersion(in: organization.id)
-                guard done[organization.id] != version else { continue }
                 var scoped = self.logger
-                scoped[metadataKey: "parley.organization.id"] = "\(organization.id)"
+                scoped[metadataKey: "parley.organization.id"] = "\(organization)"
                 let logger = scoped
-                let result = try await self.indexer.index(organization.id) { embedded, passages in
+                let result = try await self.indexer.index(organization) { embedded, passages in
                     if embedded < passages, embedded % 256 < Embeddings.batchSize {
                         logger.info("Embedding passages", metadata: ["parley.kb.progress": "\(embedded)/\(passages)"])
                     }
@@ -52,14 +52,14 @@ struct KnowledgeIndexService: Service {
                         "Passages embedded", metadata: ["parley.kb.progress": "\(result.embedded)/\(result.passages)"])
                 }
                 // Storing vectors moved the version: remember the one after this pass.
-                done[organization.id] = try await self.stores.articles.knowledgeVersion(in: organization.id)
-                retryAt[organization.id] = nil
+                done[organization] = try await self.stores.articles.knowledgeVersion(in: organization)
+                retryAt[organization] = nil
             } catch {
                 if Task.isCancelled { return }
                 self.logger.warning(
                     "Could not embed passages; retrying later",
-                    metadata: ["parley.organization.id": "\(organization.id)", "parley.error": "\(error)"])
-                retryAt[organization.id] = Date().addingTimeInterval(self.backoff)
+                    metadata: ["parley.organization.id": "\(organization)", "parley.error": "\(error)"])
+                retryAt[organization] = Date().addingTimeInterval(self.backoff)
             }
         }
     }

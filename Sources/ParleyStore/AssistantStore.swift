@@ -170,6 +170,8 @@ public struct AssistantStore: Sendable {
                     \(bind: sealed), \(bind: provider.enabled), \(bind: provider.vision), \(bind: now.millis), \(bind: now.millis))
                 """
             ).run()
+            // A chat provider may lend its key to embeddings: the indexer looks again.
+            try await ArticleStore.bumpVersion(organizationID, db: db)
         }
         self.cache.forget(organizationID)
         self.embeddingsCache.forget(organizationID)
@@ -202,6 +204,8 @@ public struct AssistantStore: Sendable {
                 WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)
                 """
             ).run()
+            // A chat provider may lend its key to embeddings: the indexer looks again.
+            try await ArticleStore.bumpVersion(organizationID, db: db)
         }
         self.cache.forget(organizationID)
         self.embeddingsCache.forget(organizationID)
@@ -215,6 +219,7 @@ public struct AssistantStore: Sendable {
             try await db.raw(
                 "DELETE FROM ai_providers WHERE id = \(bind: id.description) AND organization_id = \(bind: organizationID.description)"
             ).run()
+            try await ArticleStore.bumpVersion(organizationID, db: db)
         }
         self.cache.forget(organizationID)
         self.embeddingsCache.forget(organizationID)

@@ -34,6 +34,19 @@ public struct PassageVectors: Sendable {
     public var published: [Bool]
     /// Row-major, `dimensions` floats per passage, each row of unit length.
     public var matrix: [Float]
+
+    public init(
+        version: Int64, model: String, dimensions: Int, passageIDs: [String], articleIDs: [Article.ID],
+        published: [Bool], matrix: [Float]
+    ) {
+        self.version = version
+        self.model = model
+        self.dimensions = dimensions
+        self.passageIDs = passageIDs
+        self.articleIDs = articleIDs
+        self.published = published
+        self.matrix = matrix
+    }
 }
 
 /// Passages, their full-text index and their vectors: written in the transaction of every change
@@ -240,6 +253,18 @@ extension ArticleStore {
                 "SELECT version FROM knowledge_versions WHERE organization_id = \(bind: organizationID.description)"
             ).first()?.int64("version") ?? 0
         }
+    }
+
+    /// Every organization's knowledge version (organizations that never had an article have none).
+    public func knowledgeVersions() async throws -> [Organization.ID: Int64] {
+        let rows = try await self.engine.read { db in
+            try await db.raw("SELECT organization_id, version FROM knowledge_versions").all()
+        }
+        var versions: [Organization.ID: Int64] = [:]
+        for row in rows {
+            if let id = Organization.ID(try row.string("organization_id")) { versions[id] = try row.int64("version") }
+        }
+        return versions
     }
 
     /// How many distinct passage texts the organization has, and how many have a vector of `model`.

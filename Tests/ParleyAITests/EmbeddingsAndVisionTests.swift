@@ -110,7 +110,8 @@ import Testing
         let base64 = Self.png.base64EncodedString()
         try await openAI.run { url in
             try await ProviderFormatsTests.withClient { client in
-                let provider = OpenAICompatibleProvider(name: "o", baseURL: url, apiKey: nil, model: "m", client: client)
+                let provider = OpenAICompatibleProvider(
+                    name: "o", baseURL: url, apiKey: nil, model: "m", client: client)
                 let stream = try await provider.stream(Self.request)
                 let text = try await ProviderFormatsTests.collect(stream).text
                 #expect(text == "ok")
@@ -123,8 +124,9 @@ import Testing
         #expect(
             (openAIParts.last?["image_url"] as? [String: String])?["url"] == "data:image/png;base64,\(base64)")
         // Text alone stays a string.
-        #expect((try Self.json(openAI.lastBody)["messages"] as? [[String: Any]])?.first?["content"] as? String
-            == "Be brief.")
+        #expect(
+            (try Self.json(openAI.lastBody)["messages"] as? [[String: Any]])?.first?["content"] as? String
+                == "Be brief.")
 
         try await anthropic.run { url in
             try await ProviderFormatsTests.withClient { client in

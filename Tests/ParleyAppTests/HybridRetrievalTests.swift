@@ -68,6 +68,7 @@ import Testing
                 #expect(try set.json()["hasApiKey"] as? Bool == true)
                 #expect(try set.json()["apiKey"] == nil)
                 let embedded = try await eventually(
+                    seconds: 30,
                     {
                         try await client.send(.get, "/api/v1/admin/kb/index", headers: admin.headers).json()["embedded"]
                             as? Int ?? 0
@@ -97,6 +98,7 @@ import Testing
                     .post, "/api/v1/admin/kb/articles",
                     json: ["title": "Gift cards", "body": "Gift cards never expire."], headers: admin.headers)
                 let more = try await eventually(
+                    seconds: 30,
                     {
                         try await client.send(.get, "/api/v1/admin/kb/index", headers: admin.headers).json()["embedded"]
                             as? Int ?? 0

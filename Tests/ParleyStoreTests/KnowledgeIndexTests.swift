@@ -50,7 +50,8 @@ import Testing
             // An edit rewrites the passages; unpublishing hides them from published searches.
             _ = try await stores.articles.update(
                 guide.id, in: org.organization.id,
-                to: .init(title: "Account guide", body: "## Deleting your account\n\nDeletion is immediate.",
+                to: .init(
+                    title: "Account guide", body: "## Deleting your account\n\nDeletion is immediate.",
                     published: false))
             #expect(
                 try await stores.articles.search("grace period", in: org.organization.id, publishedOnly: false)

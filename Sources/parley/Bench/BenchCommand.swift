@@ -9,7 +9,7 @@ import Synchronization
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load-test a running Parley (or the Node peer) over real WebSockets; prints figures.",
-        subcommands: [Idle.self, Fanout.self, Throughput.self, Reconnect.self, Stream.self])
+        subcommands: [Idle.self, Fanout.self, Throughput.self, Reconnect.self, Stream.self, Search.self])
 
     struct Target: ParsableArguments {
         @Option(help: "The server's URL (loopback only).") var url = "http://127.0.0.1:8080"
