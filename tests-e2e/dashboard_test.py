@@ -15,11 +15,17 @@ live SLA countdown and only the allowed statuses offered, the AI draft, one thre
 problem (a visitor hands over in the widget, the agent answers on the ticket view and the widget
 shows it live; the ticket tells the agent before sending whether a reply reaches the customer in
 the widget, by email or nowhere, and why; "Make a ticket" on a conversation; closing a conversation
-leaves its ticket open), notifications, settings (the widget follows a new title and colour), a
-webhook endpoint whose test event reaches a local receiver signed (the server runs with
-PARLEY_OUTBOUND_ALLOW=127.0.0.1), the empty delivery failures, an agent without admin sections,
+leaves its ticket open), agents marking the AI's answers Right or Wrong and handing a conversation
+back to the AI (when the server has those routes), notifications, settings (the widget follows a new
+title and colour; the assistant's grounding threshold and longest answer, a bad one refused under its
+field; an embeddings provider: a private API root refused, one on loopback saved with its health, the
+knowledge base's "Semantic index" line and progress bar, then removed: "Keyword search only"; search
+hits with their best passage under its heading), a webhook endpoint whose test event reaches a
+local receiver signed (the server runs with PARLEY_OUTBOUND_ALLOW=127.0.0.1, which also lets the
+embeddings provider point at loopback), the empty delivery failures, an agent without admin sections,
 analytics (with ratings seeded through the visitors' APIs: satisfaction's average, count, response
-rate, stars and bars per day, and each agent's in the leaderboard), Settings -> Email (no email
+rate, stars and bars per day, and each agent's in the leaderboard; the agents' review of AI answers),
+Settings -> Email (no email
 leaves, a sender name kept after a reload, a bad reply address refused next to its field), and last a restart with a mail server (aiosmtpd on loopback), after which a ticket with
 an address says "by email" and its reply reaches the mail server, and a customer rates a ticket the
 agent resolved from the links of its "Resolved:" email (4 stars and a comment; the 5-star link of
@@ -421,7 +427,10 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         page.locator(f'.rows a.row[href="#/chats/{sid}"]').click()
         expect(page.locator(".chat-head h2")).to_be_visible()
         expect(page.locator(".timeline .msg-ai")).to_have_count(1, timeout=15000)
-        ui.locator("#input").fill("And how do I export my notes to PDF?")
+        # The scripted model gives one answer to everything: about passwords, repeating the visitor's
+        # markup. The grounding gate shows it only when the demo's article and the question support
+        # its words, so the questions that want it shown ask about passwords with that markup in them.
+        ui.locator("#input").fill(f"The reset link never came: how do I reset my password? {XSS_IMG} {XSS_SCRIPT}")
         ui.locator("#input").press("Enter")
         states = []
         deadline = time.time() + 20
@@ -437,11 +446,14 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         final = page.locator(".timeline .msg-ai").last
         expect(final.locator(".bubble")).to_contain_text("To reset your password")
         expect(final.locator(".sources .source").first).to_be_visible()
-        expect(final.locator(".confidence")).to_contain_text("Confidence 95%")
+        # metadata.confidence is the answer's grounding support now: labelled so, explained on hover.
+        support = final.locator(".confidence")
+        expect(support).to_have_text(re.compile(r"^Support \d+%$"))
+        expect(support).to_have_attribute("title", "How much of the answer our articles support")
         wait_for(lambda: page.evaluate("document.querySelector('.streams').children.length") == 0,
                  what="the streaming bubble to go")
-        return True, f"{len(states)} DOM states while streaming; sources and confidence shown"
-    step("the AI's reply streams into the open conversation (message.delta), then its sources and confidence",
+        return True, f"{len(states)} DOM states while streaming; sources and '{support.text_content()}' shown"
+    step("the AI's reply streams into the open conversation (message.delta), then its sources and its support",
          stream_in_dashboard)
 
     def markup_is_text():
@@ -684,11 +696,16 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         tid = state["ticket"]
         page.locator("#tk-status").select_option("in_progress")
         expect(page.locator(".ticket-meta .status")).to_have_text("In progress")
+        # The scripted answer is about passwords (see above): the customer asks about one, so the draft is
+        # grounded (about the PDF export alone the assistant has nothing to offer, and drafts nothing).
+        visitor_call(parley.url, state["token"], origin, "POST", f"/api/v1/tickets/{tid}/reply",
+                     {"body": f"Also, the reset email never arrives: how do I reset my password? {XSS_SCRIPT}"})
+        expect(page.locator(".tmsg.role-customer").last).to_contain_text("reset my password", timeout=10000)
         draft = page.locator(".draft textarea")
         if not draft.is_visible():
             page.get_by_role("button", name="Draft a reply").click()
         expect(draft).to_be_visible(timeout=20000)
-        expect(page.locator(".draft .confidence")).to_contain_text("%")
+        expect(page.locator(".draft .confidence")).to_have_text(re.compile(r"^Support \d+%$"))
         text = draft.input_value()
         assert XSS_IMG in text, "the draft is not the scripted answer"
         draft.fill("Edited by Anna: " + text)
@@ -702,6 +719,8 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
     # MARK: One thread per customer problem
     # (Before the assistant is set to resolve new tickets on its own, in the settings below.)
     hint = page.get_by_test_id("delivery-hint")
+    # (About passwords, with the visitor's markup: the scripted answer is shown for it, see above.)
+    thread_question = f"Reset email never came {XSS_IMG} {XSS_SCRIPT}"
 
     def thread_live():
         context4, vpage4 = new_context((1280, 800))
@@ -710,7 +729,7 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         _, ui4 = widget(vpage4)
         vpage4.evaluate("Parley.open()")
         expect(ui4.locator("body")).to_have_attribute("data-connection", "online", timeout=15000)
-        ui4.locator("#input").fill("My invoice shows the wrong address")
+        ui4.locator("#input").fill(thread_question)
         ui4.locator("#input").press("Enter")
         expect(ui4.locator(".list .msg.ai")).to_have_count(1, timeout=15000)  # the assistant answered
         ui4.locator(".bar .human").click()
@@ -726,9 +745,9 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         expect(link).to_have_attribute("href", f"#/tickets/{tid}")
         expect(head.get_by_role("button", name="Make a ticket")).to_have_count(0)
         link.click()
-        expect(page.locator(".ticket-head h2")).to_have_text("My invoice shows the wrong address")
+        expect(page.locator(".ticket-head h2")).to_have_text(thread_question)
         # The ticket starts with the conversation's messages, each as what it is.
-        expect(page.locator(".tmsg.role-customer").first).to_contain_text("My invoice shows the wrong address")
+        expect(page.locator(".tmsg.role-customer").first).to_contain_text(thread_question)
         expect(page.locator(".tmsg.role-ai").first).to_contain_text("To reset your password")
         expect(page.locator(".tmsg.role-ai").first.locator(".who")).to_have_text("AI assistant")
         expect(page.locator(".tmsg.role-system").last).to_contain_text("passed your conversation")
@@ -739,17 +758,17 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         expect(hint).to_be_hidden()  # a note reaches nobody outside the team: nothing to say
         page.get_by_role("button", name="Reply", exact=True).click()
         expect(hint).to_be_visible()
-        page.locator(".ticket .composer-input").fill("Hello from the ticket: which address should it show?")
+        page.locator(".ticket .composer-input").fill("Hello from the ticket: which browser do you use?")
         page.get_by_role("button", name="Send reply").click()
-        expect(ui4.locator(".list .msg.agent").last).to_contain_text("which address should it show?", timeout=10000)
+        expect(ui4.locator(".list .msg.agent").last).to_contain_text("which browser do you use?", timeout=10000)
         expect(page.locator(".toast").last).to_contain_text("sees it in the widget")
-        expect(page.locator(".tmsg.role-agent").last).to_contain_text("which address should it show?")
+        expect(page.locator(".tmsg.role-agent").last).to_contain_text("which browser do you use?")
         shoot("ticket-thread")
         axe("a ticket that is one thread with a conversation")
         # The visitor answers in the widget: the ticket view gets it live.
-        ui4.locator("#input").fill("The one in Lyon, please")
+        ui4.locator("#input").fill("Firefox, on my laptop")
         ui4.locator("#input").press("Enter")
-        expect(page.locator(".tmsg.role-customer").last).to_contain_text("The one in Lyon", timeout=10000)
+        expect(page.locator(".tmsg.role-customer").last).to_contain_text("Firefox, on my laptop", timeout=10000)
         return True, f"ticket #{tid[:8]}: reply seen live in the widget, the visitor's answer live on the ticket"
     step("one thread: an anonymous visitor hands over in the widget; the agent opens its ticket from the "
          "conversation, is told the reply reaches the widget now, answers there, and the widget shows it live",
@@ -764,15 +783,15 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         expect(row.locator(".cell-sub")).to_contain_text("Visitor (no email yet)")
         shoot("tickets-one-thread")
         row.locator(".cell-title").click()
-        expect(page.locator(".ticket-head h2")).to_have_text("My invoice shows the wrong address")
+        expect(page.locator(".ticket-head h2")).to_have_text(thread_question)
         expect(hint).to_contain_text("nowhere: no email address and email is not configured")
         expect(hint).to_have_attribute("data-reached-by", "none")
         shoot("ticket-nowhere")
-        page.locator(".ticket .composer-input").fill("We fixed the address on your invoice.")
+        page.locator(".ticket .composer-input").fill("We sent you a new link that works.")
         page.get_by_role("button", name="Send reply").click()
         expect(page.locator(".toast").last).to_contain_text(
             "reaches nobody until the customer has an email address and email is configured")
-        expect(page.locator(".tmsg.role-agent").last).to_contain_text("We fixed the address")
+        expect(page.locator(".tmsg.role-agent").last).to_contain_text("We sent you a new link")
         # A ticket with an address, on a server without a mail server.
         go(f"#/tickets/{state['ticket']}")
         expect(page.locator(".ticket-head h2")).to_have_text(f"Export to PDF fails {XSS_IMG}")
@@ -828,6 +847,95 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         expect(page.locator(".ticket-meta .status")).not_to_have_text(re.compile("Resolved|Closed"))
     step("closing a conversation that has a ticket says the ticket stays open, and the ticket's thread says it too",
          close_keeps_ticket)
+
+    # MARK: The team reviews the AI's answers and hands a conversation back to it
+    def review_routes():
+        """Whether this server has the review and hand-back routes (newer than the rest of this test)."""
+        try:
+            owner.call("POST", f"/api/v1/admin/chats/{sid}/messages/{sid}/review", {"verdict": None})
+        except RuntimeError as error:
+            return "No such route" not in str(error)
+        return True
+
+    def ai_messages(chat):
+        return [m for m in owner.messages(chat) if m["role"] == "ai"]
+
+    def review_answers():
+        token, chat = visitor_session(parley.url, key, origin)
+        state["reviewed_chat"] = (token, chat)
+        visitor_call(parley.url, token, origin, "POST", f"/api/v1/chat/sessions/{chat}/messages",
+                     {"body": f"How do I reset my password? {XSS_IMG} {XSS_SCRIPT}", "clientId": "review-1"})
+        answer = wait_for(lambda: ai_messages(chat), timeout=20, what="the AI's answer")[0]
+        go(f"#/chats/{chat}")
+        message = page.locator(f'.timeline .msg-ai[data-id="{answer["id"]}"]')
+        right = message.get_by_role("button", name="Right")
+        wrong = message.get_by_role("button", name="Wrong")
+        expect(right).to_have_attribute("aria-pressed", "false")
+        expect(wrong).to_have_attribute("aria-pressed", "false")
+
+        def verdicts():
+            marks = owner.call("GET", f"/api/v1/admin/chats/{chat}/reviews")["data"]
+            return {r["messageId"]: r["verdict"] for r in marks if r.get("verdict")}
+        wrong.click()
+        expect(wrong).to_have_attribute("aria-pressed", "true")
+        wait_for(lambda: verdicts() == {answer["id"]: "wrong"}, what="the 'wrong' mark stored")
+        right.click()  # the other mark replaces it
+        expect(right).to_have_attribute("aria-pressed", "true")
+        expect(wrong).to_have_attribute("aria-pressed", "false")
+        wait_for(lambda: verdicts() == {answer["id"]: "right"}, what="the 'right' mark stored")
+        right.click()  # pressing the pressed one clears it
+        expect(right).to_have_attribute("aria-pressed", "false")
+        wait_for(lambda: verdicts() == {}, what="the mark cleared")
+        right.click()
+        expect(right).to_have_attribute("aria-pressed", "true")
+        wait_for(lambda: verdicts() == {answer["id"]: "right"}, what="the 'right' mark stored again")
+        go("#/inbox/active")
+        go(f"#/chats/{chat}")  # drawn again from GET …/reviews
+        expect(right).to_have_attribute("aria-pressed", "true")
+        expect(message.locator(".confidence")).to_have_text(re.compile(r"^Support \d+%$"))
+        message.screenshot(path=os.path.join(shots, "dashboard-conversation-review.png"))
+        axe("a conversation with review buttons", within=".chat")
+        return True, "wrong, then right, cleared, right again; kept after the conversation is drawn again"
+
+    def hand_back():
+        token, chat = state["reviewed_chat"]
+        head = page.locator(".chat-head")
+        back = head.get_by_role("button", name="Hand back to AI")
+        expect(back).to_have_count(0)  # the AI is answering: nothing to hand back
+        page.locator(".composer-input").fill("Anna here: did the new link arrive?")
+        page.get_by_role("button", name="Send", exact=True).click()
+        expect(head).to_contain_text("With an agent")
+        expect(back).to_be_visible()
+        shoot("conversation-hand-back")
+        back.click()
+        expect(head).to_contain_text("AI answering")
+        expect(back).to_have_count(0)
+        expect(page.locator(".ai-banner")).to_be_visible()
+        assert owner.call("GET", f"/api/v1/admin/chats/{chat}")["session"]["status"] == "ai_active"
+        # The assistant answers the visitor's next message again; the agent marks that answer wrong.
+        visitor_call(parley.url, token, origin, "POST", f"/api/v1/chat/sessions/{chat}/messages",
+                     {"body": f"The link expired: how do I reset my password now? {XSS_IMG} {XSS_SCRIPT}",
+                      "clientId": "review-2"})
+        expect(page.locator(".timeline .msg-ai")).to_have_count(2, timeout=20000)
+        page.locator(".timeline .msg-ai").last.get_by_role("button", name="Wrong").click()
+        expect(page.locator(".timeline .msg-ai").last.get_by_role("button", name="Wrong")).to_have_attribute(
+            "aria-pressed", "true")
+        # Handing back what the AI already answers is refused, with a sentence.
+        try:
+            owner.call("POST", f"/api/v1/admin/chats/{chat}/assistant", {})
+            raise AssertionError("a conversation the AI answers was handed back to it")
+        except RuntimeError as error:
+            assert " 409 " in str(error) and '"message"' in str(error), error
+        state["reviews"] = (1, 1)
+        return True, "agent_active -> ai_active; the AI answered the next message; a second hand-back is a 409"
+    if review_routes():
+        step("an agent marks an AI answer Right or Wrong (aria-pressed; pressing it again clears it), stored "
+             "(POST …/review, read back from GET …/reviews)", review_answers)
+        step("'Hand back to AI' on a conversation with an agent: it goes back to the assistant (POST …/assistant), "
+             "which answers the visitor's next message; a second hand-back is refused (409)", hand_back)
+    else:  # (not counted: written for the routes, which this binary does not have yet)
+        print("SKIP  reviews of AI answers and 'Hand back to AI': this server has no /admin/chats/{id}/messages/"
+              "{id}/review nor /admin/chats/{id}/assistant yet", flush=True)
 
     def notifications():
         before = int(page.locator(".bell-count").text_content() or 0) if page.locator(".bell-count").is_visible() else 0
@@ -963,6 +1071,139 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
                  == [{"start": "10:00", "end": "14:00"}], what="the business hours saved")
     step("settings are saved: assistant (auto-resolution, an auto-reply rule), an SLA target, business hours",
          settings_saves)
+
+    def ai_answer_limits():
+        go("#/settings/ai")
+        grounding = page.get_by_label("Grounding threshold")
+        words = page.get_by_label("Longest answer (words)")
+        saved = owner.call("GET", "/api/v1/admin/ai/settings")
+        expect(grounding).to_have_value(str(saved["groundingThreshold"]))
+        expect(words).to_have_value(str(saved["maxAnswerWords"]))
+        expect(page.locator(".field", has=grounding)).to_contain_text("the best article is offered")
+        grounding.fill("0.7")
+        words.fill("120")
+        page.get_by_role("button", name="Save assistant settings").click()
+        wait_for(lambda: (lambda s: (s["groundingThreshold"], s["maxAnswerWords"]))(
+            owner.call("GET", "/api/v1/admin/ai/settings")) == (0.7, 120), what="the new limits saved")
+        go("#/settings/canned")
+        go("#/settings/ai")
+        expect(grounding).to_have_value("0.7")  # drawn again from the server
+        expect(words).to_have_value("120")
+        # Out of range: the server's 422 names the field, and its sentence shows under it.
+        words.fill("5")
+        page.get_by_role("button", name="Save assistant settings").click()
+        error = page.locator(".field", has=words).locator(".field-error")
+        expect(error).to_have_text("Longest answer must be between 20 and 1000.")
+        expect(words).to_have_attribute("aria-invalid", "true")
+        expect(words).to_be_focused()
+        page.locator(".field", has=words).screenshot(path=os.path.join(shots, "dashboard-ai-limit-refused.png"))
+        assert owner.call("GET", "/api/v1/admin/ai/settings")["maxAnswerWords"] == 120, "a refused value was stored"
+        # Back to the server's defaults (the answers checked later were grounded at those).
+        grounding.fill(str(saved["groundingThreshold"]))
+        words.fill(str(saved["maxAnswerWords"]))
+        page.get_by_role("button", name="Save assistant settings").click()
+        expect(error).to_be_hidden()
+        expect(words).not_to_have_attribute("aria-invalid", "true")
+        wait_for(lambda: (lambda s: (s["groundingThreshold"], s["maxAnswerWords"]))(
+            owner.call("GET", "/api/v1/admin/ai/settings")) == (saved["groundingThreshold"], saved["maxAnswerWords"]),
+            what="the limits restored")
+        return True, "0.7 and 120 saved and shown again; 5 words refused under its field; defaults restored"
+    step("AI settings: the grounding threshold and the longest answer are shown, saved and drawn again; "
+         "an out-of-range length is refused (422) with the server's sentence under its field", ai_answer_limits)
+
+    def embeddings():
+        go("#/settings/ai")
+        emb = page.locator("section.embeddings")
+        expect(emb).to_contain_text("Not configured: the assistant searches by keywords only.")
+        form = emb.get_by_role("form", name="Embeddings provider")
+        form.get_by_label("Kind").select_option("openai")
+        form.get_by_label("Model", exact=True).fill("text-embedding-3-small")
+        # A private address is refused by the server's outbound guard: said under the API root.
+        form.get_by_label("API root").fill("http://10.0.0.1/v1")
+        form.get_by_role("button", name="Use this provider").click()
+        error = emb.locator(".field", has=page.get_by_label("API root")).locator(".field-error")
+        expect(error).to_have_text(re.compile(r"^The API root can.t be used: 10\.0\.0\.1 is a private address"))
+        # Loopback is allowed in this run (PARLEY_OUTBOUND_ALLOW=127.0.0.1); nothing listens on port 9.
+        form.get_by_label("API root").fill("http://127.0.0.1:9/v1")
+        form.get_by_label("API key").fill("sk-test-embeddings")
+        form.get_by_role("button", name="Use this provider").click()
+        expect(emb.locator(".emb-status")).to_contain_text("OpenAI-compatible · text-embedding-3-small")
+        expect(emb.locator(".emb-status")).to_contain_text("http://127.0.0.1:9/v1 · key stored")
+        expect(emb.locator(".emb-status .health")).to_be_visible()
+        stored = owner.call("GET", "/api/v1/admin/ai/embeddings")
+        assert (stored["kind"], stored["baseUrl"], stored["model"], stored["hasApiKey"]) == (
+            "openai", "http://127.0.0.1:9/v1", "text-embedding-3-small", True), stored
+        assert "sk-test-embeddings" not in json.dumps(stored) and not page.evaluate(SHOWN, "sk-test-embeddings")
+        # The form folds away once a provider is stored; "Edit" opens it again.
+        edit = emb.get_by_role("button", name="Edit")
+        expect(edit).to_have_attribute("aria-expanded", "false")
+        expect(form).to_be_hidden()
+        index = emb.locator(".kb-index")
+        expect(index).to_contain_text(re.compile(r"Semantic index: \d+ of \d+ passages \(text-embedding-3-small\)"))
+        emb.screenshot(path=os.path.join(shots, "dashboard-ai-embeddings.png"))
+        state["embeddings_health"] = emb.locator(".emb-status .health").text_content()
+        return True, f"refused 10.0.0.1 under its field, then stored; health '{state['embeddings_health']}'"
+    step("AI settings: embeddings are 'Not configured' at first; a private API root is refused under its field; "
+         "an OpenAI-compatible provider is saved (key never shown) and listed with its health", embeddings)
+
+    def semantic_index():
+        index = page.locator(".page[data-section=knowledge] .kb-index")
+        go("#/settings/knowledge")
+        progress = owner.call("GET", "/api/v1/admin/kb/index")
+        assert progress["mode"] == "hybrid" and progress["passages"] > 0, progress
+        expect(index).to_contain_text(re.compile(
+            rf"Semantic index: \d+ of {progress['passages']} passages \(text-embedding-3-small\)"))
+        # Nothing answers on port 9: the passages are never embedded, so the bar stays (asked every 3 s).
+        bar = index.get_by_role("progressbar", name="Passages embedded")
+        expect(bar).to_be_visible()
+        expect(bar).to_have_attribute("aria-valuemax", str(progress["passages"]))
+        shoot("knowledge-semantic-index")
+        # Removed again: keyword search only, which the view says.
+        go("#/settings/ai")
+        emb = page.locator("section.embeddings")
+        emb.get_by_role("button", name="Edit").click()
+        emb.get_by_role("button", name="Remove").click()
+        page.locator("dialog[open]").get_by_role("button", name="Remove").click()
+        expect(emb).to_contain_text("Not configured: the assistant searches by keywords only.")
+        try:
+            owner.call("GET", "/api/v1/admin/ai/embeddings")
+            raise AssertionError("the provider is still there")
+        except RuntimeError as error:
+            assert " 404 " in str(error), error
+        go("#/settings/knowledge")
+        expect(index).to_have_text(re.compile(r"^Keyword search only"))
+        expect(index.get_by_role("progressbar")).to_be_hidden()
+        return True, f"{progress['passages']} passages, bar while none is embedded; 'Keyword search only' once removed"
+    step("knowledge base: the semantic index's line ('Semantic index: N of M passages (model)', a progress bar "
+         "while incomplete); after the provider is removed (DELETE), 'Keyword search only'", semantic_index)
+
+    def kb_passages():
+        owner.call("POST", "/api/v1/admin/kb/articles", {
+            "title": "Shipping guide", "tags": ["shipping"], "published": True,
+            "body": "How we ship.\n\n## Delivery times\n\nParcels to Europe take three to five working days. Parcels "
+                    "to the rest of the world take up to fifteen working days, customs included. We email a "
+                    "tracking link as soon as the parcel leaves our warehouse, and you can follow it on the "
+                    "carrier's site. If the tracking link shows no movement for a week, write to us and we open "
+                    "an inquiry with the carrier, which usually takes another five working days to settle.\n\n"
+                    "## Returns\n\nSend the parcel back within 30 days with the return label."})
+        go("#/settings/knowledge")
+        page.get_by_label("Search the knowledge base as the AI does").fill("tracking link parcel")
+        hit = page.locator(".kb-hit").first
+        expect(hit).to_contain_text("Shipping guide")
+        expect(hit.locator(".kb-heading")).to_have_text("Delivery times")  # the passage's section
+        passage = hit.locator(".kb-excerpt")
+        expect(passage).to_contain_text("We email a tracking link")
+        expect(passage).not_to_contain_text("five working days to settle")  # long: cut…
+        more = passage.get_by_role("button", name="more")
+        expect(more).to_have_attribute("aria-expanded", "false")
+        more.click()
+        expect(passage).to_contain_text("five working days to settle")  # …until "more"
+        expect(passage.get_by_role("button", name="less")).to_have_attribute("aria-expanded", "true")
+        page.locator(".page[data-section=knowledge] .panel").first.screenshot(
+            path=os.path.join(shots, "dashboard-knowledge-search-passage.png"))
+        no_markup_ran(".settings-body")
+    step("knowledge-base search shows each hit's best passage under its heading, a long one cut with a "
+         "'more' toggle", kb_passages)
 
     def api_key_once():
         go("#/settings/api-keys")
@@ -1112,7 +1353,8 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         rated = state["rated"]
         expect(page.locator(f'tr[data-agent="{rated["me"]}"] .sat-cell')).to_have_text("4.5 · 2 ratings")
         expect(page.locator(f'tr[data-agent="{rated["sam"]}"] .sat-cell')).to_have_text("3.0 · 1 rating")
-        expect(page.locator("table.data thead")).to_contain_text("Satisfaction")
+        leaderboard = page.locator("table.data", has=page.locator("caption", has_text="Agents by tickets resolved"))
+        expect(leaderboard.locator("thead")).to_contain_text("Satisfaction")
         # The charts: the stars given, and the average per day with its count in each bar's title.
         stars = section.locator("svg.chart").first
         expect(stars.locator("title").first).to_have_text("Ratings by stars")
@@ -1130,6 +1372,22 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
                       f"{len(drawn)} day bar(s) drawn")
     step("analytics: satisfaction shows the average, the count, the response rate, the stars and a bar per day; "
          "the leaderboard has each agent's satisfaction", analytics_satisfaction)
+
+    def analytics_review():
+        today = time.strftime("%Y-%m-%d", time.localtime())
+        start = time.strftime("%Y-%m-%d", time.localtime(time.time() - 29 * 86400))
+        ai = owner.call("GET", f"/api/v1/admin/analytics/ai?from={start}&to={today}")
+        right, wrong = ai["reviewedRight"], ai["reviewedWrong"]
+        assert (right, wrong) == state["reviews"], (right, wrong)
+        card = page.locator("section[aria-labelledby=ai-acc] .kpi").filter(
+            has=page.locator(".kpi-label", has_text="Agents' review"))
+        expect(card.locator(".kpi-value")).to_have_text(f"{round(right * 100 / (right + wrong))}%")
+        expect(card.locator(".kpi-sub")).to_have_text(f"{right} right, {wrong} wrong")
+        card.screenshot(path=os.path.join(shots, "dashboard-analytics-review.png"))
+        return True, f"{right} right, {wrong} wrong"
+    if "reviews" in state:
+        step("analytics: the AI card shows the agents' review of its answers (reviewedRight, reviewedWrong)",
+             analytics_review)
 
     def email_settings():
         go("#/settings/email")
@@ -1205,7 +1463,7 @@ def run_checks(browser, parley, owner, email, password, key, host, shots, hook_p
         assert any("try the export again" in text for _, text in mails), mails[-1][1][:400]
         # Without an address, a mail server alone is not enough.
         go(f"#/tickets/{state['thread']['tid']}")
-        expect(page.locator(".ticket-head h2")).to_have_text("My invoice shows the wrong address")
+        expect(page.locator(".ticket-head h2")).to_have_text(thread_question)
         expect(hint).to_contain_text("nowhere: no email address")
         expect(hint).not_to_contain_text("email is not configured")
         return True, f"{len(mails)} email(s) to grace@example.com; the ticket without an address still says nowhere"

@@ -157,8 +157,12 @@ def serve(handler, port):
 
 # The scripted model's answer, streamed in small pieces. It cites passage A1 and offers quick
 # replies in the trailer the assistant parses; its visible part carries markup that must stay text.
-ANSWER = ("To reset your password, press \"Forgot password?\" on the sign-in page and follow the link "
-          f"we email you [A1]. Markup stays text: {XSS_IMG} {XSS_SCRIPT}")
+ANSWER_PLAIN = ("To reset your password, press \"Forgot password?\" on the sign-in page and follow the link "
+                "we email you [A1].")
+# Said only to a question that carries the markup: the grounding gate lets a sentence through when
+# the passages or the visitor's own words hold it.
+MARKUP_LINE = f"Markup stays text: {XSS_IMG} {XSS_SCRIPT}"
+ANSWER = f"{ANSWER_PLAIN} {MARKUP_LINE}"
 TRAILER = ('<decision>{"decision":"answer","citations":["A1"],"confidence":0.95,'
            '"quickReplies":["Thanks, that helped","It did not work"]}</decision>')
 
@@ -180,7 +184,21 @@ class ScriptedModel(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        text = ANSWER + "\n" + TRAILER
+        asked = next((m.get("content") for m in reversed(request.get("messages", [])) if m.get("role") == "user"), "")
+        asked = str(asked)
+        if "Markup stays text" in asked:
+            answer = ANSWER
+        elif "My markup" in asked:
+            # Its own words back: the gate lets through what the visitor's question holds.
+            answer = f"You wrote: My markup: {XSS_IMG} {XSS_SCRIPT} done"
+        elif asked.startswith("Thanks"):
+            answer = "Glad that helped!"
+        elif "hotline" in asked:
+            # An invented second sentence: the first streams, then the gate withdraws the answer.
+            answer = ANSWER_PLAIN + " Then call our hotline at 555 0199 and ask Kevin in accounting to reset it by fax."
+        else:
+            answer = ANSWER_PLAIN
+        text = answer + "\n" + TRAILER
         if not request.get("stream"):
             body = json.dumps({"id": "x", "object": "chat.completion", "model": "scripted", "choices": [
                 {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}).encode()
@@ -197,7 +215,7 @@ class ScriptedModel(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
-        pieces = re.findall(r"\S+\s*", ANSWER) + [TRAILER]
+        pieces = re.findall(r"\S+\s*", answer) + [TRAILER]
         try:
             for piece in pieces:
                 self.chunk({"content": piece}, None)
@@ -307,7 +325,7 @@ def wait_for(fn, timeout=15, interval=0.1, what="condition"):
 
 def shown_messages(frame):
     """[(seq, role, text)] of the stored messages the widget shows, in page order."""
-    return frame.evaluate("""() => [...document.querySelectorAll('.list .msg')].map(el => [
+    return frame.evaluate("""() => [...document.querySelectorAll('.list .msg:not(.local)')].map(el => [
         +el.dataset.seq, el.className.replace('msg ', ''),
         (el.querySelector('.bubble') || {textContent: ''}).textContent.replace(/^(You|Vous|Sie): /, '')])""")
 
@@ -470,8 +488,8 @@ def run_checks(browser, parley, agent, key, site_secret, host, shots, args):
         box = ui.locator("#input")
         box.fill("How do I reset my password")
         box.press("Shift+Enter")
-        box.type("please?")
-        assert box.input_value() == "How do I reset my password\nplease?", "Shift+Enter did not add a line"
+        box.type(f"please? {MARKUP_LINE}")
+        assert box.input_value() == f"How do I reset my password\nplease? {MARKUP_LINE}", "Shift+Enter did not add a line"
         box.press("Enter")
         states = []
         deadline = time.time() + 20
@@ -937,6 +955,31 @@ def run_checks(browser, parley, agent, key, site_secret, host, shots, args):
         return True, f"shown {len(expected)} of {len(long_reply)} characters; hidden by its button; opens the chat"
     step("a reply while closed: preview of its text beside the launcher (truncated, as text) and the badge; "
          "hide it, or click it to open", reply_while_closed)
+
+    # MARK: The grounding gate
+    def withdrawn():
+        context8, page8 = new_page()
+        page8.goto(f"{parley.url}/demo")
+        frame8, ui8 = widget(page8)
+        page8.evaluate("Parley.open()")
+        expect(ui8.locator("body")).to_have_attribute("data-connection", "online", timeout=15000)
+        ui8.locator("#input").fill("How do I reset my password? Is there a hotline?")
+        ui8.locator("#input").press("Enter")
+        note = ui8.locator(".list .msg.system", has_text="stopped this answer")
+        try:
+            expect(note).to_be_visible(timeout=20000)
+        except AssertionError:
+            print("      the thread:", frame8.evaluate("document.querySelector('.list').textContent")[:600], flush=True)
+            raise
+        # What follows is the article offered without AI prose, or the handoff.
+        expect(ui8.locator(".list .msg.ai, .list .msg.system", has_text="passed your conversation").or_(
+            ui8.locator(".list .msg.ai", has_text="This article may help")).first).to_be_visible(timeout=20000)
+        shown = frame8.evaluate("document.querySelector('.list').textContent")
+        assert "hotline at" not in shown and "Kevin" not in shown, "the invented sentence reached the visitor"
+        page8.screenshot(path=os.path.join(shots, "widget-withdrawn.png"))
+        context8.close()
+        return True, "the supported start was replaced by a line saying so; the invention never showed"
+    step("an answer its articles do not support is withdrawn with a word, never shown", withdrawn)
 
     # MARK: Screenshots of the demo page
     def screenshots():

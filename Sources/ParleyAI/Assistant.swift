@@ -526,6 +526,11 @@ public final class Assistant: Service, Sendable {
                     message.sessionID, in: message.organizationID, reason: reason, actor: .system, logger: logger)
                 logger.info("Handed over", metadata: ["parley.reason": "\(reason.rawValue)"])
             case .reply, .resolve:
+                // A withdrawn stream ends before its replacement is stored, so the visitor reads
+                // the line saying so, then the replacement.
+                if streamed, composition.withdrawn {
+                    await self.finishStream(message, streamID, index, outcome: "withdrawn")
+                }
                 var metadata = composition.metadata
                 metadata["streamId"] = streamID
                 metadata["latencyMs"] = "\(Self.millis(since: started))"
@@ -534,11 +539,9 @@ public final class Assistant: Service, Sendable {
                         sessionID: message.sessionID, organizationID: message.organizationID, actor: .system,
                         command: .aiMessage(body: composition.body, replyTo: message.seq, metadata: metadata)))
                 interaction.messageID = outcome.messages.last?.id ?? outcome.duplicateOf?.id
-                if streamed {
+                if streamed, !composition.withdrawn {
                     await self.finishStream(
-                        message, streamID, index,
-                        outcome: composition.withdrawn
-                            ? "withdrawn" : composition.outcome == .resolve ? "resolve" : "answer")
+                        message, streamID, index, outcome: composition.outcome == .resolve ? "resolve" : "answer")
                 }
                 if composition.outcome == .resolve {
                     _ = try await self.writer.submit(

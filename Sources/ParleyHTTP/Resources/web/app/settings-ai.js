@@ -1,12 +1,13 @@
-// Settings sections about answering: the AI assistant (providers with health, prompt, thresholds,
-// auto-reply rules), the knowledge base (articles, import, search as the AI sees it), canned
+// Settings sections about answering: the AI assistant (providers with health, the embeddings
+// provider, prompt, thresholds, auto-reply rules), the knowledge base (the semantic index's
+// progress, articles, import, search as the AI sees it with each hit's best passage), canned
 // responses, and SLA policies with business hours.
 //
 // Article bodies and titles are the organization's content but still untrusted text: they go into
 // inputs as values and into the page as textContent, never as HTML.
 
-import { api, qs } from './api.js';
-import { h, icon, replace, fmt, badge, toast, openDialog, confirmDialog, field, checkbox, select, empty, spinner, debounce } from './dom.js';
+import { api, qs, missingRoute, APIError } from './api.js';
+import { h, icon, replace, fmt, badge, toast, openDialog, confirmDialog, field, checkbox, select, empty, spinner, debounce, withError } from './dom.js';
 import { can } from './state.js';
 import { sectionHead, panel, saveButton } from './views-settings.js';
 
@@ -19,6 +20,7 @@ const BASE_URLS = { openai: 'https://api.openai.com/v1', anthropic: 'https://api
 export function aiSection(page) {
   const providersBody = h('tbody', {}, h('tr', {}, h('td', { colspan: 5 }, spinner())));
   const behaviour = h('div', {}, spinner());
+  const embeddings = embeddingsPanel();
   page.append(
     sectionHead('AI assistant', 'Which models answer, how they behave, and when they hand over to the team.'),
     h('section', { class: 'panel' },
@@ -27,6 +29,7 @@ export function aiSection(page) {
       h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
         h('caption', { class: 'sr-only', text: 'AI providers' }),
         h('thead', {}, h('tr', {}, ['Provider', 'Model', 'Health', 'Enabled', ''].map((x) => h('th', { scope: 'col', text: x })))), providersBody))),
+    embeddings.el,
     behaviour);
 
   let providers = [];
@@ -44,7 +47,7 @@ export function aiSection(page) {
           h('td', {}, h('div', { class: 'cell-main' }, h('span', { class: `health ${state[0]}`, text: state[1] }),
             health.lastError ? h('span', { class: 'cell-sub', title: health.lastError, text: health.lastError }) : null,
             health.checkedAt ? h('span', { class: 'cell-sub', text: `checked ${fmt.full(health.checkedAt)}` }) : null)),
-          h('td', {}, p.enabled === false ? badge('Off', 'muted') : badge('On', 'ok')),
+          h('td', {}, p.enabled === false ? badge('Off', 'muted') : badge('On', 'ok'), p.vision ? badge('Vision', 'muted') : null),
           h('td', {}, h('div', { class: 'row-actions' },
             h('button', { type: 'button', class: 'btn small', onclick: () => editProvider(p), 'aria-label': `Edit ${p.name}` }, icon('edit', 13), 'Edit'),
             h('button', { type: 'button', class: 'btn small danger', onclick: () => removeProvider(p), 'aria-label': `Delete ${p.name}` }, icon('trash', 13)))));
@@ -59,16 +62,17 @@ export function aiSection(page) {
     const model = h('input', { type: 'text', value: p?.model || '', required: true, placeholder: 'gpt-4o-mini' });
     const key = h('input', { type: 'password', autocomplete: 'off', placeholder: p?.hasApiKey ? 'Stored: leave empty to keep it' : 'Optional for local models' });
     const enabled = checkbox('Enabled', p ? p.enabled !== false : true);
+    const vision = checkbox('Reads images (vision): visitors\' images go to it', p ? p.vision === true : false);
     const position = h('input', { type: 'number', min: 0, max: 1000, value: p?.position ?? providers.length });
     kind.addEventListener('change', () => { baseUrl.placeholder = BASE_URLS[kind.value]; });
     const ok = await openDialog({
       title: p ? `Edit ${p.name}` : 'Add a provider',
       body: [h('div', { class: 'form-grid' }, field('Kind', kind, 'OpenAI-compatible: OpenAI, Ollama, llama.cpp, vLLM, LM Studio.'), field('Name', name), h('div', { class: 'full' }, field('API root', baseUrl, 'Empty: the provider\'s own.')),
-        field('Model', model), field('Order', position, 'Lower is tried first.'), h('div', { class: 'full' }, field('API key', key, 'Stored sealed (AES-256-GCM), never shown again.')), enabled.wrap)],
+        field('Model', model), field('Order', position, 'Lower is tried first.'), h('div', { class: 'full' }, field('API key', key, 'Stored sealed (AES-256-GCM), never shown again.')), enabled.wrap, vision.wrap)],
       actions: [{ label: 'Cancel', value: null }, { label: p ? 'Save' : 'Add provider', kind: 'primary', value: 'ok', submit: true }],
       async onSubmit() {
         if (!name.value.trim() || !model.value.trim()) throw new Error('A name and a model are needed.');
-        const input = { kind: kind.value, name: name.value.trim(), model: model.value.trim(), enabled: enabled.input.checked, position: Number(position.value) || 0 };
+        const input = { kind: kind.value, name: name.value.trim(), model: model.value.trim(), enabled: enabled.input.checked, vision: vision.input.checked, position: Number(position.value) || 0 };
         if (baseUrl.value.trim()) input.baseUrl = baseUrl.value.trim();
         if (key.value) input.apiKey = key.value;
         if (p) await api.patch(`/api/v1/admin/ai/providers/${p.id}`, input);
@@ -100,9 +104,28 @@ export function aiSection(page) {
     const context = h('input', { type: 'number', min: 1, max: 50, value: s.contextMessages });
     const maxMsgs = h('input', { type: 'number', min: 1, max: 100, value: s.maxMessagesBeforeEscalation });
     const threshold = h('input', { type: 'number', min: 0, max: 1, step: 0.05, value: s.confidenceThreshold });
+    const grounding = h('input', { type: 'number', min: 0, max: 1, step: 0.05, value: s.groundingThreshold ?? 0.6, id: 'ai-grounding' });
+    const words = h('input', { type: 'number', min: 20, max: 1000, step: 10, value: s.maxAnswerWords ?? 150, id: 'ai-words' });
+    const imagePrompt = h('textarea', { rows: 2, maxlength: 2000, value: s.imagePrompt || '', id: 'ai-image-prompt', placeholder: 'Describe what the screenshot shows, then answer from the passages.' });
     const autoOn = checkbox('Let the assistant answer and resolve new tickets on its own', s.autoResolveThreshold !== null && s.autoResolveThreshold !== undefined);
     const autoValue = h('input', { type: 'number', min: 0, max: 1, step: 0.05, value: s.autoResolveThreshold ?? 0.85, disabled: !autoOn.input.checked });
     autoOn.input.addEventListener('change', () => { autoValue.disabled = !autoOn.input.checked; });
+    const promptField = h('div', { class: 'field' }, h('label', { for: prompt.id = 'ai-prompt', text: 'System prompt' }), prompt, count);
+    const autoField = h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'Auto-resolution' }), autoOn.wrap,
+      h('div', { class: 'color-row' }, h('label', { for: autoValue.id = 'ai-auto', class: 'hint', text: 'when the draft\'s support reaches' }), autoValue));
+    // A 422 names its field: the message goes under that field (wire name -> its label here).
+    const shown = (name, el, control) => ({ name, error: withError(el, control) });
+    const fields = {
+      systemPrompt: shown('The system prompt', promptField, prompt),
+      welcomeMessage: shown('The welcome message', field('Welcome message', welcome), welcome),
+      contextMessages: shown('Messages of context', field('Messages of context', context, 'How many recent messages the model reads (1–50).'), context),
+      maxMessagesBeforeEscalation: shown('Hand over after', field('Hand over after', maxMsgs, 'AI replies in one conversation before a person takes it (1–100).'), maxMsgs),
+      groundingThreshold: shown('Grounding threshold', field('Grounding threshold', grounding, 'Answers whose words our articles support less than this are not shown as AI answers: the best article is offered, or the conversation goes to the team.'), grounding),
+      confidenceThreshold: shown('Confidence threshold', field('Confidence threshold', threshold, 'When the model itself is less sure than this (0–1), the conversation goes to the team.'), threshold),
+      maxAnswerWords: shown('Longest answer', field('Longest answer (words)', words, 'The assistant keeps its answers under this many words (20–1000).'), words),
+      autoResolveThreshold: shown('Auto-resolution', autoField, autoValue),
+      imagePrompt: shown('The image prompt', field('Image prompt', imagePrompt, 'What the assistant does with an image a visitor sends, with providers that read images. Empty: images go to the team.'), imagePrompt),
+    };
 
     const rulesBox = h('div', { class: 'stack' });
     const rules = (s.autoReplyRules || []).map((r) => ({ ...r }));
@@ -126,21 +149,25 @@ export function aiSection(page) {
         systemPrompt: prompt.value, welcomeMessage: welcome.value,
         contextMessages: Number(context.value), maxMessagesBeforeEscalation: Number(maxMsgs.value),
         confidenceThreshold: Number(threshold.value),
+        groundingThreshold: Number(grounding.value), maxAnswerWords: Number(words.value),
         autoResolveThreshold: autoOn.input.checked ? Number(autoValue.value) : null,
+        imagePrompt: imagePrompt.value.trim() || null,
         autoReplyRules: rules.filter((r) => r.pattern.trim() && r.reply.trim()),
       };
       await api.put('/api/v1/admin/ai/settings', body);
-    });
+    }, fields);
     const formEl = h('form', { class: 'stack', novalidate: true },
       panel('Behaviour', 'The prompt is instructions for the model; visitor text and articles are only ever data.',
-        h('div', { class: 'field' }, h('label', { for: prompt.id = 'ai-prompt', text: 'System prompt' }), prompt, count),
-        field('Welcome message', welcome),
+        fields.systemPrompt.error.el,
+        fields.welcomeMessage.error.el,
+        fields.imagePrompt.error.el,
         h('div', { class: 'form-grid' },
-          field('Messages of context', context, 'How many recent messages the model reads (1–50).'),
-          field('Hand over after', maxMsgs, 'AI replies in one conversation before a person takes it (1–100).'),
-          field('Confidence threshold', threshold, 'Answers less sure than this (0–1) go to the team instead.'),
-          h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'Auto-resolution' }), autoOn.wrap,
-            h('div', { class: 'color-row' }, h('label', { for: autoValue.id = 'ai-auto', class: 'hint', text: 'when the draft\'s confidence reaches' }), autoValue)))),
+          fields.contextMessages.error.el,
+          fields.maxMessagesBeforeEscalation.error.el,
+          fields.groundingThreshold.error.el,
+          fields.confidenceThreshold.error.el,
+          fields.maxAnswerWords.error.el,
+          fields.autoResolveThreshold.error.el)),
       panel('Auto-reply rules', 'Answered at once, before any model: good for opening hours, prices, links.',
         rulesBox,
         h('div', {}, h('button', { type: 'button', class: 'btn small', onclick: () => { rules.push({ match: 'contains', pattern: '', reply: '' }); paintRules(); rulesBox.querySelector('.rule-row:last-child input')?.focus(); } }, icon('plus', 13), 'Add rule'))),
@@ -151,6 +178,178 @@ export function aiSection(page) {
 
   loadProviders();
   loadSettings();
+  return embeddings.stop;
+}
+
+// MARK: - Embeddings (search by meaning)
+
+const EMBED_PATH = '/api/v1/admin/ai/embeddings';
+const EMBED_KINDS = [['openai', 'OpenAI-compatible'], ['gemini', 'Google Gemini']];
+const EMBED_MODELS = { openai: 'text-embedding-3-small', gemini: 'text-embedding-004' };
+
+/**
+ * The organization's embeddings provider (GET/PUT/DELETE /api/v1/admin/ai/embeddings): the model
+ * that turns passages and questions into vectors, so retrieval finds passages by meaning as well as
+ * by words. None (404): keyword search only. `derived`: the OpenAI chat provider's key, used with
+ * text-embedding-3-small. Admins edit it, others read it. Returns {el, stop}.
+ */
+function embeddingsPanel() {
+  const admin = can('manageSettings');
+  const body = h('div', { class: 'panel-body' }, spinner());
+  const index = indexStatus();
+  // A configured provider is shown, its form opened with "Edit"; without one the form is open.
+  const toggle = h('button', { type: 'button', class: 'btn', 'aria-expanded': 'false', hidden: true }, icon('edit', 14), 'Edit');
+  const el = h('section', { class: 'panel embeddings', 'aria-labelledby': 'emb-title' },
+    h('div', { class: 'panel-head' }, h('div', {},
+      h('h3', { id: 'emb-title', text: 'Embeddings' }),
+      h('p', { class: 'hint', text: 'Lets the assistant find passages by meaning, not only by their words: articles and questions are turned into vectors by this model.' })),
+    toggle),
+    body);
+  let form = null;
+  toggle.addEventListener('click', () => {
+    const open = toggle.getAttribute('aria-expanded') !== 'true';
+    toggle.setAttribute('aria-expanded', String(open));
+    if (form) form.hidden = !open;
+    if (open) form?.querySelector('select, input')?.focus();
+  });
+
+  async function load() {
+    let provider = null;
+    try {
+      provider = await api.get(EMBED_PATH);
+    } catch (e) {
+      if (missingRoute(e)) { replace(body, h('p', { class: 'muted', text: 'This Parley server has no embeddings settings yet.' })); return; }
+      if (e.status !== 404) { replace(body, empty('The embeddings provider could not be loaded', e.message)); return; }
+    }
+    paint(provider);
+  }
+
+  function paint(provider) {
+    form = admin ? editor(provider) : null;
+    form?.setAttribute('id', 'emb-form');
+    const closed = !!provider;
+    if (form) form.hidden = closed;
+    toggle.hidden = !form || !provider;
+    toggle.setAttribute('aria-expanded', String(!closed));
+    toggle.setAttribute('aria-controls', 'emb-form');
+    replace(body, status(provider), provider ? index.el : null, form);
+    if (provider) index.refresh();
+  }
+
+  function status(p) {
+    if (!p) return h('p', { class: 'emb-status emb-none', text: 'Not configured: the assistant searches by keywords only.' });
+    if (p.derived) {
+      return h('p', { class: 'callout info emb-derived' }, icon('sparkle', 15),
+        h('span', { text: `Using your OpenAI chat provider's key with ${p.model || EMBED_MODELS.openai}.` }));
+    }
+    const health = p.healthy === true ? ['ok', 'Healthy'] : p.healthy === false ? ['bad', 'Failing'] : ['', 'Not used yet'];
+    const details = [p.baseUrl || 'default API root', p.queryModel && p.queryModel !== p.model ? `questions: ${p.queryModel}` : null, p.hasApiKey ? 'key stored' : 'no key'];
+    return h('div', { class: 'emb-status' },
+      h('div', { class: 'cell-main' },
+        h('span', { class: 'cell-title' }, `${KIND_NAMES[p.kind] || p.kind} · `, h('span', { class: 'mono', text: p.model })),
+        h('span', { class: 'cell-sub', text: details.filter(Boolean).join(' · ') })),
+      h('div', { class: 'cell-main emb-health' }, h('span', { class: `health ${health[0]}`, text: health[1] }),
+        p.lastError ? h('span', { class: 'cell-sub', title: p.lastError, text: p.lastError }) : null));
+  }
+
+  function editor(p) {
+    const stored = p && !p.derived ? p : null;
+    const kind = select(EMBED_KINDS, p?.kind || 'openai', { name: 'emb-kind' });
+    const baseUrl = h('input', { type: 'url', name: 'emb-base-url', value: stored?.baseUrl || '', placeholder: BASE_URLS[kind.value], autocomplete: 'off', spellcheck: 'false' });
+    const model = h('input', { type: 'text', name: 'emb-model', value: p?.model || '', placeholder: EMBED_MODELS[kind.value], required: true, spellcheck: 'false' });
+    const queryModel = h('input', { type: 'text', name: 'emb-query-model', value: stored && stored.queryModel !== stored.model ? stored.queryModel || '' : '', placeholder: 'Empty: the same model', spellcheck: 'false' });
+    const key = h('input', { type: 'password', name: 'emb-key', autocomplete: 'off', placeholder: stored?.hasApiKey ? 'Stored: leave empty to keep it' : 'Optional for local models' });
+    const dropKey = stored?.hasApiKey ? checkbox('Remove the stored key', false) : null;
+    dropKey?.input.addEventListener('change', () => { key.disabled = dropKey.input.checked; });
+    kind.addEventListener('change', () => { baseUrl.placeholder = BASE_URLS[kind.value]; model.placeholder = EMBED_MODELS[kind.value]; });
+    const shown = (name, el, control) => ({ name, error: withError(el, control) });
+    const fields = {
+      kind: shown('The kind', field('Kind', kind, 'OpenAI-compatible: OpenAI, Ollama, llama.cpp, vLLM, LM Studio, TEI.'), kind),
+      model: shown('The model', field('Model', model), model),
+      baseUrl: shown('The API root', field('API root', baseUrl, 'Empty: the provider\'s own. The server must be allowed to reach it.'), baseUrl),
+      queryModel: shown('The question model', field('Model for questions', queryModel, 'For models that embed questions apart from passages (e5-query).'), queryModel),
+      apiKey: shown('The API key', field('API key', key, 'Stored sealed (AES-256-GCM), never shown again.'), key),
+    };
+    const save = saveButton(stored ? 'Save embeddings provider' : 'Use this provider', async () => {
+      if (!model.value.trim()) throw new APIError(422, 'invalid_field', 'model must not be empty.', 'model');
+      const input = { kind: kind.value, model: model.value.trim() };
+      if (baseUrl.value.trim()) input.baseUrl = baseUrl.value.trim();
+      if (queryModel.value.trim()) input.queryModel = queryModel.value.trim();
+      if (dropKey?.input.checked) input.apiKey = '';
+      else if (key.value) input.apiKey = key.value;
+      paint(await api.put(EMBED_PATH, input));
+    }, fields);
+    const remove = stored ? h('button', { type: 'button', class: 'btn danger', onclick: removeProvider }, icon('trash', 14), 'Remove') : null;
+    const f = h('form', { class: 'emb-form', novalidate: true, 'aria-label': 'Embeddings provider' },
+      h('div', { class: 'form-grid' }, fields.kind.error.el, fields.model.error.el, fields.baseUrl.error.el, fields.queryModel.error.el,
+        h('div', { class: 'full' }, fields.apiKey.error.el, dropKey?.wrap)),
+      h('div', { class: 'form-actions' }, remove, save.button));
+    f.addEventListener('submit', (event) => { event.preventDefault(); save.run(); });
+    return f;
+  }
+
+  async function removeProvider() {
+    if (!await confirmDialog('The assistant stops searching by meaning with it, and finds passages by their words again.', { title: 'Remove the embeddings provider?', confirm: 'Remove', danger: true })) return;
+    try {
+      await api.del(EMBED_PATH);
+      toast('Embeddings provider removed', 'success');
+      load();
+    } catch (e) { toast(e.message, 'error'); }
+  }
+
+  load();
+  return { el, stop: index.stop };
+}
+
+/**
+ * The semantic index of the knowledge base (GET /api/v1/admin/kb/index): "Semantic index: 120 of
+ * 207 passages (e5-passage)" with a bar while passages are being embedded (asked again every 3 s
+ * until done), or "Keyword search only" without embeddings. `refresh()` after an import or an
+ * edit; `stop()` when the page goes. Returns {el, refresh, stop}.
+ */
+export function indexStatus() {
+  const text = h('span', { class: 'kb-index-text' });
+  const bar = h('i');
+  const meter = h('div', { class: 'meter', role: 'progressbar', 'aria-label': 'Passages embedded', 'aria-valuemin': 0, hidden: true }, bar);
+  const setUp = can('manageSettings') ? h('a', { href: '#/settings/ai', class: 'kb-index-link', text: 'Set up embeddings', hidden: true }) : null;
+  const el = h('div', { class: 'kb-index', hidden: true }, icon('search', 14), text, meter, setUp);
+  let timer = null;
+  let stopped = false;
+  let asked = 0;
+
+  async function refresh() {
+    clearTimeout(timer);
+    if (stopped) return;
+    const mine = ++asked;
+    let x;
+    try {
+      x = await api.get('/api/v1/admin/kb/index');
+    } catch (e) {
+      if (stopped || mine !== asked) return;
+      el.hidden = true; // an older server, or no right to see it: the line is left out
+      if (!missingRoute(e) && e.status !== 403) timer = setTimeout(refresh, 3000);
+      return;
+    }
+    if (stopped || mine !== asked) return;
+    const passages = x.passages || 0;
+    const embedded = Math.min(x.embedded || 0, passages);
+    const semantic = x.mode !== 'fulltext';
+    const busy = semantic && embedded < passages;
+    el.hidden = false;
+    el.dataset.mode = x.mode || '';
+    el.dataset.complete = String(!busy);
+    text.textContent = semantic
+      ? `Semantic index: ${embedded} of ${passages} passage${passages === 1 ? '' : 's'}${x.model ? ` (${x.model})` : ''}`
+      : 'Keyword search only';
+    meter.hidden = !busy;
+    meter.setAttribute('aria-valuemax', String(passages));
+    meter.setAttribute('aria-valuenow', String(embedded));
+    bar.style.setProperty('--pct', `${passages ? Math.round((embedded / passages) * 100) : 0}%`);
+    if (setUp) setUp.hidden = semantic;
+    if (busy) timer = setTimeout(refresh, 3000);
+  }
+
+  return { el, refresh, stop() { stopped = true; clearTimeout(timer); } };
 }
 
 // MARK: - Knowledge base
@@ -163,6 +362,7 @@ export function kbSection(page) {
   const search = h('input', { type: 'search', placeholder: 'Ask like a visitor would: how do I reset my password?', 'aria-label': 'Search the knowledge base as the AI does' });
   const hits = h('div', { class: 'hits', 'aria-live': 'polite' });
   const fileInput = h('input', { type: 'file', multiple: true, accept: '.md,.markdown,text/markdown,text/plain', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
+  const index = indexStatus();
   let cursor = null;
   let articles = [];
 
@@ -170,6 +370,7 @@ export function kbSection(page) {
     sectionHead('Knowledge base', 'The articles the assistant answers from and cites.',
       admin ? h('button', { type: 'button', class: 'btn', onclick: () => fileInput.click() }, icon('upload', 14), 'Import Markdown') : null,
       admin ? h('button', { type: 'button', class: 'btn primary', onclick: () => edit(null) }, icon('plus', 14), 'New article') : null, fileInput),
+    index.el,
     panel('Search as the AI sees it', 'The same ranking the assistant uses (published articles only), best first.',
       h('div', { class: 'search' }, icon('search', 15), search), hits),
     h('div', { class: 'panel' }, h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
@@ -186,7 +387,7 @@ export function kbSection(page) {
       replace(hits, list.length ? list.map((x, i) => h('div', { class: 'kb-hit' },
         h('div', { class: 'toolbar' }, h('span', { class: 'badge info', text: `A${i + 1}` }), h('strong', { text: x.title }),
           h('span', { class: 'muted', text: `score ${Number(x.score).toFixed(2)}` })),
-        h('p', { class: 'kb-excerpt', text: x.excerpt }))) : h('p', { class: 'muted', text: 'Nothing matches: the assistant would hand this question over.' }));
+        passageElement(x))) : h('p', { class: 'muted', text: 'Nothing matches: the assistant would hand this question over.' }));
     } catch (e) { replace(hits, h('p', { class: 'form-error', text: e.message })); }
   }, 250));
 
@@ -228,12 +429,12 @@ export function kbSection(page) {
         else await api.post('/api/v1/admin/kb/articles', input);
       },
     });
-    if (ok) { toast('Article saved', 'success'); load(false); }
+    if (ok) { toast('Article saved', 'success'); load(false); index.refresh(); }
   }
 
   async function remove(a) {
     if (!await confirmDialog(`“${a.title}” will no longer be used or cited by the assistant.`, { title: 'Delete this article?', confirm: 'Delete', danger: true })) return;
-    try { await api.del(`/api/v1/admin/kb/articles/${a.id}`); toast('Article deleted', 'success'); load(false); } catch (e) { toast(e.message, 'error'); }
+    try { await api.del(`/api/v1/admin/kb/articles/${a.id}`); toast('Article deleted', 'success'); load(false); index.refresh(); } catch (e) { toast(e.message, 'error'); }
   }
 
   fileInput.addEventListener('change', async () => {
@@ -245,6 +446,7 @@ export function kbSection(page) {
       const result = await api.post('/api/v1/admin/kb/import', { files: payload });
       toast(`Imported: ${result.created || 0} new, ${result.updated || 0} updated`, 'success');
       load(false);
+      index.refresh();
     } catch (e) { toast(e.message, 'error'); }
   });
 
@@ -252,6 +454,37 @@ export function kbSection(page) {
   const wanted = sessionStorage.getItem('parley.newArticle');
   if (wanted && admin) { sessionStorage.removeItem('parley.newArticle'); setTimeout(() => edit(null, { title: wanted }), 50); }
   load(false);
+  index.refresh();
+  return index.stop;
+}
+
+const PASSAGE_SHOWN = 280; // characters of a passage shown before "more"
+
+/**
+ * A search hit's best passage (`passage`, under its `passageHeading`), long ones cut with a
+ * "more" toggle; the excerpt on a server without passages. The heading repeats the article's
+ * title ("Shipping — Delivery times"): only the section is shown, none for the article's start.
+ * Lines the Markdown source wrapped are joined; paragraphs start on lines of their own.
+ */
+export function passageElement(hit) {
+  const full = String(hit.passage || hit.excerpt || '').replace(/([^\n])\n(?!\n)/g, '$1 ').replace(/\n{2,}/g, '\n').trim();
+  const title = String(hit.title || '');
+  let section = hit.passage ? String(hit.passageHeading || '') : '';
+  if (section.startsWith(`${title} — `)) section = section.slice(title.length + 3);
+  const heading = section && section !== title
+    ? h('p', { class: 'kb-heading', title: hit.passageHeading }, icon('file', 12), h('span', { text: section })) : null;
+  if (full.length <= PASSAGE_SHOWN + 40) return [heading, h('p', { class: 'kb-excerpt', text: full })];
+  const cut = full.lastIndexOf(' ', PASSAGE_SHOWN);
+  const short = `${full.slice(0, cut > PASSAGE_SHOWN / 2 ? cut : PASSAGE_SHOWN).trimEnd()}…`;
+  const body = h('span', { text: short });
+  const toggle = h('button', { type: 'button', class: 'btn link small kb-more', 'aria-expanded': 'false', text: 'more' });
+  toggle.addEventListener('click', () => {
+    const open = toggle.getAttribute('aria-expanded') !== 'true';
+    body.textContent = open ? full : short;
+    toggle.textContent = open ? 'less' : 'more';
+    toggle.setAttribute('aria-expanded', String(open));
+  });
+  return [heading, h('p', { class: 'kb-excerpt' }, body, ' ', toggle)];
 }
 
 // MARK: - Canned responses

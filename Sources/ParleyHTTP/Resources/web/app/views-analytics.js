@@ -1,8 +1,9 @@
 // Analytics for a date range: GET /api/v1/admin/analytics (volume per day, response and
 // resolution times, customer satisfaction (its average, stars, response rate and days), SLA compliance, the assistant's handoff and resolution rates, the agents'
-// leaderboard) and the AI's accuracy from GET /api/v1/admin/analytics/ai (answers, thumbs, handoffs
-// and their reasons, the questions it could not answer: the knowledge base's gaps). On a server
-// without the latter, the same figures are worked out from the assistant's latest interactions.
+// leaderboard) and the AI's accuracy from GET /api/v1/admin/analytics/ai (answers, thumbs, the
+// agents' Right / Wrong marks, handoffs and their reasons, the questions it could not answer: the
+// knowledge base's gaps). On a server without the latter, the same figures are worked out from the
+// assistant's latest interactions.
 
 import { api, qs, missingRoute } from './api.js';
 import { h, icon, replace, fmt, empty, spinner } from './dom.js';
@@ -209,6 +210,15 @@ function satisfaction(sat, days) {
       chartPanel('Satisfaction over time', count ? overTime : none('Nothing to draw yet'))));
 }
 
+/** The team's marks on the AI's answers: the share marked right, "3 right, 1 wrong" (no share without marks). */
+function reviewed(ai) {
+  if (typeof ai.reviewedRight !== 'number' && typeof ai.reviewedWrong !== 'number') return null; // an older server
+  const right = ai.reviewedRight || 0;
+  const wrong = ai.reviewedWrong || 0;
+  return kpi('Agents\' review', right + wrong ? fmt.percent(right / (right + wrong)) : '—',
+    right + wrong ? `${right} right, ${wrong} wrong` : 'No answer marked yet');
+}
+
 function aiAccuracy(ai) {
   const rated = (ai.thumbsUp || 0) + (ai.thumbsDown || 0);
   const reasons = Object.entries(ai.handoffReasons || {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => ({ label: REASONS[k] || fmt.label(k), value: v }));
@@ -216,10 +226,11 @@ function aiAccuracy(ai) {
   return h('section', { class: 'stack', 'aria-labelledby': 'ai-acc' },
     h('div', { class: 'section-head' }, h('div', {}, h('h2', { id: 'ai-acc', text: 'AI accuracy' }),
       h('p', { class: 'muted', text: ai.approximate ? 'Worked out from the assistant\'s latest 200 interactions in this range.' : 'Every answer of the assistant in this range.' }))),
-    h('div', { class: 'kpis' },
+    h('div', { class: 'kpis kpis-ai' },
       kpi('Answers', String(ai.answers || 0)),
       kpi('Thumbs up', String(ai.thumbsUp || 0), rated ? `${fmt.percent((ai.thumbsUp || 0) / rated)} of rated answers` : 'No ratings yet'),
       kpi('Thumbs down', String(ai.thumbsDown || 0)),
+      reviewed(ai),
       kpi('Handoffs', String(ai.handoffs || 0), ai.answers || ai.handoffs ? `${fmt.percent((ai.handoffs || 0) / ((ai.answers || 0) + (ai.handoffs || 0)))} of questions` : ''),
       kpi('Knowledge gaps', String(gaps.length), gaps.length ? 'questions to write articles for' : 'none found')),
     h('div', { class: 'charts' },

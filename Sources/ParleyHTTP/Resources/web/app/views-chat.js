@@ -5,7 +5,9 @@
 // message between the load and the subscription is lost. Messages are kept by seq (each shown
 // once, in order). `message.delta` events show the AI's reply growing; the stored
 // `message.created` replaces it. `typing` frames go both ways. Replies take the conversation over
-// from the AI; internal notes (metadata.internal) stay with the team.
+// from the AI; internal notes (metadata.internal) stay with the team. Agents mark the AI's answers
+// Right or Wrong (…/messages/{id}/review, read back from …/reviews), and "Hand back to AI"
+// (POST …/assistant) gives an escalated or agent-held conversation back to the assistant.
 //
 // A conversation and its ticket are one thread: the detail names the ticket (`ticketId`), the head
 // links to it, and a conversation without one (or whose ticket is closed) offers "Make a ticket".
@@ -52,8 +54,9 @@ export function sourcesElement(items, confidence) {
     items.map((x) => (isWebURL(x.url)
       ? h('a', { class: 'source', href: x.url, target: '_blank', rel: 'noopener noreferrer', text: String(x.title) })
       : h('span', { class: 'source', text: String(x.title) }))),
+    // `confidence` is the answer's grounding support: how much of it the cited passages back.
     pct !== null && !Number.isNaN(pct)
-      ? h('span', { class: `confidence ${pct >= 75 ? 'high' : pct >= 50 ? 'mid' : 'low'}`, title: 'The assistant\'s confidence in this answer', text: `Confidence ${pct}%` })
+      ? h('span', { class: `confidence ${pct >= 75 ? 'high' : pct >= 50 ? 'mid' : 'low'}`, title: 'How much of the answer our articles support', text: `Support ${pct}%` })
       : null);
 }
 
@@ -104,6 +107,8 @@ export function openChat(pane, sessionId, hooks = {}) {
   let typingOn = false;
   let typingIdle = null;
   let mode = 'reply';
+  const reviews = new Map(); // messageId -> 'right' | 'wrong': the team's marks on the AI's answers
+  let reviewing = false;     // whether the server takes marks (GET …/reviews answered)
   const channel = `supportChat:${sessionId}`;
   const offs = [];
 
@@ -124,7 +129,7 @@ export function openChat(pane, sessionId, hooks = {}) {
 
   async function load() {
     try {
-      const detail = await api.get(`/api/v1/admin/chats/${encodeURIComponent(sessionId)}`);
+      const [detail] = await Promise.all([api.get(`/api/v1/admin/chats/${encodeURIComponent(sessionId)}`), loadReviews()]);
       if (destroyed) return;
       session = detail.session;
       visitor = detail.visitor;
@@ -147,6 +152,18 @@ export function openChat(pane, sessionId, hooks = {}) {
     } catch (error) {
       if (destroyed) return;
       replace(pane, empty(error.status === 404 ? 'This conversation does not exist' : 'The conversation could not be loaded', error.message));
+    }
+  }
+
+  /** The team's marks on the AI's answers; without them (an older server) no buttons are shown. */
+  async function loadReviews() {
+    try {
+      const page = await api.get(`/api/v1/admin/chats/${encodeURIComponent(sessionId)}/reviews`);
+      reviews.clear();
+      for (const r of page.data || []) if (r.verdict) reviews.set(r.messageId, r.verdict);
+      reviewing = true;
+    } catch {
+      reviewing = false;
     }
   }
 
@@ -302,13 +319,47 @@ export function openChat(pane, sessionId, hooks = {}) {
       internal ? icon('lock', 12) : null,
       internal ? `Internal note · ${authorOf(m)}` : authorOf(m));
     const extra = [];
-    if (m.role === 'ai') extra.push(sourcesElement(sourcesOf(md), md.confidence));
-    return h('div', { class: `msg ${cls}`, 'data-seq': m.seq, 'data-role': internal ? 'note' : m.role },
+    if (m.role === 'ai') {
+      const sources = sourcesElement(sourcesOf(md), md.confidence);
+      const review = reviewElement(m);
+      if (sources || review) extra.push(h('div', { class: 'msg-foot' }, sources, review));
+    }
+    return h('div', { class: `msg ${cls}`, 'data-seq': m.seq, 'data-role': internal ? 'note' : m.role, 'data-id': m.id },
       h('div', { class: 'msg-head' }, who, h('time', { datetime: m.createdAt, title: fmt.full(m.createdAt), text: fmt.time(m.createdAt) })),
       m.body ? h('div', { class: 'bubble', text: m.body }) : null,
       attachmentsElement(m.attachments),
       extra,
       h('div', { class: 'seen', hidden: true, text: 'Seen' }));
+  }
+
+  /** "Right" / "Wrong" under an AI answer: the agent's mark (pressed), cleared by pressing it again. */
+  function reviewElement(m) {
+    if (!reviewing || !m.id) return null;
+    const verdict = reviews.get(m.id) || null;
+    const button = (value, label, name, tip) => h('button', {
+      type: 'button', class: `btn small review-btn ${value}`, 'data-verdict': value, 'aria-pressed': String(verdict === value),
+      title: tip, onclick: () => review(m.id, value),
+    }, icon(name, 13), label);
+    return h('div', { class: 'review', role: 'group', 'aria-label': 'Your review of this answer', 'data-message': m.id },
+      button('right', 'Right', 'check', 'The answer is right'), button('wrong', 'Wrong', 'close', 'The answer is wrong'));
+  }
+
+  async function review(messageId, value) {
+    const group = [...timeline.querySelectorAll('.review')].find((el) => el.dataset.message === messageId);
+    const buttons = group ? [...group.querySelectorAll('button')] : [];
+    const verdict = reviews.get(messageId) === value ? null : value;
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const saved = await api.post(`/api/v1/admin/chats/${sessionId}/messages/${encodeURIComponent(messageId)}/review`, { verdict });
+      if (saved?.verdict) reviews.set(messageId, saved.verdict); else reviews.delete(messageId);
+    } catch (e) {
+      toast(missingRoute(e) ? 'This Parley server cannot record reviews yet.' : e.message, 'error');
+    } finally {
+      buttons.forEach((b) => {
+        b.disabled = false;
+        b.setAttribute('aria-pressed', String(reviews.get(messageId) === b.dataset.verdict));
+      });
+    }
   }
 
   let lastDay = null;
@@ -372,6 +423,11 @@ export function openChat(pane, sessionId, hooks = {}) {
       ticket ? h('a', { class: 'btn small', href: `#/tickets/${ticket.id}`, title: ticket.subject ? `Ticket: ${ticket.subject}` : 'The ticket of this conversation' }, icon('ticket', 14), 'Open ticket') : null,
       !ticket || ticket.status === 'closed' ? h('button', { type: 'button', class: 'btn small', onclick: makeTicket }, icon('ticket', 14), 'Make a ticket') : null);
     const buttons = [];
+    if (session.status === 'escalated' || session.status === 'agent_active') {
+      // (On narrow screens only its icon shows: the name and the tooltip stay.)
+      buttons.push(h('button', { type: 'button', class: 'btn small hand-back', onclick: handBack, 'aria-label': 'Hand back to AI', title: 'Hand back to AI: the assistant answers the visitor\'s next message' },
+        icon('sparkle', 14), h('span', { class: 'btn-label', text: 'Hand back to AI' })));
+    }
     if (session.status !== 'closed') buttons.push(h('button', { type: 'button', class: 'btn small', onclick: closeChat }, icon('check', 14), 'Close'));
     if (session.archivedAt) buttons.push(tool('Restore from the archive', 'restore', () => act('restore', {}, 'Restored')));
     else buttons.push(tool('Archive', 'archive', () => act('archive', {}, 'Archived')));
@@ -457,6 +513,21 @@ export function openChat(pane, sessionId, hooks = {}) {
       if (button) button.disabled = false;
       toast(missingRoute(e) ? 'This Parley server cannot make tickets from conversations yet.' : e.message, 'error');
       if (e.status === 409) reloadTicket(); // someone else made it: link to theirs
+    }
+  }
+
+  /** "Hand back to AI": the assistant answers the conversation again (409 when it cannot). */
+  async function handBack(event) {
+    const button = event?.currentTarget;
+    if (button) button.disabled = true;
+    try {
+      const updated = await api.post(`/api/v1/admin/chats/${sessionId}/assistant`, {});
+      if (updated?.id) { session = { ...updated }; paintHead(); paintCard(); hooks.onSession?.(session); }
+      toast('Handed back: the AI assistant answers this conversation again', 'success');
+      emit('refresh-counts');
+    } catch (e) {
+      if (button) button.disabled = false;
+      toast(missingRoute(e) ? 'This Parley server cannot hand conversations back to the AI yet.' : e.message, 'error');
     }
   }
 

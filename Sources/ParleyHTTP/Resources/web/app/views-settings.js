@@ -5,7 +5,7 @@
 // settings-ai.js, email in settings-email.js, webhooks in settings-webhooks.js, delivery failures
 // in settings-outbox.js.
 
-import { api, missingRoute } from './api.js';
+import { api, missingRoute, APIError } from './api.js';
 import { h, icon, replace, fmt, avatar, badge, toast, openDialog, confirmDialog, field, checkbox, select, copyText, empty, spinner } from './dom.js';
 import { state, emit, can, myId, loadAgents } from './state.js';
 import { aiSection, kbSection, cannedSection, slaSection } from './settings-ai.js';
@@ -70,8 +70,11 @@ export function panel(title, text, ...kids) {
     h('div', { class: 'panel-body' }, kids));
 }
 
-/** A save button that shows progress and reports the result. */
-export function saveButton(label, action) {
+/**
+ * A save button that shows progress and reports the result. `fields` ({wireName: {error, name}},
+ * `error` from withError) puts a 422 about one of them under that field instead of in a toast.
+ */
+export function saveButton(label, action, fields = {}) {
   const button = h('button', { type: 'submit', class: 'btn primary', text: label });
   return {
     button,
@@ -79,17 +82,28 @@ export function saveButton(label, action) {
       button.disabled = true;
       const text = button.textContent;
       button.textContent = 'Saving…';
+      Object.values(fields).forEach((f) => f.error.clear());
       try {
         await action();
         toast('Saved', 'success');
       } catch (e) {
-        toast(e.message, 'error');
+        const f = e instanceof APIError && e.status === 422 ? fields[e.field] : null;
+        if (f) f.error.set(fieldMessage(e.message, e.field, f.name));
+        else toast(e.message, 'error');
       } finally {
         button.disabled = false;
         button.textContent = text;
       }
     },
   };
+}
+
+/** "maxAnswerWords must be between 20 and 1000." -> "Longest answer must be between 20 and 1000." */
+export function fieldMessage(message, wireName, name) {
+  const text = String(message || '');
+  if (!name) return text;
+  const rest = text.replace(new RegExp(`^\\s*${wireName}\\b\\s*:?\\s*`), '');
+  return rest === text ? text : `${name} ${rest}`;
 }
 
 export function form(onSubmit, ...kids) {

@@ -551,7 +551,7 @@
 
   function messageElement(m) {
     var role = ['user', 'ai', 'agent', 'system'].indexOf(m.role) >= 0 ? m.role : 'system';
-    var el = h('div', { class: 'msg ' + role, id: 'm-' + m.id, 'data-seq': m.seq });
+    var el = h('div', { class: 'msg ' + role + (m.local ? ' local' : ''), id: 'm-' + m.id, 'data-seq': m.seq });
     if (role === 'ai' || role === 'agent') el.appendChild(h('div', { class: 'who', text: sender(m) }));
     var bubble = h('div', { class: 'bubble' });
     if (role === 'user') bubble.appendChild(h('span', { class: 'sr-only', text: t('you') + ': ' }));
@@ -777,18 +777,13 @@
       // An answer is followed by its stored message; anything else (a handoff, a failure) is dropped.
       if (d.outcome === 'answer' || d.outcome === 'resolve') {
         setTimeout(function () { if (S.streams[id]) { endStream(id); catchUp(); } }, 10000);
-      } else if (stream.text.data) {
-        // Text was shown, then not kept (the grounding gate, a broken stream): say so, never
-        // take it back without a word. What follows (an article, a handoff) arrives as messages.
-        S.finished[id] = true;
-        delete S.streams[id];
-        stream.el.className = 'msg ai withdrawn';
-        stream.el.removeAttribute('aria-hidden');
-        stream.el.removeAttribute('aria-busy');
-        var bubble = stream.el.querySelector('.bubble');
-        bubble.textContent = '';
-        bubble.appendChild(h('em', { text: t('withdrawn') }));
-      } else endStream(id);
+      } else {
+        // Text was shown, then not kept (the grounding gate, a broken stream): say so in the
+        // thread, never take it back without a word. What follows (an article, a handoff)
+        // arrives as messages.
+        if (stream.text.data) noteWithdrawn(d);
+        endStream(id);
+      }
       return;
     }
     stream.parts[d.index] = d.delta || '';
@@ -797,6 +792,20 @@
       delete stream.parts[stream.next];
       stream.next++;
     }
+    if (S.stuck) scrollDown();
+  }
+
+  /** A line in the thread, this page's only (never stored, no seq of its own): the assistant
+   * stopped an answer it had begun to show. */
+  function noteWithdrawn(d) {
+    var m = { id: 'withdrawn-' + d.streamId.replace(/[^a-zA-Z0-9-]/g, '-'), seq: d.replyTo + 0.5,
+      role: 'system', body: t('withdrawn'), createdAt: new Date().toISOString(), metadata: {}, local: true };
+    if (S.byId[m.id]) return;
+    S.byId[m.id] = m;
+    var i = S.list.length;
+    while (i > 0 && S.list[i - 1].seq > m.seq) i--;
+    S.list.splice(i, 0, m);
+    if (i === S.list.length - 1) appendMessage(m, S.list[i - 1]); else renderList();
     if (S.stuck) scrollDown();
   }
 
