@@ -169,9 +169,7 @@ public final class VectorIndex: Sendable {
             vectors.matrix.withUnsafeBufferPointer { m in
                 for row in 0..<vectors.passageIDs.count {
                     if publishedOnly && !vectors.published[row] { continue }
-                    let base = row * dimensions
-                    var sum: Float = 0
-                    for i in 0..<dimensions { sum += q[i] * m[base + i] }
+                    let sum = Self.dot(q, m, offset: row * dimensions, count: dimensions)
                     guard best.count < limit || sum > floor else { continue }
                     let at = best.firstIndex { $0.score < sum } ?? best.count
                     best.insert((row, sum), at: at)
@@ -181,5 +179,28 @@ public final class VectorIndex: Sendable {
             }
         }
         return best.map { (vectors.passageIDs[$0.row], $0.score) }
+    }
+
+    /// `query · matrix[offset..<offset+count]`, eight lanes at a time.
+    @inline(__always)
+    static func dot(
+        _ query: UnsafeBufferPointer<Float>, _ matrix: UnsafeBufferPointer<Float>, offset: Int, count: Int
+    ) -> Float {
+        var lanes = SIMD8<Float>()
+        var i = 0
+        let q = query.baseAddress!
+        let m = matrix.baseAddress! + offset
+        while i + 8 <= count {
+            let a = UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Float>.self)
+            let b = UnsafeRawPointer(m + i).loadUnaligned(as: SIMD8<Float>.self)
+            lanes += a * b
+            i += 8
+        }
+        var sum = lanes.sum()
+        while i < count {
+            sum += q[i] * m[i]
+            i += 1
+        }
+        return sum
     }
 }
