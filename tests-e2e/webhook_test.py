@@ -1303,6 +1303,11 @@ class Run:
         self.restart(BUDGET_HOURS_A, f"http://127.0.0.1:{model.server_address[1]}/v1")
         receiver = self.receiver("assistant")
         hook = self.agent.create_webhook(receiver.url("/ai"), ["message.created", "feedback.created"], "assistant")
+        # The article the answer rests on: the assistant shows an answer only when its passages
+        # support it (the grounding gate).
+        self.agent.call("POST", "/api/v1/admin/kb/articles", {
+            "title": "Reset your password",
+            "body": "Press Forgot password on the sign-in page, then follow the link we email you."})
         visitor = self.visitor("ai")
         question = f"Q-{uuid.uuid4().hex[:6]}"
         visitor.send(f"How do I reset my password? {question}")

@@ -186,11 +186,11 @@ class ScriptedModel(http.server.BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         asked = next((m.get("content") for m in reversed(request.get("messages", [])) if m.get("role") == "user"), "")
         asked = str(asked)
-        if "Markup stays text" in asked:
-            answer = ANSWER
-        elif "My markup" in asked:
+        if "My markup" in asked:
             # Its own words back: the gate lets through what the visitor's question holds.
             answer = f"You wrote: My markup: {XSS_IMG} {XSS_SCRIPT} done"
+        elif "Markup stays text" in asked or XSS_IMG in asked:
+            answer = ANSWER
         elif asked.startswith("Thanks"):
             answer = "Glad that helped!"
         elif "hotline" in asked:
