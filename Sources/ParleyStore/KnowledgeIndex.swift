@@ -196,28 +196,26 @@ extension ArticleStore {
         let articleIDs = order.map(\.description)
         let (passageRows, articleRows) = try await self.engine.read { db in
             (
+                // By primary key alone (an organization filter in SQL lets the planner scan the
+                // organization's index instead); the organization is checked on the rows.
                 missing.isEmpty
                     ? []
                     : try await db.raw(
                         """
-                        SELECT id, article_id, position, heading, body FROM article_passages
-                        WHERE organization_id = \(bind: organizationID.description) AND id IN (\(binds: missing))
+                        SELECT id, article_id, organization_id, position, heading, body FROM article_passages
+                        WHERE id IN (\(binds: missing))
                         """
                     ).all(),
-                try await db.raw(
-                    """
-                    SELECT * FROM articles
-                    WHERE organization_id = \(bind: organizationID.description) AND id IN (\(binds: articleIDs))
-                    """
-                ).all()
+                try await db.raw("SELECT * FROM articles WHERE id IN (\(binds: articleIDs))").all()
             )
         }
-        for row in passageRows {
+        for row in passageRows where try row.string("organization_id") == organizationID.description {
             let passage = try Self.passage(row, score: 0)
             passages[passage.id] = passage
         }
         let articles = Dictionary(
-            try articleRows.map(Self.decode).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            try articleRows.map(Self.decode).filter { $0.organizationID == organizationID }.map { ($0.id, $0) },
+            uniquingKeysWith: { first, _ in first })
         let words = SearchTerms.words(query)
         return order.compactMap { id -> Hit? in
             guard let article = articles[id] else { return nil }
