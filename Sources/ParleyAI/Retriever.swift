@@ -102,10 +102,6 @@ public final class Retriever: Sendable {
             semanticArticles: articleOrder(semantic.map(\.id)).compactMap(Article.ID.init))
     }
 
-    static func article(of passageID: String) -> Article.ID? {
-        Article.ID(String(passageID.prefix { $0 != "#" }))
-    }
-
     /// Passages nearest the question's vector; empty without a provider, vectors, or when the
     /// provider fails (logged and recorded in its health).
     func semanticSearch(_ text: String, in organizationID: Organization.ID, publishedOnly: Bool) async
