@@ -162,8 +162,6 @@ public final class Assistant: Service, Sendable {
         /// The model's answer failed the grounding gate after some of it was shown (only
         /// supported sentences ever are): the widget labels it withdrawn.
         public var withdrawn = false
-        /// The articles retrieval ranked, best first (eval's recall).
-        public var retrieved: [Article.ID] = []
     }
 
     /// Decides the reply to `question`, streaming the visible text of a model's answer to
@@ -189,11 +187,9 @@ public final class Assistant: Service, Sendable {
             retrieval = try await self.retriever.search(
                 question, in: organizationID, publishedOnly: true, limit: self.options.passages)
         }
-        var composition = try await self.answer(
+        return try await self.answer(
             question: question, history: history, in: organizationID, settings: settings, retrieval: retrieval,
             images: images, onDelta: onDelta)
-        composition.retrieved = retrieval.hits.map(\.article.id)
-        return composition
     }
 
     private func answer(

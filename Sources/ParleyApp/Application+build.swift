@@ -171,22 +171,7 @@ public func buildApplication(
         }
         tokens.install(secret: try await stores.chats.serverKey("visitor-token") { Secrets.token() + Secrets.token() })
         try await FirstStart.run(stores: stores, configuration: configuration, output: output)
-        if let provider = configuration.defaultProvider {
-            let seeded = try await stores.assistant.seedDefaultProvider(provider)
-            if seeded > 0 {
-                logger.info(
-                    "Stored the default AI provider from AI_API_URL/AI_API_KEY/AI_MODEL",
-                    metadata: ["parley.organizations": "\(seeded)", "parley.ai.model": "\(provider.model)"])
-            }
-        }
-        if let embeddings = configuration.defaultEmbeddings {
-            let seeded = try await stores.assistant.seedEmbeddingsProvider(embeddings)
-            if seeded > 0 {
-                logger.info(
-                    "Stored the embeddings provider from AI_EMBEDDINGS_URL/AI_EMBEDDINGS_MODEL",
-                    metadata: ["parley.organizations": "\(seeded)", "parley.ai.model": "\(embeddings.model)"])
-            }
-        }
+        try await configuration.seedProviders(stores, logger: logger)
         if configuration.demo { try await Demo.load(stores: stores, output: output) }
         try await Maintenance.schedule(stores)
         try await IdleConversations.schedule(stores)

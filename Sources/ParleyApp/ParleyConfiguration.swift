@@ -415,3 +415,26 @@ public struct ParleyConfiguration: Sendable {
         return configuration
     }
 }
+
+extension ParleyConfiguration {
+    /// Stores the providers `AI_API_*` and `AI_EMBEDDINGS_*` describe for every organization
+    /// that has none (serve, eval and kb reindex alike).
+    public func seedProviders(_ stores: Stores, logger: Logger) async throws {
+        if let provider = self.defaultProvider {
+            let seeded = try await stores.assistant.seedDefaultProvider(provider)
+            if seeded > 0 {
+                logger.info(
+                    "Stored the default AI provider from AI_API_URL/AI_API_KEY/AI_MODEL",
+                    metadata: ["parley.organizations": "\(seeded)", "parley.ai.model": "\(provider.model)"])
+            }
+        }
+        if let embeddings = self.defaultEmbeddings {
+            let seeded = try await stores.assistant.seedEmbeddingsProvider(embeddings)
+            if seeded > 0 {
+                logger.info(
+                    "Stored the embeddings provider from AI_EMBEDDINGS_URL/AI_EMBEDDINGS_MODEL",
+                    metadata: ["parley.organizations": "\(seeded)", "parley.ai.model": "\(embeddings.model)"])
+            }
+        }
+    }
+}

@@ -177,20 +177,6 @@ public enum EscalationPolicy {
         return nil
     }
 
-    /// The confidence of a reply: the model's when it gave one, otherwise what retrieval supports:
-    /// a passage the reply cites, a passage that strongly matches the question, passages that
-    /// match weakly, small talk, or nothing to stand on.
-    public static func confidence(
-        of decision: AssistantDecision?, citedKnownPassage: Bool, strongPassage: Bool, passages: Int,
-        question: String
-    ) -> Double {
-        if let reported = decision?.confidence { return reported }
-        if citedKnownPassage { return 0.8 }
-        if strongPassage { return 0.7 }
-        if passages > 0 { return 0.4 }
-        return KnowledgeMatch.keywords(question).count <= 1 ? 0.5 : 0.3
-    }
-
     /// What to do with a finished reply.
     public static func afterAnswering(
         text: String, escalated: Bool, decision: AssistantDecision?, confidence: Double, settings: AssistantSettings

@@ -248,9 +248,7 @@ extension KB {
             let org = self.org
             do {
                 try await self.options.withStores { stores in
-                    if let embeddings = configuration.defaultEmbeddings {
-                        try await stores.assistant.seedEmbeddingsProvider(embeddings)
-                    }
+                    try await configuration.seedProviders(stores, logger: Logger(label: "parley.kb"))
                     var organizations = try await stores.organizations.all()
                     if let org { organizations = [try await stores.organizations.find(idOrName: org)] }
                     let indexer = KnowledgeIndexer(stores: stores, client: client, logger: Logger(label: "parley.kb"))
@@ -356,12 +354,7 @@ struct Eval: AsyncParsableCommand {
                 }
                 organization = first
             }
-            if let provider = configuration.defaultProvider {
-                try await stores.assistant.seedDefaultProvider(provider)
-            }
-            if let embeddings = configuration.defaultEmbeddings {
-                try await stores.assistant.seedEmbeddingsProvider(embeddings)
-            }
+            try await configuration.seedProviders(stores, logger: Logger(label: "parley.eval"))
             if demo, try await stores.articles.list(in: organization.id, page: PageRequest(limit: 1)).items.isEmpty {
                 let result = try await stores.articles.importMarkdown(try Demo.articles(), in: organization.id)
                 print("Loaded \(result.created) demo articles into \(organization.name).")

@@ -88,22 +88,6 @@ import Testing
         #expect(after("Maybe?", nil, 0.49) == .handoff(.lowConfidence))
     }
 
-    @Test func confidenceWithoutTheModelsWordComesFromRetrieval() {
-        func confidence(
-            _ decision: AssistantDecision? = nil, cited: Bool = false, strong: Bool = false, passages: Int = 0,
-            question: String = "How do refunds work for annual plans?"
-        ) -> Double {
-            EscalationPolicy.confidence(
-                of: decision, citedKnownPassage: cited, strongPassage: strong, passages: passages, question: question)
-        }
-        #expect(confidence(.init(kind: .answer, confidence: 0.2), cited: true) == 0.2)
-        #expect(confidence(cited: true, passages: 1) > confidence(strong: true, passages: 1))
-        #expect(confidence(strong: true, passages: 1) >= 0.5)
-        #expect(confidence(passages: 3) < 0.45)
-        #expect(confidence() < 0.45)
-        #expect(confidence(question: "Hello!") >= 0.45)  // small talk needs no article
-    }
-
     @Test func autoReplyRulesMatchWordsNotCharacters() {
         let exact = AutoReplyRule(match: .exact, pattern: "Opening hours?", reply: "9 to 5")
         #expect(exact.matches("opening hours"))
